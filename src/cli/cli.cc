@@ -1,11 +1,92 @@
+// The command line: global options come from the option table
+// (common/config.h); each command is a small function below.
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/config.h"
 
 namespace savoir {
 
-int RunCli(int, char**) {
-  std::fprintf(stderr, "savoir: no command yet\n");
+int RunCli(int argc, char** argv) {
+  CLI::App app{"Savoir: answers from your company's own documents, with their sources.", "savoir"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  app.footer("Every option can also be set by its environment variable; see `savoir options`.");
+
+  Config config;
+  std::map<std::string, std::string> given;  // flag -> value from the command line
+  for (const auto& o : OptionTable()) {
+    std::string desc = std::string(o.help) + " [env " + o.env + ", default " + o.default_value + "]";
+    app.add_option_function<std::string>(
+           o.flag, [&given, flag = std::string(o.flag)](const std::string& v) { given[flag] = v; }, desc)
+        ->type_name("VALUE");
+  }
+
+  CommandArgs args;
+  auto* index = app.add_subcommand("index", "Index folders or files (adds, updates, removes)");
+  index->add_option("paths", args.paths, "Folders or files to index")->required();
+
+  auto* search = app.add_subcommand("search", "Search as a user, best documents first");
+  search->add_option("query", args.query, "The question or keywords")->required();
+  search->add_option("--as", args.user, "Run the query as this user");
+  search->add_option("--group", args.groups, "A group of that user (repeatable)");
+  search->add_option("-k", args.k, "Number of documents")->check(CLI::Range(1, 1000));
+  search->add_option("--source", args.sources, "Only this source id (repeatable)");
+  search->add_option("--lang", args.languages, "Only documents in this language (repeatable)");
+  search->add_flag("--json", args.json, "One JSON object per result");
+
+  auto* eval = app.add_subcommand("eval", "Evaluate retrieval on a BEIR dataset");
+  eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
+  eval->add_option("--split", args.split, "qrels split");
+  eval->add_flag("--json", args.json, "End with one JSON object of the figures");
+
+  app.add_subcommand("reindex", "Rebuild the index from the store");
+  app.add_subcommand("verify", "Check the store and the index against each other");
+  app.add_subcommand("status", "Sources, documents and index figures");
+  app.add_subcommand("options", "Print the option table (flag, environment, default)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "savoir: %s (see savoir --help)\n", e.what());
+    return 2;
+  }
+
+  Status st = ApplyDefaultsAndEnvironment(config);
+  for (const auto& o : OptionTable()) {
+    if (!st.ok()) break;
+    auto it = given.find(o.flag);
+    if (it != given.end()) st = o.set(config, it->second);
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "savoir: %s\n", st.message().c_str());
+    return 2;
+  }
+
+  const std::string cmd = app.get_subcommands().front()->get_name();
+  if (cmd == "index") return CmdIndex(config, args);
+  if (cmd == "search") return CmdSearch(config, args);
+  if (cmd == "eval") return CmdEval(config, args);
+  if (cmd == "reindex") return CmdReindex(config);
+  if (cmd == "verify") return CmdVerify(config);
+  if (cmd == "status") return CmdStatus(config);
+  if (cmd == "options") {
+    std::fputs(OptionTableMarkdown().c_str(), stdout);
+    return 0;
+  }
   return 2;
 }
 

@@ -1,0 +1,32 @@
+// CLI commands. Each returns the process exit code: 0 done, 1 the command
+// failed (one line on stderr says why), 2 bad usage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace savoir {
+
+struct CommandArgs {
+  std::vector<std::string> paths;
+  std::string query, user;
+  std::vector<std::string> groups, languages;
+  std::vector<int64_t> sources;
+  size_t k = 10;
+  bool json = false;
+  std::string beir, split = "test";
+};
+
+int CmdIndex(const Config& config, const CommandArgs& args);
+int CmdSearch(const Config& config, const CommandArgs& args);
+int CmdEval(const Config& config, const CommandArgs& args);
+int CmdReindex(const Config& config);
+int CmdVerify(const Config& config);
+int CmdStatus(const Config& config);
+
+// Prints "savoir: <message>" on stderr and returns 1.
+int Fail(const std::string& message);
+
+}  // namespace savoir

@@ -1,0 +1,103 @@
+#include "common/config.h"
+
+#include <cstdlib>
+#include <thread>
+
+namespace savoir {
+namespace {
+
+Status ParseInt(const std::string& flag, const std::string& v, int64_t lo, int64_t hi, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno || x < lo || x > hi)
+    return Status(ErrorKind::kInvalidArgument, flag + " expects an integer in [" + std::to_string(lo) +
+                                                   ", " + std::to_string(hi) + "], got '" + v + "'");
+  *out = x;
+  return Status::Ok();
+}
+
+Status ParseFloat(const std::string& flag, const std::string& v, double lo, double hi, float* out) {
+  char* end = nullptr;
+  double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(x >= lo && x <= hi))
+    return Status(ErrorKind::kInvalidArgument, flag + " expects a number in [" + std::to_string(lo) +
+                                                   ", " + std::to_string(hi) + "], got '" + v + "'");
+  *out = static_cast<float>(x);
+  return Status::Ok();
+}
+
+template <typename T>
+std::function<Status(Config&, const std::string&)> IntField(const char* flag, T Config::*field,
+                                                             int64_t lo, int64_t hi) {
+  return [=](Config& c, const std::string& v) {
+    int64_t x = 0;
+    SAVOIR_RETURN_IF_ERROR(ParseInt(flag, v, lo, hi, &x));
+    c.*field = static_cast<T>(x);
+    return Status::Ok();
+  };
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& OptionTable() {
+  static const std::vector<OptionSpec> table = {
+      {"--data", "SAVOIR_DATA", "./savoir-data", "Folder holding the store (savoir.db) and the index",
+       "all", [](Config& c, const std::string& v) {
+         if (v.empty()) return Status(ErrorKind::kInvalidArgument, "--data must not be empty");
+         c.data_dir = v;
+         return Status::Ok();
+       }},
+      {"--bm25-k1", "SAVOIR_BM25_K1", "0.9", "BM25 term-frequency saturation k1", "search",
+       [](Config& c, const std::string& v) { return ParseFloat("--bm25-k1", v, 0, 10, &c.bm25_k1); }},
+      {"--bm25-b", "SAVOIR_BM25_B", "0.4", "BM25 length normalization b", "search",
+       [](Config& c, const std::string& v) { return ParseFloat("--bm25-b", v, 0, 1, &c.bm25_b); }},
+      {"--language", "SAVOIR_LANGUAGE", "en",
+       "Language assumed when detection is unsure (ISO 639-1: en, fr, de ...)", "all",
+       [](Config& c, const std::string& v) {
+         if (v.size() != 2) return Status(ErrorKind::kInvalidArgument, "--language expects a 2-letter code, got '" + v + "'");
+         c.default_language = v;
+         return Status::Ok();
+       }},
+      {"--chunk-tokens", "SAVOIR_CHUNK_TOKENS", "512", "Target chunk size in words", "index",
+       IntField("--chunk-tokens", &Config::chunk_tokens, 32, 8192)},
+      {"--parse-timeout-ms", "SAVOIR_PARSE_TIMEOUT_MS", "20000",
+       "Time limit to parse one file; the parser process is killed past it", "index",
+       IntField("--parse-timeout-ms", &Config::parse_timeout_ms, 100, 3600000)},
+      {"--parse-memory-mb", "SAVOIR_PARSE_MEMORY_MB", "2048", "Memory limit of the parser process",
+       "index", IntField("--parse-memory-mb", &Config::parse_memory_mb, 64, 1 << 20)},
+      {"--max-file-mb", "SAVOIR_MAX_FILE_MB", "64", "Files larger than this are reported, not parsed",
+       "index", IntField("--max-file-mb", &Config::max_file_mb, 1, 1 << 20)},
+      {"--parse-workers", "SAVOIR_PARSE_WORKERS", "0", "Parser processes (0: one per core)", "index",
+       IntField("--parse-workers", &Config::parse_workers, 0, 64)},
+      {"--host", "SAVOIR_HOST", "127.0.0.1", "Address the server listens on", "serve",
+       [](Config& c, const std::string& v) { c.host = v; return Status::Ok(); }},
+      {"--port", "SAVOIR_PORT", "8080", "Port the server listens on", "serve",
+       IntField("--port", &Config::port, 0, 65535)},
+      {"--threads", "SAVOIR_THREADS", "0", "Server worker threads (0: one per core, at least 4)", "serve",
+       IntField("--threads", &Config::threads, 0, 1024)},
+  };
+  return table;
+}
+
+Status ApplyDefaultsAndEnvironment(Config& config) {
+  for (const auto& o : OptionTable()) {
+    SAVOIR_RETURN_IF_ERROR(o.set(config, o.default_value));
+    if (const char* env = std::getenv(o.env); env && *env) {
+      Status st = o.set(config, env);
+      if (!st.ok()) return Status(st.kind(), std::string(o.env) + ": " + st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+std::string OptionTableMarkdown() {
+  std::string out = "| flag | environment | default | applies to | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& o : OptionTable()) {
+    out += std::string("| `") + o.flag + "` | `" + o.env + "` | `" + o.default_value + "` | " + o.scope +
+           " | " + o.help + " |\n";
+  }
+  return out;
+}
+
+}  // namespace savoir

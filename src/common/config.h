@@ -1,0 +1,51 @@
+// One option table for the whole program: each option's flag, environment
+// variable, default and help live in one row, so the CLI, the environment
+// and docs/options.md never disagree. Precedence: flag, then environment,
+// then default.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace savoir {
+
+struct Config {
+  std::string data_dir;
+  float bm25_k1 = 0;
+  float bm25_b = 0;
+  std::string default_language;
+  int chunk_tokens = 0;
+  int parse_timeout_ms = 0;
+  int64_t parse_memory_mb = 0;
+  int64_t max_file_mb = 0;
+  int parse_workers = 0;
+  std::string host;
+  int port = 0;
+  int threads = 0;
+
+  std::string store_path() const { return data_dir + "/savoir.db"; }
+  std::string index_dir() const { return data_dir + "/index"; }
+};
+
+struct OptionSpec {
+  const char* flag;     // "--data"
+  const char* env;      // "SAVOIR_DATA"
+  const char* default_value;
+  const char* help;
+  const char* scope;    // "all", "index", "search", "serve"
+  std::function<Status(Config&, const std::string&)> set;
+};
+
+const std::vector<OptionSpec>& OptionTable();
+
+// Fills `config` from the defaults, then the environment.
+Status ApplyDefaultsAndEnvironment(Config& config);
+
+// The table as Markdown (for `savoir options` and docs/options.md).
+std::string OptionTableMarkdown();
+
+}  // namespace savoir

@@ -1,0 +1,138 @@
+#include "eval/beir.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <unordered_map>
+
+#include "ingest/index_builder.h"
+#include "store/store.h"
+
+namespace savoir {
+namespace {
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+Status ForEachJsonLine(const std::string& path, const std::function<Status(const json&, size_t)>& fn) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorKind::kNotFound, "cannot open " + path);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return Status(ErrorKind::kInvalidArgument, path + ":" + std::to_string(n) + ": not a JSON object");
+    SAVOIR_RETURN_IF_ERROR(fn(j, n));
+  }
+  return Status::Ok();
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+}  // namespace
+
+Result<BeirDataset> LoadBeirQueries(const std::string& dir, const std::string& split) {
+  BeirDataset ds;
+  std::string qrels_path = dir + "/qrels/" + split + ".tsv";
+  std::ifstream in(qrels_path);
+  if (!in) return Status(ErrorKind::kNotFound, "cannot open " + qrels_path);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || (n == 1 && line.rfind("query-id", 0) == 0)) continue;
+    size_t a = line.find('\t'), b = line.find('\t', a + 1);
+    if (a == std::string::npos || b == std::string::npos)
+      return Status(ErrorKind::kInvalidArgument, qrels_path + ":" + std::to_string(n) + ": expected 3 tab-separated fields");
+    ds.qrels[line.substr(0, a)][line.substr(a + 1, b - a - 1)] = std::atoi(line.c_str() + b + 1);
+  }
+  SAVOIR_RETURN_IF_ERROR(ForEachJsonLine(dir + "/queries.jsonl", [&](const json& j, size_t) {
+    BeirQuery q{Str(j, "_id"), Str(j, "text"), {}};
+    if (!ds.qrels.count(q.id)) return Status::Ok();  // not judged in this split
+    if (auto m = j.find("metadata"); m != j.end() && m->is_object()) {
+      if (auto a = m->find("answers"); a != m->end() && a->is_array())
+        for (const auto& s : *a)
+          if (s.is_string()) q.answers.push_back(s.get<std::string>());
+    }
+    ds.queries.push_back(std::move(q));
+    return Status::Ok();
+  }));
+  return ds;
+}
+
+Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
+  EvalReport report;
+  SAVOIR_ASSIGN_OR_RETURN(BeirDataset ds, LoadBeirQueries(opt.dir, opt.split));
+  if (ds.queries.empty())
+    return Status(ErrorKind::kInvalidArgument, "no judged queries in " + opt.dir + " for split " + opt.split);
+
+  std::filesystem::remove_all(opt.work_dir);
+  std::filesystem::create_directories(opt.work_dir);
+  SAVOIR_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(opt.work_dir + "/savoir.db"));
+  SAVOIR_ASSIGN_OR_RETURN(auto index, KeywordIndex::Open(opt.work_dir + "/index"));
+  SAVOIR_ASSIGN_OR_RETURN(int64_t source, store->EnsureSource("beir", opt.dir));
+
+  auto t0 = Clock::now();
+  SAVOIR_RETURN_IF_ERROR(store->InTransaction([&]() -> Status {
+    return ForEachJsonLine(opt.dir + "/corpus.jsonl", [&](const json& j, size_t) {
+      SourceDocument doc;
+      doc.external_id = Str(j, "_id");
+      doc.parsed.title = Str(j, "title");
+      doc.parsed.text = Str(j, "text");
+      doc.parsed.format = "text";
+      ++report.documents;
+      return IngestDocument(*store, source, doc, opt.ingest);
+    });
+  }));
+  SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store, *index));
+  report.index_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  // Store ids back to BEIR ids.
+  SAVOIR_ASSIGN_OR_RETURN(auto docs, store->ListDocuments(source));
+  std::unordered_map<int64_t, std::string> external;
+  for (auto& [ext, id] : docs) external[id] = ext;
+
+  Searcher searcher(*index, opt.searcher);
+  std::vector<double> latencies;
+  for (const auto& q : ds.queries) {
+    SearchRequest req;
+    req.query = q.text;
+    req.principal.all_access = true;
+    req.k = 101;  // one spare: a doc whose id equals the query id is dropped
+    auto t = Clock::now();
+    auto hits = searcher.Search(req);
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    std::vector<std::string> ranking;
+    if (hits.ok()) {
+      for (const auto& h : *hits) {
+        const std::string& id = external[h.doc_id];
+        if (id != q.id) ranking.push_back(id);
+      }
+    }
+    const Qrels& qr = ds.qrels[q.id];
+    report.ndcg10 += NdcgAt(ranking, qr, 10);
+    report.recall100 += RecallAt(ranking, qr, 100);
+    report.mrr10 += MrrAt(ranking, qr, 10);
+  }
+  report.queries = ds.queries.size();
+  report.ndcg10 /= report.queries;
+  report.recall100 /= report.queries;
+  report.mrr10 /= report.queries;
+  double sum = 0;
+  for (double l : latencies) sum += l;
+  report.query_mean_ms = sum / latencies.size();
+  report.query_p50_ms = Percentile(latencies, 50);
+  report.query_p99_ms = Percentile(latencies, 99);
+  return report;
+}
+
+}  // namespace savoir

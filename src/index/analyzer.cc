@@ -1,0 +1,199 @@
+#include "index/analyzer.h"
+
+#include "common/utf8.h"
+
+#include <libstemmer.h>
+#include <unicode/uchar.h>
+
+#include <cld2/public/compact_lang_det.h>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace CLD2 {
+const char* LanguageCode(Language lang);
+}
+
+namespace savoir {
+namespace {
+
+constexpr size_t kMaxTermBytes = 64;
+
+bool IsWordChar(char32_t cp) {
+  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  return u_isalnum(static_cast<UChar32>(cp)) || u_getCombiningClass(static_cast<UChar32>(cp)) != 0;
+}
+
+// Folds Latin letters with diacritics to their base letters (already lower case).
+const char* FoldLatin(char32_t cp) {
+  switch (cp) {
+    case U'à': case U'á': case U'â': case U'ã': case U'ä': case U'å': case U'ā': case U'ă': case U'ą': return "a";
+    case U'æ': return "ae";
+    case U'ç': case U'ć': case U'č': case U'ĉ': case U'ċ': return "c";
+    case U'ď': case U'đ': return "d";
+    case U'è': case U'é': case U'ê': case U'ë': case U'ē': case U'ė': case U'ę': case U'ě': return "e";
+    case U'ğ': case U'ġ': case U'ģ': return "g";
+    case U'ì': case U'í': case U'î': case U'ï': case U'ī': case U'į': case U'ı': return "i";
+    case U'ł': case U'ľ': case U'ĺ': case U'ļ': return "l";
+    case U'ñ': case U'ń': case U'ň': case U'ņ': return "n";
+    case U'ò': case U'ó': case U'ô': case U'õ': case U'ö': case U'ø': case U'ō': case U'ő': return "o";
+    case U'œ': return "oe";
+    case U'ŕ': case U'ř': return "r";
+    case U'ś': case U'š': case U'ş': case U'ș': return "s";
+    case U'ß': return "ss";
+    case U'ť': case U'ţ': case U'ț': return "t";
+    case U'ù': case U'ú': case U'û': case U'ü': case U'ū': case U'ů': case U'ű': case U'ų': return "u";
+    case U'ý': case U'ÿ': return "y";
+    case U'ź': case U'ż': case U'ž': return "z";
+    default: return nullptr;
+  }
+}
+
+// Stop words (removed at index and query time). English: Lucene's default
+// English set; French: the Snowball French list, with elided forms.
+const std::unordered_set<std::string>& StopWords(std::string_view lang) {
+  static const std::unordered_set<std::string> en = {
+      "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+      "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+      "they", "this", "to", "was", "will", "with", "s", "t"};
+  static const std::unordered_set<std::string> fr = {
+      "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il",
+      "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon",
+      "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se",
+      "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous",
+      "c", "d", "j", "l", "à", "m", "n", "s", "t", "y", "été", "étée", "étées", "étés", "étant",
+      "suis", "es", "est", "sommes", "êtes", "sont", "serai", "sera", "serons", "seront", "serais",
+      "serait", "étais", "était", "étions", "étiez", "étaient", "fus", "fut", "soit", "soient",
+      "ai", "as", "avons", "avez", "ont", "aura", "auront", "aurait", "avais", "avait", "avaient",
+      "eu", "ayant", "cette", "cet", "ceci", "cela", "ça", "dont", "où", "lors", "ni", "car", "si"};
+  static const std::unordered_set<std::string> none;
+  if (lang == "en") return en;
+  if (lang == "fr") return fr;
+  return none;
+}
+
+const char* SnowballName(std::string_view lang) {
+  static const std::unordered_map<std::string_view, const char*> names = {
+      {"en", "english"}, {"fr", "french"},   {"de", "german"},    {"es", "spanish"},
+      {"it", "italian"}, {"pt", "portuguese"}, {"nl", "dutch"},   {"sv", "swedish"},
+      {"no", "norwegian"}, {"da", "danish"}, {"fi", "finnish"},  {"ru", "russian"},
+      {"hu", "hungarian"}, {"ro", "romanian"}, {"tr", "turkish"}};
+  auto it = names.find(lang);
+  return it == names.end() ? nullptr : it->second;
+}
+
+// libstemmer instances are not thread-safe: one per thread and language.
+class StemmerCache {
+ public:
+  ~StemmerCache() {
+    for (auto& [_, s] : stemmers_) if (s) sb_stemmer_delete(s);
+  }
+  sb_stemmer* Get(std::string_view lang) {
+    auto it = stemmers_.find(std::string(lang));
+    if (it != stemmers_.end()) return it->second;
+    const char* name = SnowballName(lang);
+    sb_stemmer* s = name ? sb_stemmer_new(name, "UTF_8") : nullptr;
+    stemmers_.emplace(std::string(lang), s);
+    return s;
+  }
+
+ private:
+  std::unordered_map<std::string, sb_stemmer*> stemmers_;
+};
+
+StemmerCache& Stemmers() {
+  thread_local StemmerCache cache;
+  return cache;
+}
+
+bool HasDigit(std::string_view w) {
+  for (char c : w) if (c >= '0' && c <= '9') return true;
+  return false;
+}
+
+void FoldInto(std::string_view lower, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < lower.size();) {
+    if (static_cast<unsigned char>(lower[i]) < 0x80) { out->push_back(lower[i++]); continue; }
+    char32_t cp = DecodeUtf8(lower, i);
+    if (u_getCombiningClass(static_cast<UChar32>(cp)) != 0) continue;  // decomposed accents
+    if (const char* f = FoldLatin(cp)) out->append(f);
+    else AppendUtf8(cp, out);
+  }
+}
+
+}  // namespace
+
+bool Analyzer::HasStemmer(std::string_view language) { return SnowballName(language) != nullptr; }
+
+std::string Analyzer::Fold(std::string_view word) {
+  std::string lower, folded;
+  for (size_t i = 0; i < word.size();) {
+    char32_t cp = DecodeUtf8(word, i);
+    AppendUtf8(static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))), &lower);
+  }
+  FoldInto(lower, &folded);
+  return folded;
+}
+
+void Analyzer::Analyze(std::string_view text, std::string_view language, std::vector<Token>* out) {
+  const auto& stop = StopWords(language);
+  sb_stemmer* stemmer = Stemmers().Get(language);
+  std::string word;
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    size_t start = i;
+    char32_t cp = DecodeUtf8(text, i);
+    if (!IsWordChar(cp)) continue;
+    word.clear();
+    size_t end = i;
+    for (;;) {
+      AppendUtf8(cp < 0x80 ? static_cast<char32_t>((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp)
+                           : static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))),
+                 &word);
+      end = i;
+      if (i >= n) break;
+      size_t save = i;
+      cp = DecodeUtf8(text, i);
+      if (!IsWordChar(cp)) { i = save; break; }
+    }
+    if (word.size() > kMaxTermBytes || stop.count(word)) continue;
+    Token tok;
+    tok.begin = static_cast<uint32_t>(start);
+    tok.end = static_cast<uint32_t>(end);
+    if (stemmer && !HasDigit(word)) {
+      const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                                           static_cast<int>(word.size()));
+      std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+      FoldInto(stemmed, &tok.term);
+    } else {
+      FoldInto(word, &tok.term);
+    }
+    if (tok.term.empty()) continue;
+    out->push_back(std::move(tok));
+  }
+}
+
+std::vector<std::string> Analyzer::Terms(std::string_view text, std::string_view language) {
+  std::vector<Token> toks;
+  Analyze(text, language, &toks);
+  std::vector<std::string> terms;
+  terms.reserve(toks.size());
+  for (auto& t : toks) terms.push_back(std::move(t.term));
+  return terms;
+}
+
+std::string DetectLanguage(std::string_view text, bool* reliable) {
+  bool is_reliable = false;
+  CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()),
+                                             /*is_plain_text=*/true, &is_reliable);
+  if (reliable) *reliable = is_reliable;
+  if (lang == CLD2::UNKNOWN_LANGUAGE) return "";
+  std::string code = CLD2::LanguageCode(lang);
+  return code == "un" ? "" : code;
+}
+
+}  // namespace savoir

@@ -1,0 +1,37 @@
+// Text analysis shared by indexing, querying and highlighting:
+// Unicode word split -> lower case -> French elision/stop words -> Snowball
+// stem (per language) -> accent folding. Stemming runs before folding because
+// the Snowball French stemmer relies on accents ("é" vs "e").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace savoir {
+
+struct Token {
+  std::string term;  // the normalized term as stored in the index
+  uint32_t begin;    // byte offsets of the surface word in the input
+  uint32_t end;
+};
+
+class Analyzer {
+ public:
+  // `language` is an ISO 639-1 code; languages without a Snowball stemmer
+  // are lower-cased and folded only. Thread-safe (stemmers are per thread).
+  static void Analyze(std::string_view text, std::string_view language, std::vector<Token>* out);
+  static std::vector<std::string> Terms(std::string_view text, std::string_view language);
+
+  // Lower case + accent folding of one word, no stemming (for display/matching).
+  static std::string Fold(std::string_view word);
+
+  static bool HasStemmer(std::string_view language);
+};
+
+// Detects the language of `text` (ISO 639-1, e.g. "fr"), or "" when unknown
+// or not reliable. Uses CLD2.
+std::string DetectLanguage(std::string_view text, bool* reliable = nullptr);
+
+}  // namespace savoir

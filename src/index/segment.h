@@ -1,0 +1,137 @@
+// An immutable keyword-index segment: written once by SegmentWriter,
+// memory-mapped read-only by Segment. Deletions live outside (a bitmap the
+// KeywordIndex keeps per segment), so a segment file never changes.
+#pragma once
+
+#include <roaring/roaring.hh>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "index/segment_format.h"
+
+namespace savoir {
+
+// One chunk as the index sees it.
+struct IndexedChunk {
+  int64_t chunk_id = 0;
+  int64_t doc_id = 0;
+  int64_t updated_at = 0;
+  std::vector<std::string> terms;   // analyzed terms, in order (with repeats)
+  std::vector<std::string> facets;  // e.g. "acl:public", "acl:group:hr", "src:3", "lang:fr"
+};
+
+class SegmentWriter {
+ public:
+  void Add(const IndexedChunk& chunk);
+  // Lower-level building, used by merges. Docs get consecutive local ids;
+  // a term's postings must be added in increasing local order.
+  uint32_t AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at, uint32_t doc_len);
+  void AddPosting(std::string_view term, uint32_t local, uint32_t freq);
+  void AddFacet(const std::string& facet, uint32_t local) { facets_[facet].add(local); }
+  uint32_t size() const { return static_cast<uint32_t>(doc_lens_.size()); }
+  // Writes the segment to `path` (via a temporary file, fsync, rename).
+  Status Write(const std::string& path) const;
+
+ private:
+  std::vector<uint32_t> doc_lens_;
+  std::vector<int64_t> chunk_ids_, doc_ids_, updated_at_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::vector<std::pair<uint32_t, uint32_t>>, StringHash,
+                     std::equal_to<>>
+      postings_;
+  std::map<std::string, Roaring> facets_;
+};
+
+class Segment;
+
+// Iterates one term's postings in doc order, block by block.
+class PostingCursor {
+ public:
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  PostingCursor() = default;
+  PostingCursor(const Segment* seg, const segfmt::TermInfo* info);
+
+  uint32_t doc() const { return doc_; }
+  uint32_t freq() const { return freqs_[pos_]; }
+  void Next();
+  // Moves to the first doc >= target (never backwards).
+  void Advance(uint32_t target);
+  // Skip data for block-max bounds: the block containing the current doc.
+  const segfmt::BlockMeta& block() const { return metas_[block_]; }
+  // The last doc of the block that would contain `target` (kEnd if none),
+  // and that block's bound data, without decoding it.
+  const segfmt::BlockMeta* BlockFor(uint32_t target) const;
+  uint32_t df() const { return info_ ? info_->df : 0; }
+
+ private:
+  void LoadBlock(uint32_t b);
+
+  const Segment* seg_ = nullptr;
+  const segfmt::TermInfo* info_ = nullptr;
+  const segfmt::BlockMeta* metas_ = nullptr;
+  const uint8_t* base_ = nullptr;
+  uint32_t block_ = 0, n_in_block_ = 0, pos_ = 0;
+  uint32_t doc_ = kEnd;
+  uint32_t docs_[segfmt::kBlockSize];
+  uint32_t freqs_[segfmt::kBlockSize];
+};
+
+class Segment {
+ public:
+  static Result<std::shared_ptr<Segment>> Open(const std::string& path);
+  ~Segment();
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  uint32_t n_docs() const { return header_->n_docs; }
+  uint64_t total_len() const { return header_->total_len; }
+  uint32_t doc_len(uint32_t local) const { return doc_lens_[local]; }
+  int64_t chunk_id(uint32_t local) const { return chunk_ids_[local]; }
+  int64_t doc_id(uint32_t local) const { return doc_ids_[local]; }
+  int64_t updated_at(uint32_t local) const { return updated_at_[local]; }
+  const std::string& path() const { return path_; }
+
+  // Term dictionary lookup (binary search); nullptr when absent.
+  const segfmt::TermInfo* Find(std::string_view term) const;
+  uint64_t n_terms() const { return header_->n_terms; }
+  std::string_view term(uint64_t i) const;
+  const segfmt::TermInfo& term_info(uint64_t i) const { return term_infos_[i]; }
+  PostingCursor Postings(const segfmt::TermInfo* info) const { return PostingCursor(this, info); }
+
+  // Local docs of a stored document (for deletions).
+  std::vector<uint32_t> LocalsOfDocument(int64_t doc_id) const;
+  // A facet bitmap (empty when the facet is absent).
+  const Roaring& Facet(const std::string& name) const;
+  const std::unordered_map<std::string, Roaring>& facets() const { return facets_; }
+
+  const uint8_t* postings_base() const { return base_ + header_->off_postings; }
+
+ private:
+  Segment() = default;
+
+  std::string path_;
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  const segfmt::Header* header_ = nullptr;
+  const uint32_t* doc_lens_ = nullptr;
+  const int64_t* chunk_ids_ = nullptr;
+  const int64_t* doc_ids_ = nullptr;
+  const int64_t* updated_at_ = nullptr;
+  const segfmt::DocLookup* lookup_ = nullptr;
+  const uint32_t* term_offsets_ = nullptr;
+  const char* term_blob_ = nullptr;
+  const segfmt::TermInfo* term_infos_ = nullptr;
+  std::unordered_map<std::string, Roaring> facets_;
+};
+
+}  // namespace savoir

@@ -1,0 +1,79 @@
+#include "ingest/index_builder.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "index/analyzer.h"
+
+namespace savoir {
+
+IndexedChunk MakeIndexedChunk(const DocumentRecord& doc, const ChunkRecord& chunk) {
+  IndexedChunk ic;
+  ic.chunk_id = chunk.id;
+  ic.doc_id = doc.id;
+  ic.updated_at = doc.updated_at;
+  const std::string& lang = chunk.language;
+  std::vector<Token> toks;
+  Analyzer::Analyze(doc.title, lang, &toks);
+  if (!chunk.heading_path.empty()) Analyzer::Analyze(chunk.heading_path, lang, &toks);
+  Analyzer::Analyze(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin), lang,
+                    &toks);
+  ic.terms.reserve(toks.size());
+  for (auto& t : toks) ic.terms.push_back(std::move(t.term));
+  for (const auto& e : doc.acl) ic.facets.push_back("acl:" + e);
+  ic.facets.push_back("src:" + std::to_string(doc.source_id));
+  if (!lang.empty()) ic.facets.push_back("lang:" + lang);
+  return ic;
+}
+
+Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& options,
+                    const ProgressFn& progress) {
+  SAVOIR_ASSIGN_OR_RETURN(int64_t last, store.LastChangeSeq());
+  int64_t applied = index.applied_seq();
+  if (applied >= last) return Status::Ok();
+
+  // Which documents changed since the index last caught up. On an empty
+  // index this is every document (read from the documents table, not the
+  // whole log, so a rebuild costs the corpus and not its history).
+  std::vector<int64_t> touched;
+  if (applied == 0 && index.snapshot()->segments.empty()) {
+    SAVOIR_ASSIGN_OR_RETURN(touched, store.AllDocumentIds());
+  } else {
+    std::unordered_set<int64_t> seen;
+    for (int64_t seq = applied;;) {
+      SAVOIR_ASSIGN_OR_RETURN(auto changes, store.ChangesSince(seq, 100000));
+      if (changes.empty()) break;
+      for (const auto& c : changes)
+        if (seen.insert(c.document_id).second) touched.push_back(c.document_id);
+      seq = changes.back().seq;
+    }
+  }
+
+  std::vector<IndexedChunk> batch;
+  std::vector<int64_t> removed;
+  size_t done = 0;
+  for (size_t i = 0; i < touched.size(); ++i) {
+    int64_t id = touched[i];
+    removed.push_back(id);  // old chunks of a changed document go
+    auto doc = store.GetDocument(id);
+    if (doc.ok()) {
+      SAVOIR_ASSIGN_OR_RETURN(auto chunks, store.GetChunks(id));
+      for (const auto& c : chunks) batch.push_back(MakeIndexedChunk(*doc, c));
+    } else if (doc.status().kind() != ErrorKind::kNotFound) {
+      return doc.status();
+    }
+    ++done;
+    bool last_one = i + 1 == touched.size();
+    if (batch.size() >= options.chunks_per_segment || last_one) {
+      // Intermediate commits keep the old applied_seq: a crash replays them.
+      SAVOIR_RETURN_IF_ERROR(index.Commit(batch, removed, last_one ? last : applied));
+      batch.clear();
+      removed.clear();
+    }
+    if (progress && (done % 256 == 0 || last_one)) progress(done, touched.size());
+  }
+  if (touched.empty()) SAVOIR_RETURN_IF_ERROR(index.Commit({}, {}, last));
+  return Status::Ok();
+}
+
+}  // namespace savoir

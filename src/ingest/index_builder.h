@@ -1,0 +1,30 @@
+// Brings the keyword index up to date with the store by replaying the
+// store's change log from the index's last applied change. Because the index
+// is derived, `Rebuild` can throw it away and build it again from the store.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "index/keyword_index.h"
+#include "index/segment.h"
+#include "store/store.h"
+
+namespace savoir {
+
+struct IndexBuildOptions {
+  size_t chunks_per_segment = 50000;  // bounds memory while building
+};
+
+// Called with (documents done, documents to do).
+using ProgressFn = std::function<void(size_t, size_t)>;
+
+Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& options = {},
+                    const ProgressFn& progress = nullptr);
+
+// The analyzed form of a stored chunk, as the index holds it: the title and
+// heading path are indexed with every chunk of the document.
+IndexedChunk MakeIndexedChunk(const DocumentRecord& doc, const ChunkRecord& chunk);
+
+}  // namespace savoir

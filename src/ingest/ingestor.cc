@@ -1,0 +1,67 @@
+#include "ingest/ingestor.h"
+
+#include <sodium.h>
+
+#include "common/utf8.h"
+#include "index/analyzer.h"
+
+namespace savoir {
+
+std::string ContentHash(std::string_view bytes) {
+  unsigned char out[16];
+  crypto_generichash(out, sizeof(out), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size(), nullptr, 0);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : out) {
+    s.push_back(hex[c >> 4]);
+    s.push_back(hex[c & 15]);
+  }
+  return s;
+}
+
+Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
+                      const IngestOptions& options) {
+  ParsedDocument& p = src.parsed;
+  p.text = SanitizeUtf8(p.text);
+  DocumentRecord doc;
+  doc.source_id = source_id;
+  doc.external_id = src.external_id;
+  doc.title = SanitizeUtf8(p.title.empty() ? src.external_id : p.title);
+  doc.url = src.url;
+  doc.author = p.author;
+  doc.created_at = p.created_at;
+  doc.updated_at = src.updated_at;
+  doc.acl = src.acl;
+  doc.metadata_json = src.metadata_json;
+  doc.content_hash = src.content_hash.empty() ? ContentHash(p.text) : src.content_hash;
+
+  bool reliable = false;
+  std::string doc_lang = p.language;
+  if (doc_lang.empty()) doc_lang = DetectLanguage(std::string_view(p.text).substr(0, 64 * 1024), &reliable);
+  if (doc_lang.empty() || (!reliable && p.language.empty() && !Analyzer::HasStemmer(doc_lang)))
+    doc_lang = options.default_language;
+  doc.language = doc_lang;
+
+  std::vector<ChunkRecord> chunks;
+  int32_t ordinal = 0;
+  for (const ChunkSpan& span : ChunkDocument(p, options.chunker)) {
+    ChunkRecord c;
+    c.ordinal = ordinal++;
+    c.begin = span.begin;
+    c.end = span.end;
+    c.heading_path = span.heading_path;
+    c.tokens = span.tokens;
+    bool chunk_reliable = false;
+    std::string lang = DetectLanguage(std::string_view(p.text).substr(span.begin, span.end - span.begin),
+                                      &chunk_reliable);
+    c.language = chunk_reliable && !lang.empty() ? lang : doc_lang;
+    chunks.push_back(std::move(c));
+  }
+  doc.content = std::move(p.text);
+  Status st = store.PutDocument(&doc, &chunks);
+  p.text = std::move(doc.content);
+  return st;
+}
+
+}  // namespace savoir

@@ -1,0 +1,476 @@
+// SQLite implementation of Store: WAL mode, versioned migrations, prepared
+// statements cached per connection. One connection, guarded by a mutex: the
+// server reads far more than it writes and SQLite serializes writers anyway.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace savoir {
+namespace {
+
+// Each entry moves the schema one version up; never edit a released entry.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE sources(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  config TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL);
+CREATE TABLE documents(
+  id INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  external_id TEXT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  url TEXT NOT NULL DEFAULT '',
+  language TEXT NOT NULL DEFAULT '',
+  content_hash TEXT NOT NULL DEFAULT '',
+  author TEXT NOT NULL DEFAULT '',
+  content TEXT NOT NULL DEFAULT '',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL DEFAULT 0,
+  indexed_at INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(source_id, external_id));
+CREATE TABLE chunks(
+  id INTEGER PRIMARY KEY,
+  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  ordinal INTEGER NOT NULL,
+  begin_offset INTEGER NOT NULL,
+  end_offset INTEGER NOT NULL,
+  heading_path TEXT NOT NULL DEFAULT '',
+  language TEXT NOT NULL DEFAULT '',
+  tokens INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX chunks_by_document ON chunks(document_id, ordinal);
+CREATE TABLE access(
+  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  entry TEXT NOT NULL,
+  PRIMARY KEY(document_id, entry)) WITHOUT ROWID;
+CREATE TABLE changes(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  document_id INTEGER NOT NULL,
+  op TEXT NOT NULL CHECK(op IN ('put', 'delete')),
+  at INTEGER NOT NULL);
+)sql",
+};
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+  int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
+  std::string Text(int c) {
+    const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+    return p ? std::string(p, sqlite3_column_bytes(s_, c)) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  ~SqliteStore() override {
+    for (auto& [_, s] : stmts_) sqlite3_finalize(s);
+    if (db_) sqlite3_close_v2(db_);
+  }
+
+  Status Open() {
+    int rc = sqlite3_open_v2(path_.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return Error("cannot open store");
+    sqlite3_busy_timeout(db_, 10000);
+    // A corrupt or foreign file fails here, before anything is written.
+    if (auto st = Exec("PRAGMA journal_mode=WAL"); !st.ok()) return st;
+    SAVOIR_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+    return Migrate();
+  }
+
+  Result<int64_t> EnsureSource(const std::string& kind, const std::string& name,
+                               const std::string& config_json) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    {
+      Stmt q = Prepare("SELECT id, kind FROM sources WHERE name = ?");
+      q.Bind(1, name);
+      if (q.Step() == SQLITE_ROW) {
+        if (q.Text(1) != kind)
+          return Status(ErrorKind::kAlreadyExists,
+                        "source '" + name + "' already exists with kind " + q.Text(1));
+        return q.Int(0);
+      }
+    }
+    Stmt ins = Prepare("INSERT INTO sources(kind, name, config, created_at) VALUES(?, ?, ?, ?)");
+    ins.Bind(1, kind).Bind(2, name).Bind(3, config_json).Bind(4, NowSeconds());
+    if (ins.Step() != SQLITE_DONE) return Error("cannot add source " + name);
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<SourceRecord>> ListSources() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare(
+        "SELECT s.id, s.kind, s.name, s.config, s.created_at, "
+        "(SELECT count(*) FROM documents d WHERE d.source_id = s.id) FROM sources s ORDER BY s.id");
+    std::vector<SourceRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW)
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Int(4), q.Int(5)});
+    if (rc != SQLITE_DONE) return Error("cannot list sources");
+    return out;
+  }
+
+  Result<SourceRecord> GetSource(int64_t id) override {
+    SAVOIR_ASSIGN_OR_RETURN(auto all, ListSources());
+    for (auto& s : all)
+      if (s.id == id) return s;
+    return Status(ErrorKind::kNotFound, "no source with id " + std::to_string(id));
+  }
+
+  Status InTransaction(const std::function<Status()>& body) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    SAVOIR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = body();
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Status PutDocument(DocumentRecord* doc, std::vector<ChunkRecord>* chunks) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    bool own_tx = sqlite3_get_autocommit(db_);
+    if (own_tx) SAVOIR_RETURN_IF_ERROR(Exec("SAVEPOINT put_document"));
+    Status st = PutDocumentLocked(doc, chunks);
+    if (own_tx) {
+      if (!st.ok()) {
+        (void)Exec("ROLLBACK TO put_document");
+        (void)Exec("RELEASE put_document");
+        return st;
+      }
+      return Exec("RELEASE put_document");
+    }
+    return st;
+  }
+
+  Status DeleteDocument(int64_t id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    {
+      Stmt del = Prepare("DELETE FROM documents WHERE id = ?");
+      del.Bind(1, id);
+      if (del.Step() != SQLITE_DONE) return Error("cannot delete document " + std::to_string(id));
+    }
+    if (sqlite3_changes(db_) == 0)
+      return Status(ErrorKind::kNotFound, "no document with id " + std::to_string(id));
+    return LogChange(id, "delete");
+  }
+
+  Result<std::optional<DocumentVersion>> FindDocument(int64_t source_id,
+                                                      const std::string& external_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT id, content_hash FROM documents WHERE source_id = ? AND external_id = ?");
+    q.Bind(1, source_id).Bind(2, external_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<DocumentVersion>();
+    if (rc != SQLITE_ROW) return Error("cannot look up document " + external_id);
+    DocumentVersion v{q.Int(0), q.Text(1), {}};
+    SAVOIR_ASSIGN_OR_RETURN(v.acl, GetAccess(v.id));
+    return std::optional<DocumentVersion>(std::move(v));
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> ListDocuments(int64_t source_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT external_id, id FROM documents WHERE source_id = ? ORDER BY id");
+    q.Bind(1, source_id);
+    std::vector<std::pair<std::string, int64_t>> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Text(0), q.Int(1));
+    if (rc != SQLITE_DONE) return Error("cannot list documents");
+    return out;
+  }
+
+  Result<DocumentRecord> GetDocument(int64_t id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    DocumentRecord d;
+    {
+      Stmt q = Prepare(
+          "SELECT id, source_id, external_id, title, url, language, content_hash, author, content, "
+          "metadata, created_at, updated_at, indexed_at FROM documents WHERE id = ?");
+      q.Bind(1, id);
+      int rc = q.Step();
+      if (rc == SQLITE_DONE) return Status(ErrorKind::kNotFound, "no document with id " + std::to_string(id));
+      if (rc != SQLITE_ROW) return Error("cannot read document " + std::to_string(id));
+      d.id = q.Int(0);
+      d.source_id = q.Int(1);
+      d.external_id = q.Text(2);
+      d.title = q.Text(3);
+      d.url = q.Text(4);
+      d.language = q.Text(5);
+      d.content_hash = q.Text(6);
+      d.author = q.Text(7);
+      d.content = q.Text(8);
+      d.metadata_json = q.Text(9);
+      d.created_at = q.Int(10);
+      d.updated_at = q.Int(11);
+      d.indexed_at = q.Int(12);
+    }
+    SAVOIR_ASSIGN_OR_RETURN(d.acl, GetAccess(id));
+    return d;
+  }
+
+  Result<std::vector<ChunkRecord>> GetChunks(int64_t document_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare(
+        "SELECT id, document_id, ordinal, begin_offset, end_offset, heading_path, language, tokens "
+        "FROM chunks WHERE document_id = ? ORDER BY ordinal");
+    q.Bind(1, document_id);
+    std::vector<ChunkRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadChunk(q));
+    if (rc != SQLITE_DONE) return Error("cannot read chunks");
+    return out;
+  }
+
+  Result<ChunkRecord> GetChunk(int64_t chunk_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare(
+        "SELECT id, document_id, ordinal, begin_offset, end_offset, heading_path, language, tokens "
+        "FROM chunks WHERE id = ?");
+    q.Bind(1, chunk_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return Status(ErrorKind::kNotFound, "no chunk with id " + std::to_string(chunk_id));
+    if (rc != SQLITE_ROW) return Error("cannot read chunk");
+    return ReadChunk(q);
+  }
+
+  Result<std::vector<Change>> ChangesSince(int64_t after_seq, size_t limit) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT seq, document_id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?");
+    q.Bind(1, after_seq).Bind(2, static_cast<int64_t>(limit));
+    std::vector<Change> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back({q.Int(0), q.Int(1), q.Text(2) == "delete"});
+    if (rc != SQLITE_DONE) return Error("cannot read the change log");
+    return out;
+  }
+
+  Result<int64_t> LastChangeSeq() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT coalesce(max(seq), 0) FROM changes");
+    if (q.Step() != SQLITE_ROW) return Error("cannot read the change log");
+    return q.Int(0);
+  }
+
+  Result<std::vector<int64_t>> AllDocumentIds() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT id FROM documents ORDER BY id");
+    std::vector<int64_t> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(q.Int(0));
+    if (rc != SQLITE_DONE) return Error("cannot list documents");
+    return out;
+  }
+
+  Status Verify() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    {
+      Stmt q = Prepare("PRAGMA integrity_check");
+      if (q.Step() != SQLITE_ROW || q.Text(0) != "ok")
+        return Status(ErrorKind::kCorrupt, "store " + path_ + " fails SQLite's integrity check");
+    }
+    {
+      Stmt q = Prepare("PRAGMA foreign_key_check");
+      if (q.Step() == SQLITE_ROW)
+        return Status(ErrorKind::kCorrupt, "store " + path_ + " has rows pointing at missing rows (table " + q.Text(0) + ")");
+    }
+    {
+      Stmt q = Prepare(
+          "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+          "WHERE c.begin_offset > c.end_offset OR c.end_offset > length(CAST(d.content AS BLOB)) LIMIT 1");
+      if (q.Step() == SQLITE_ROW)
+        return Status(ErrorKind::kCorrupt, "chunk " + std::to_string(q.Int(0)) + " points outside its document");
+    }
+    {
+      Stmt q = Prepare("SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM access a WHERE a.document_id = d.id) LIMIT 1");
+      if (q.Step() == SQLITE_ROW)
+        return Status(ErrorKind::kCorrupt, "document " + std::to_string(q.Int(0)) + " has no access list");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status PutDocumentLocked(DocumentRecord* doc, std::vector<ChunkRecord>* chunks) {
+    int64_t now = NowSeconds();
+    if (doc->acl.empty()) return Status(ErrorKind::kInvalidArgument, "document " + doc->external_id + " has an empty access list");
+    int64_t id = 0;
+    {
+      Stmt q = Prepare("SELECT id FROM documents WHERE source_id = ? AND external_id = ?");
+      q.Bind(1, doc->source_id).Bind(2, doc->external_id);
+      if (q.Step() == SQLITE_ROW) id = q.Int(0);
+    }
+    if (id == 0) {
+      Stmt ins = Prepare(
+          "INSERT INTO documents(source_id, external_id, title, url, language, content_hash, author, "
+          "content, metadata, created_at, updated_at, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      BindDoc(ins, *doc, now);
+      if (ins.Step() != SQLITE_DONE) return Error("cannot store document " + doc->external_id);
+      id = sqlite3_last_insert_rowid(db_);
+    } else {
+      Stmt up = Prepare(
+          "UPDATE documents SET source_id=?, external_id=?, title=?, url=?, language=?, content_hash=?, "
+          "author=?, content=?, metadata=?, created_at=?, updated_at=?, indexed_at=? WHERE id=?");
+      BindDoc(up, *doc, now);
+      up.Bind(13, id);
+      if (up.Step() != SQLITE_DONE) return Error("cannot update document " + doc->external_id);
+      Stmt dc = Prepare("DELETE FROM chunks WHERE document_id = ?");
+      dc.Bind(1, id);
+      if (dc.Step() != SQLITE_DONE) return Error("cannot replace chunks");
+      Stmt da = Prepare("DELETE FROM access WHERE document_id = ?");
+      da.Bind(1, id);
+      if (da.Step() != SQLITE_DONE) return Error("cannot replace access list");
+    }
+    doc->id = id;
+    doc->indexed_at = now;
+    for (auto& c : *chunks) {
+      if (c.begin > c.end || c.end > doc->content.size())
+        return Status(ErrorKind::kInvalidArgument, "chunk outside document " + doc->external_id);
+      Stmt ins = Prepare(
+          "INSERT INTO chunks(document_id, ordinal, begin_offset, end_offset, heading_path, language, tokens) "
+          "VALUES(?,?,?,?,?,?,?)");
+      ins.Bind(1, id).Bind(2, c.ordinal).Bind(3, c.begin).Bind(4, c.end).Bind(5, c.heading_path)
+          .Bind(6, c.language).Bind(7, c.tokens);
+      if (ins.Step() != SQLITE_DONE) return Error("cannot store chunk");
+      c.id = sqlite3_last_insert_rowid(db_);
+      c.document_id = id;
+    }
+    for (const auto& e : doc->acl) {
+      Stmt ins = Prepare("INSERT OR IGNORE INTO access(document_id, entry) VALUES(?, ?)");
+      ins.Bind(1, id).Bind(2, e);
+      if (ins.Step() != SQLITE_DONE) return Error("cannot store access list");
+    }
+    return LogChange(id, "put");
+  }
+
+  void BindDoc(Stmt& s, const DocumentRecord& d, int64_t now) {
+    s.Bind(1, d.source_id).Bind(2, d.external_id).Bind(3, d.title).Bind(4, d.url).Bind(5, d.language)
+        .Bind(6, d.content_hash).Bind(7, d.author).Bind(8, d.content).Bind(9, d.metadata_json)
+        .Bind(10, d.created_at).Bind(11, d.updated_at ? d.updated_at : now).Bind(12, now);
+  }
+
+  Result<AccessList> GetAccess(int64_t id) {
+    Stmt q = Prepare("SELECT entry FROM access WHERE document_id = ? ORDER BY entry");
+    q.Bind(1, id);
+    AccessList out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(q.Text(0));
+    if (rc != SQLITE_DONE) return Error("cannot read access list");
+    return out;
+  }
+
+  ChunkRecord ReadChunk(Stmt& q) {
+    ChunkRecord c;
+    c.id = q.Int(0);
+    c.document_id = q.Int(1);
+    c.ordinal = static_cast<int32_t>(q.Int(2));
+    c.begin = static_cast<uint32_t>(q.Int(3));
+    c.end = static_cast<uint32_t>(q.Int(4));
+    c.heading_path = q.Text(5);
+    c.language = q.Text(6);
+    c.tokens = static_cast<int32_t>(q.Int(7));
+    return c;
+  }
+
+  Status LogChange(int64_t id, const char* op) {
+    Stmt ins = Prepare("INSERT INTO changes(document_id, op, at) VALUES(?, ?, ?)");
+    ins.Bind(1, id).Bind(2, std::string(op)).Bind(3, NowSeconds());
+    if (ins.Step() != SQLITE_DONE) return Error("cannot append to the change log");
+    return Status::Ok();
+  }
+
+  Status Migrate() {
+    int64_t version = 0;
+    {
+      Stmt q = Prepare("PRAGMA user_version");
+      if (q.Step() != SQLITE_ROW) return Error("cannot read schema version");
+      version = q.Int(0);
+    }
+    const int64_t latest = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    if (version > latest)
+      return Status(ErrorKind::kUnsupported, "store " + path_ + " has schema version " +
+                                                 std::to_string(version) + ", newer than this savoir (" +
+                                                 std::to_string(latest) + ")");
+    for (int64_t v = version; v < latest; ++v) {
+      SAVOIR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+      Status st = Exec(kMigrations[v]);
+      if (st.ok()) st = Exec("PRAGMA user_version = " + std::to_string(v + 1));
+      if (!st.ok()) {
+        (void)Exec("ROLLBACK");
+        return st;
+      }
+      SAVOIR_RETURN_IF_ERROR(Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Stmt Prepare(const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+        // A bad statement is a bug; an unreadable file surfaces here too.
+        sqlite3_prepare_v2(db_, "SELECT raise(ABORT, 'prepare failed')", -1, &s, nullptr);
+      }
+      it = stmts_.emplace(sql, s).first;
+    }
+    return Stmt(it->second);
+  }
+
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      int code = sqlite3_errcode(db_);
+      ErrorKind kind = (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) ? ErrorKind::kCorrupt : ErrorKind::kIo;
+      return Status(kind, "store " + path_ + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const std::string& what) {
+    int code = sqlite3_errcode(db_);
+    ErrorKind kind = (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) ? ErrorKind::kCorrupt : ErrorKind::kIo;
+    return Status(kind, what + " (" + path_ + ": " + sqlite3_errmsg(db_) + ")");
+  }
+
+  const std::string path_;
+  sqlite3* db_ = nullptr;
+  std::recursive_mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  auto store = std::make_unique<SqliteStore>(path);
+  SAVOIR_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace savoir

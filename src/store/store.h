@@ -1,0 +1,105 @@
+// The system of record. Everything the search index holds is derived from
+// what is here (documents, chunks, access lists, the change log), so the index
+// can be rebuilt at any time. SqliteStore is the embedded default; a
+// PostgreSQL implementation will pass the same tests (tests/unit/store_test.cc
+// is written against this interface).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace savoir {
+
+struct SourceRecord {
+  int64_t id = 0;
+  std::string kind;  // "files", "beir", later "slack", "confluence", "web"
+  std::string name;  // unique, e.g. the folder path
+  std::string config_json = "{}";
+  int64_t created_at = 0;
+  int64_t documents = 0;  // filled by ListSources
+};
+
+// Access list entries: "public", "user:<login>", "group:<name>".
+using AccessList = std::vector<std::string>;
+
+struct ChunkRecord {
+  int64_t id = 0;
+  int64_t document_id = 0;
+  int32_t ordinal = 0;
+  uint32_t begin = 0, end = 0;  // byte range in DocumentRecord::content
+  std::string heading_path;     // "Title > Section > Subsection"
+  std::string language;         // ISO 639-1 detected for this chunk
+  int32_t tokens = 0;
+};
+
+struct DocumentRecord {
+  int64_t id = 0;
+  int64_t source_id = 0;
+  std::string external_id;  // the source's own id (relative path, message ts, ...)
+  std::string title, url, language, content_hash, author;
+  std::string content;        // extracted plain text
+  std::string metadata_json = "{}";
+  int64_t created_at = 0, updated_at = 0, indexed_at = 0;
+  AccessList acl;
+};
+
+struct DocumentVersion {
+  int64_t id = 0;
+  std::string content_hash;
+  AccessList acl;
+};
+
+struct Change {
+  int64_t seq = 0;
+  int64_t document_id = 0;
+  bool deleted = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<int64_t> EnsureSource(const std::string& kind, const std::string& name,
+                                       const std::string& config_json = "{}") = 0;
+  virtual Result<std::vector<SourceRecord>> ListSources() = 0;
+  virtual Result<SourceRecord> GetSource(int64_t id) = 0;
+
+  // Runs `body` in one transaction (committed if it returns ok). Writes made
+  // through this Store inside `body` are part of it.
+  virtual Status InTransaction(const std::function<Status()>& body) = 0;
+
+  // Inserts or replaces a document (matched on source + external id) with its
+  // chunks and access list; appends to the change log. Sets doc->id and the
+  // chunk ids.
+  virtual Status PutDocument(DocumentRecord* doc, std::vector<ChunkRecord>* chunks) = 0;
+  virtual Status DeleteDocument(int64_t document_id) = 0;
+
+  virtual Result<std::optional<DocumentVersion>> FindDocument(int64_t source_id,
+                                                              const std::string& external_id) = 0;
+  // external id -> document id of every document of a source.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> ListDocuments(int64_t source_id) = 0;
+  virtual Result<DocumentRecord> GetDocument(int64_t document_id) = 0;
+  virtual Result<std::vector<ChunkRecord>> GetChunks(int64_t document_id) = 0;
+  virtual Result<ChunkRecord> GetChunk(int64_t chunk_id) = 0;
+
+  // The change log, in order, after `after_seq`.
+  virtual Result<std::vector<Change>> ChangesSince(int64_t after_seq, size_t limit) = 0;
+  virtual Result<int64_t> LastChangeSeq() = 0;
+  // All live document ids, ascending (for rebuilding the index).
+  virtual Result<std::vector<int64_t>> AllDocumentIds() = 0;
+
+  // Consistency check: foreign keys, chunk ranges inside content, hashes.
+  virtual Status Verify() = 0;
+};
+
+// Opens (creating if needed) the SQLite store at `path`, in WAL mode,
+// applying pending schema migrations.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace savoir
