@@ -111,6 +111,18 @@ Result<ParsedDocument> ParseEml(std::string_view bytes) {
   static std::once_flag init;
   std::call_once(init, [] { g_mime_init(); });
 
+  if (Trim(bytes).empty()) return Status(ErrorKind::kCorrupt, "e-mail file is empty");
+  // A whole message saved as UTF-16 is not parseable MIME; re-encode first.
+  std::string converted;
+  if (const char* wide = DetectWideEncoding(bytes)) {
+    size_t bom = (bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF")) ? 2 : 0;
+    if (bytes.starts_with(std::string_view("\x00\x00\xFE\xFF", 4)) ||
+        bytes.starts_with(std::string_view("\xFF\xFE\x00\x00", 4))) {
+      bom = 4;
+    }
+    ConvertToUtf8(bytes.substr(bom), wide, &converted);
+    bytes = converted;
+  }
   GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   GPtr<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));

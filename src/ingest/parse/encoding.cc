@@ -70,6 +70,14 @@ std::string Detect(std::string_view bytes) {
 
 }  // namespace
 
+const char* DetectWideEncoding(std::string_view b) {
+  if (StartsWith(b, std::string_view("\xFF\xFE\x00\x00", 4))) return "UTF-32LE";
+  if (StartsWith(b, std::string_view("\x00\x00\xFE\xFF", 4))) return "UTF-32BE";
+  if (StartsWith(b, "\xFF\xFE")) return "UTF-16LE";
+  if (StartsWith(b, "\xFE\xFF")) return "UTF-16BE";
+  return SniffUtf16(b);
+}
+
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     size_t len = Utf8SeqLen(s, i);
@@ -166,11 +174,12 @@ std::string ToUtf8(std::string_view bytes, std::string_view declared_charset) {
     }
   }
   if (!declared_charset.empty() && ConvertToUtf8(bytes, declared_charset, &out)) return out;
-  if (IsValidUtf8(bytes)) return std::string(bytes);
+  // Before the UTF-8 check: ASCII-range UTF-16 is "valid UTF-8" full of NULs.
   if (const char* cs = SniffUtf16(bytes)) {
     ConvertToUtf8(bytes, cs, &out);
     return out;
   }
+  if (IsValidUtf8(bytes)) return std::string(bytes);
   std::string detected = Detect(bytes);
   if (detected.empty() || !ConvertToUtf8(bytes, detected, &out)) {
     ConvertToUtf8(bytes, "WINDOWS-1252", &out);

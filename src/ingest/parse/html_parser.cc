@@ -44,7 +44,7 @@ bool IsSkippedTag(GumboTag tag) {
 // match but "commenu" or "navigator-guide" prose classes do not.
 bool IsBoilerplateToken(std::string_view tok) {
   static const char* kWords[] = {"cookie", "cookies", "consent", "gdpr", "navbar", "nav",
-                                 "menu", "breadcrumb", "breadcrumbs", "sidebar", "skiplink",
+                                 "menu", "breadcrumb", "breadcrumbs", "sidebar", "skiplink", "skip",
                                  "advert", "advertisement", "ads", "share", "social", "popup",
                                  "modal", "newsletter"};
   for (const char* w : kWords) {
@@ -175,7 +175,7 @@ class Extractor {
       Flush();
       std::string code;
       RawText(node, &code);
-      b_->Add(BlockKind::kCode, code);
+      AddPreformatted(code);
       return;
     }
     if (tag == GUMBO_TAG_TABLE) {
@@ -215,6 +215,21 @@ class Extractor {
   }
 
   const std::string& first_h1() const { return first_h1_; }
+
+  // Whole documents are sometimes wrapped in one <pre> (plain-text reports
+  // served as HTML); split on blank lines so the chunker gets paragraphs.
+  void AddPreformatted(const std::string& code) {
+    size_t start = 0;
+    while (start < code.size()) {
+      size_t gap = code.find("\n\n", start);
+      if (gap == std::string::npos) gap = code.size();
+      // Keep trailing/leading spaces inside lines: indentation is meaning in code.
+      std::string_view piece = std::string_view(code).substr(start, gap - start);
+      while (!piece.empty() && piece.front() == '\n') piece.remove_prefix(1);
+      b_->Add(BlockKind::kCode, piece);
+      start = gap + 2;
+    }
+  }
 
  private:
   void WalkChildren(const GumboNode* node, int depth) {
@@ -300,10 +315,7 @@ std::string MetaCharset(std::string_view bytes) {
 std::string HtmlToUtf8(std::string_view bytes, std::string_view hint) {
   // A BOM or valid UTF-8 beats any declaration (pages are often mislabeled,
   // and UTF-16 files carry a meta claiming utf-8, as they were converted).
-  if (bytes.size() >= 2 && (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF" ||
-                            bytes.substr(0, 3) == "\xEF\xBB\xBF")) {
-    return ToUtf8(bytes);
-  }
+  if (DetectWideEncoding(bytes) || bytes.starts_with("\xEF\xBB\xBF")) return ToUtf8(bytes);
   if (IsValidUtf8(bytes)) return std::string(bytes);
   std::string declared(hint);
   if (declared.empty()) declared = MetaCharset(bytes);

@@ -241,9 +241,11 @@ Result<ParsedDocument> ParseMarkdown(std::string_view bytes) {
     para.clear();
     para_kind = BlockKind::kParagraph;
   };
+  std::string first_heading;
   auto heading = [&](int level, std::string_view content) {
     std::string h = StripInline(content);
     if (level == 1 && b.doc().title.empty()) b.doc().title = std::string(Trim(h));
+    if (first_heading.empty()) first_heading = std::string(Trim(h));
     b.Add(BlockKind::kHeading, h, level);
   };
 
@@ -302,6 +304,8 @@ Result<ParsedDocument> ParseMarkdown(std::string_view bytes) {
     para.append(t);
   }
   flush();
+  // No front matter and no H1: the first heading of any level names the page.
+  if (b.doc().title.empty()) b.doc().title = first_heading;
   return b.Finish();
 }
 
