@@ -22,8 +22,12 @@ std::string CollapseWhitespace(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   bool pending_space = false;
-  for (char c : s) {
-    if (IsSpace(c)) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    // U+00A0 (no-break space) counts as whitespace here: it is layout glue.
+    bool nbsp = c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0';
+    if (IsSpace(c) || nbsp) {
+      if (nbsp) ++i;
       pending_space = !out.empty();
       continue;
     }

@@ -24,7 +24,8 @@ class DocBuilder {
   ParsedDocument doc_;
 };
 
-// Collapses runs of whitespace (including newlines) to one space and trims.
+// Collapses runs of whitespace (including newlines and U+00A0) to one space
+// and trims.
 std::string CollapseWhitespace(std::string_view s);
 
 // Trims ASCII whitespace at both ends.

@@ -240,8 +240,14 @@ class Extractor {
   }
 
   void AppendInline(std::string_view text) {
-    for (char c : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
       bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+      // &nbsp; (U+00A0) is layout glue, not content: treat it as a space.
+      if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+        space = true;
+        ++i;
+      }
       if (space) {
         if (!buf_.empty() && buf_.back() != ' ' && buf_.back() != '\n') buf_ += ' ';
       } else {
