@@ -49,6 +49,10 @@ int RunCli(int argc, char** argv) {
   eval->add_option("--split", args.split, "qrels split");
   eval->add_flag("--json", args.json, "End with one JSON object of the figures");
 
+  auto* analyze = app.add_subcommand("analyze", "Show how a text is analyzed into index terms");
+  analyze->add_option("text", args.query, "Text to analyze")->required();
+  analyze->add_option("--lang", args.languages, "Language (default: detected)");
+
   app.add_subcommand("reindex", "Rebuild the index from the store");
   app.add_subcommand("verify", "Check the store and the index against each other");
   app.add_subcommand("status", "Sources, documents and index figures");
@@ -80,6 +84,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "index") return CmdIndex(config, args);
   if (cmd == "search") return CmdSearch(config, args);
   if (cmd == "eval") return CmdEval(config, args);
+  if (cmd == "analyze") return CmdAnalyze(config, args);
   if (cmd == "reindex") return CmdReindex(config);
   if (cmd == "verify") return CmdVerify(config);
   if (cmd == "status") return CmdStatus(config);

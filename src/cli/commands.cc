@@ -162,6 +162,7 @@ int CmdEval(const Config& config, const CommandArgs& args) {
   opt.searcher = SearcherOptionsFrom(config);
   opt.ingest.chunker.max_tokens = config.chunk_tokens;
   opt.ingest.default_language = config.default_language;
+  opt.ingest.languages = config.languages;
   auto report = RunBeirEval(opt);
   std::error_code ec;
   std::filesystem::remove_all(opt.work_dir, ec);
@@ -181,6 +182,19 @@ int CmdEval(const Config& config, const CommandArgs& args) {
               {"bm25_k1", config.bm25_k1}, {"bm25_b", config.bm25_b}};
     std::printf("%s\n", j.dump().c_str());
   }
+  return 0;
+}
+
+int CmdAnalyze(const Config& config, const CommandArgs& args) {
+  bool reliable = false;
+  std::string lang = args.languages.empty() ? DetectLanguage(args.query, &reliable) : args.languages[0];
+  if (lang.empty()) lang = config.default_language;
+  std::printf("language %s%s\n", lang.c_str(),
+              args.languages.empty() ? (reliable ? " (detected)" : " (detected, unsure)") : "");
+  std::vector<Token> toks;
+  Analyzer::Analyze(args.query, lang, &toks);
+  for (const auto& t : toks)
+    std::printf("%s\t%s\n", args.query.substr(t.begin, t.end - t.begin).c_str(), t.term.c_str());
   return 0;
 }
 

@@ -22,6 +22,7 @@ struct CommandArgs {
 int CmdIndex(const Config& config, const CommandArgs& args);
 int CmdSearch(const Config& config, const CommandArgs& args);
 int CmdEval(const Config& config, const CommandArgs& args);
+int CmdAnalyze(const Config& config, const CommandArgs& args);
 int CmdReindex(const Config& config);
 int CmdVerify(const Config& config);
 int CmdStatus(const Config& config);

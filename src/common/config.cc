@@ -50,13 +50,32 @@ const std::vector<OptionSpec>& OptionTable() {
        }},
       {"--bm25-k1", "SAVOIR_BM25_K1", "0.9", "BM25 term-frequency saturation k1", "search",
        [](Config& c, const std::string& v) { return ParseFloat("--bm25-k1", v, 0, 10, &c.bm25_k1); }},
-      {"--bm25-b", "SAVOIR_BM25_B", "0.4", "BM25 length normalization b", "search",
+      {"--bm25-b", "SAVOIR_BM25_B", "0.7", "BM25 length normalization b", "search",
        [](Config& c, const std::string& v) { return ParseFloat("--bm25-b", v, 0, 1, &c.bm25_b); }},
+      {"--bigram-weight", "SAVOIR_BIGRAM_WEIGHT", "0.4",
+       "Weight of adjacent word pairs in ranking (0 turns them off)", "search",
+       [](Config& c, const std::string& v) { return ParseFloat("--bigram-weight", v, 0, 10, &c.bigram_weight); }},
       {"--language", "SAVOIR_LANGUAGE", "en",
        "Language assumed when detection is unsure (ISO 639-1: en, fr, de ...)", "all",
        [](Config& c, const std::string& v) {
          if (v.size() != 2) return Status(ErrorKind::kInvalidArgument, "--language expects a 2-letter code, got '" + v + "'");
          c.default_language = v;
+         return Status::Ok();
+       }},
+      {"--languages", "SAVOIR_LANGUAGES", "en,fr",
+       "Languages documents and queries are detected among (comma-separated ISO 639-1)", "all",
+       [](Config& c, const std::string& v) {
+         c.languages.clear();
+         size_t pos = 0;
+         while (pos <= v.size()) {
+           size_t comma = v.find(',', pos);
+           if (comma == std::string::npos) comma = v.size();
+           std::string code = v.substr(pos, comma - pos);
+           if (code.size() != 2)
+             return Status(ErrorKind::kInvalidArgument, "--languages expects 2-letter codes separated by commas, got '" + v + "'");
+           c.languages.push_back(code);
+           pos = comma + 1;
+         }
          return Status::Ok();
        }},
       {"--chunk-tokens", "SAVOIR_CHUNK_TOKENS", "512", "Target chunk size in words", "index",

@@ -17,7 +17,9 @@ struct Config {
   std::string data_dir;
   float bm25_k1 = 0;
   float bm25_b = 0;
+  float bigram_weight = 0;
   std::string default_language;
+  std::vector<std::string> languages;  // the corpus languages detection chooses among
   int chunk_tokens = 0;
   int parse_timeout_ms = 0;
   int64_t parse_memory_mb = 0;

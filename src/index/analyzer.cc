@@ -6,6 +6,7 @@
 #include <unicode/uchar.h>
 
 #include <cld2/public/compact_lang_det.h>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,7 +68,12 @@ const std::unordered_set<std::string>& StopWords(std::string_view lang) {
       "suis", "es", "est", "sommes", "êtes", "sont", "serai", "sera", "serons", "seront", "serais",
       "serait", "étais", "était", "étions", "étiez", "étaient", "fus", "fut", "soit", "soient",
       "ai", "as", "avons", "avez", "ont", "aura", "auront", "aurait", "avais", "avait", "avaient",
-      "eu", "ayant", "cette", "cet", "ceci", "cela", "ça", "dont", "où", "lors", "ni", "car", "si"};
+      "eu", "ayant", "cette", "cet", "ceci", "cela", "ça", "dont", "où", "lors", "ni", "car", "si",
+      // Question words and fillers: questions are how people search.
+      "quel", "quelle", "quels", "quelles", "lequel", "laquelle", "lesquels", "lesquelles",
+      "combien", "comment", "pourquoi", "quand", "quoi", "est-ce", "ceux", "celle", "celles",
+      "celui", "y", "a", "ont", "fait", "faire", "peut", "être", "avoir", "aussi", "plus", "très",
+      "tout", "tous", "toute", "toutes", "autre", "autres", "entre", "comme", "après", "avant"};
   static const std::unordered_set<std::string> none;
   if (lang == "en") return en;
   if (lang == "fr") return fr;
@@ -173,6 +179,7 @@ void Analyzer::Analyze(std::string_view text, std::string_view language, std::ve
       FoldInto(word, &tok.term);
     }
     if (tok.term.empty()) continue;
+
     out->push_back(std::move(tok));
   }
 }
@@ -187,13 +194,28 @@ std::vector<std::string> Analyzer::Terms(std::string_view text, std::string_view
 }
 
 std::string DetectLanguage(std::string_view text, bool* reliable) {
+  return DetectLanguageAmong(text, {}, reliable);
+}
+
+std::string DetectLanguageAmong(std::string_view text, const std::vector<std::string>& allowed,
+                                bool* reliable) {
+  CLD2::Language top3[3];
+  int percent3[3];
+  int text_bytes = 0;
   bool is_reliable = false;
-  CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()),
-                                             /*is_plain_text=*/true, &is_reliable);
-  if (reliable) *reliable = is_reliable;
-  if (lang == CLD2::UNKNOWN_LANGUAGE) return "";
-  std::string code = CLD2::LanguageCode(lang);
-  return code == "un" ? "" : code;
+  CLD2::DetectLanguageSummary(text.data(), static_cast<int>(text.size()), /*is_plain_text=*/true, top3,
+                              percent3, &text_bytes, &is_reliable);
+  if (reliable) *reliable = false;
+  for (int i = 0; i < 3; ++i) {
+    if (top3[i] == CLD2::UNKNOWN_LANGUAGE) continue;
+    std::string code = CLD2::LanguageCode(top3[i]);
+    if (code == "un") continue;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), code) == allowed.end()) continue;
+    // Reliable when CLD2 is sure overall and this language is most of the text.
+    if (reliable) *reliable = is_reliable && percent3[i] >= 50;
+    return code;
+  }
+  return "";
 }
 
 }  // namespace savoir

@@ -30,8 +30,15 @@ class Analyzer {
   static bool HasStemmer(std::string_view language);
 };
 
+// The index term for two adjacent analyzed words.
+inline std::string BigramTerm(const std::string& a, const std::string& b) { return a + " " + b; }
+
 // Detects the language of `text` (ISO 639-1, e.g. "fr"), or "" when unknown
 // or not reliable. Uses CLD2.
 std::string DetectLanguage(std::string_view text, bool* reliable = nullptr);
+// The same, restricted to `allowed` languages (the corpus languages): the
+// best-scoring allowed language among CLD2's top three, or "".
+std::string DetectLanguageAmong(std::string_view text, const std::vector<std::string>& allowed,
+                                bool* reliable = nullptr);
 
 }  // namespace savoir

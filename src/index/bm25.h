@@ -28,7 +28,7 @@ namespace savoir {
 
 struct Bm25Params {
   float k1 = 0.9f;
-  float b = 0.4f;
+  float b = 0.7f;
 };
 
 struct QueryTerm {

@@ -52,6 +52,15 @@ uint64_t Snapshot::DocFreq(std::string_view term) const {
   return df;
 }
 
+uint64_t Snapshot::FacetCount(const std::string& facet) const {
+  uint64_t n = 0;
+  for (const auto& v : segments) {
+    const Roaring& bm = v.segment->Facet(facet);
+    n += bm.cardinality() - bm.and_cardinality(*v.deleted);
+  }
+  return n;
+}
+
 Result<std::unique_ptr<KeywordIndex>> KeywordIndex::Open(const std::string& dir) {
   SAVOIR_RETURN_IF_ERROR(MakeDirs(dir));
   std::unique_ptr<KeywordIndex> index(new KeywordIndex(dir));

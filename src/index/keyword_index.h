@@ -41,6 +41,8 @@ struct Snapshot {
   // Document frequency of a term over all segments (deleted docs included,
   // as Lucene does: exact df would need a rewrite on every delete).
   uint64_t DocFreq(std::string_view term) const;
+  // Live docs carrying a facet (e.g. "lang:fr").
+  uint64_t FacetCount(const std::string& facet) const;
 };
 
 struct IndexStats {

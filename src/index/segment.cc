@@ -51,7 +51,7 @@ void Align8(std::string* out) { out->resize((out->size() + 7) & ~size_t{7}, '\0'
 
 void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
-                          static_cast<uint32_t>(chunk.terms.size()));
+                          chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
   std::unordered_map<std::string_view, uint32_t> tf;
   for (const auto& t : chunk.terms) ++tf[t];
   for (const auto& [term, freq] : tf) AddPosting(term, local, freq);

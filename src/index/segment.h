@@ -24,6 +24,7 @@ struct IndexedChunk {
   int64_t doc_id = 0;
   int64_t updated_at = 0;
   std::vector<std::string> terms;   // analyzed terms, in order (with repeats)
+  uint32_t length = 0;              // BM25 doc length; 0 means terms.size()
   std::vector<std::string> facets;  // e.g. "acl:public", "acl:group:hr", "src:3", "lang:fr"
 };
 

@@ -36,11 +36,10 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
   doc.metadata_json = src.metadata_json;
   doc.content_hash = src.content_hash.empty() ? ContentHash(p.text) : src.content_hash;
 
-  bool reliable = false;
-  std::string doc_lang = p.language;
-  if (doc_lang.empty()) doc_lang = DetectLanguage(std::string_view(p.text).substr(0, 64 * 1024), &reliable);
-  if (doc_lang.empty() || (!reliable && p.language.empty() && !Analyzer::HasStemmer(doc_lang)))
-    doc_lang = options.default_language;
+  std::string doc_lang = p.language.size() == 2 ? p.language : "";
+  if (doc_lang.empty())
+    doc_lang = DetectLanguageAmong(std::string_view(p.text).substr(0, 64 * 1024), options.languages);
+  if (doc_lang.empty()) doc_lang = options.default_language;
   doc.language = doc_lang;
 
   std::vector<ChunkRecord> chunks;
@@ -53,8 +52,9 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
     c.heading_path = span.heading_path;
     c.tokens = span.tokens;
     bool chunk_reliable = false;
-    std::string lang = DetectLanguage(std::string_view(p.text).substr(span.begin, span.end - span.begin),
-                                      &chunk_reliable);
+    std::string lang = DetectLanguageAmong(
+        std::string_view(p.text).substr(span.begin, span.end - span.begin), options.languages,
+        &chunk_reliable);
     c.language = chunk_reliable && !lang.empty() ? lang : doc_lang;
     chunks.push_back(std::move(c));
   }

@@ -26,6 +26,7 @@ struct SourceDocument {
 struct IngestOptions {
   ChunkerOptions chunker;
   std::string default_language = "en";  // when detection is not reliable
+  std::vector<std::string> languages = {"en", "fr"};  // detection chooses among these
 };
 
 Status IngestDocument(Store& store, int64_t source_id, SourceDocument& doc,

@@ -10,7 +10,9 @@ SearcherOptions SearcherOptionsFrom(const Config& config) {
   SearcherOptions o;
   o.bm25.k1 = config.bm25_k1;
   o.bm25.b = config.bm25_b;
+  o.bigram_weight = config.bigram_weight;
   o.default_language = config.default_language;
+  o.languages = config.languages;
   return o;
 }
 
@@ -18,6 +20,7 @@ IngestOptions Engine::ingest_options() const {
   IngestOptions o;
   o.chunker.max_tokens = config_.chunk_tokens;
   o.default_language = config_.default_language;
+  o.languages = config_.languages;
   return o;
 }
 

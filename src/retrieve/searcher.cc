@@ -1,5 +1,6 @@
 #include "retrieve/searcher.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "common/utf8.h"
@@ -10,28 +11,59 @@ namespace savoir {
 AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap) const {
   std::string_view query = TruncateUtf8(raw, options_.max_query_bytes);
   bool reliable = false;
-  std::string detected = DetectLanguage(query, &reliable);
-  // Short queries are rarely detected reliably; then pick, among the
-  // languages we stem, the analysis whose terms the index knows best.
-  std::vector<std::string> candidates;
-  if (reliable && Analyzer::HasStemmer(detected)) candidates = {detected};
-  else candidates = {options_.default_language, options_.default_language == "fr" ? "en" : "fr"};
-  AnalyzedQuery best;
-  int best_found = -1;
-  for (const auto& lang : candidates) {
-    AnalyzedQuery q;
-    q.language = lang;
-    int found = 0;
-    for (auto& t : Analyzer::Terms(query, lang)) {
-      if (candidates.size() > 1 && snap.DocFreq(t) > 0) ++found;
-      q.terms.push_back(QueryTerm{std::move(t), 1.0f});
+  std::string detected = DetectLanguageAmong(query, options_.languages, &reliable);
+  // Each word is analyzed in every corpus language; each analysis weighs
+  // its language's share of the index, tripled for the language detected
+  // with confidence. A French corpus gets French stems even for a query CLD2
+  // calls English; a mixed corpus gets both (a word that is a stop word in
+  // one language still counts in the other).
+  AnalyzedQuery out;
+  std::vector<std::pair<std::string, double>> langs;
+  double total = 0;
+  for (const auto& l : options_.languages) {
+    double share = static_cast<double>(snap.FacetCount("lang:" + l));
+    if (reliable && l == detected) share *= 3;
+    langs.emplace_back(l, share);
+    total += share;
+  }
+  if (total == 0) {
+    for (auto& [l, share] : langs)
+      share = l == (reliable ? detected : options_.default_language) ? 1.0 : 0.0;
+    total = 1.0;
+  }
+  std::string best_lang;
+  double best_share = -1;
+  std::vector<std::pair<uint32_t, QueryTerm>> by_position;  // word offset -> term
+  for (const auto& [lang, share] : langs) {
+    double w = share / total;
+    if (w > best_share) {
+      best_share = w;
+      best_lang = lang;
     }
-    if (found > best_found) {
-      best_found = found;
-      best = std::move(q);
+    if (w < 0.01) continue;
+    std::vector<Token> toks;
+    Analyzer::Analyze(query, lang, &toks);
+    for (auto& t : toks) {
+      auto it = std::find_if(by_position.begin(), by_position.end(),
+                             [&](const auto& p) { return p.first == t.begin && p.second.term == t.term; });
+      if (it != by_position.end()) it->second.weight += static_cast<float>(w);
+      else by_position.emplace_back(t.begin, QueryTerm{std::move(t.term), static_cast<float>(w)});
     }
   }
-  return best;
+  std::stable_sort(by_position.begin(), by_position.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.language = best_lang;
+  for (auto& [_, t] : by_position) out.terms.push_back(std::move(t));
+  if (options_.bigram_weight > 0) {
+    // Adjacent word pairs of the main analysis, matched against the pairs
+    // indexed with every chunk: a cheap stand-in for phrase proximity.
+    std::vector<Token> toks;
+    Analyzer::Analyze(query, best_lang, &toks);
+    for (size_t i = 1; i < toks.size(); ++i)
+      out.terms.push_back(QueryTerm{BigramTerm(toks[i - 1].term, toks[i].term),
+                                    options_.bigram_weight * static_cast<float>(best_share)});
+  }
+  return out;
 }
 
 Result<std::vector<DocumentHit>> Searcher::Search(const SearchRequest& req) const {

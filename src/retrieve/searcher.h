@@ -35,7 +35,9 @@ struct AnalyzedQuery {
 struct SearcherOptions {
   Bm25Params bm25;
   std::string default_language = "en";
-  size_t max_query_bytes = 4096;  // longer queries are cut (ArguAna-style paragraphs fit)
+  std::vector<std::string> languages = {"en", "fr"};
+  size_t max_query_bytes = 4096;
+  float bigram_weight = 0.4f;  // weight of adjacent-pair terms relative to words  // longer queries are cut (ArguAna-style paragraphs fit)
 };
 
 class Searcher {
