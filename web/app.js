@@ -91,6 +91,10 @@ function snippetNodes(snippet) {
   return parseSnippet(snippet).map((p) => (p.mark ? h('mark', null, p.text) : document.createTextNode(p.text)));
 }
 
+function formatDuration(ms) {
+  return ms >= 1000 ? `${formatNumber(ms / 1000, 1)} s` : `${formatNumber(ms, ms < 10 ? 1 : 0)} ms`;
+}
+
 const isEditable = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
 /* ---------- theme ---------- */
@@ -242,10 +246,10 @@ function renderHistory() {
       h('button', {
         type: 'button', class: 'btn btn-icon history-delete', 'aria-label': t('chat.delete', { title: c.title }), title: t('chat.delete', { title: c.title }),
         onclick: (ev) => {
-          const li = ev.currentTarget.closest('li');
-          const next = li.nextElementSibling || li.previousElementSibling;
+          const pos = [...els.historyList.children].indexOf(ev.currentTarget.closest('li'));
           deleteChat(c.id);
-          (next && els.historyList.querySelector(`li:nth-child(${[...els.historyList.children].indexOf(next) + 1}) .history-delete`) || els.historyClose).focus();
+          const buttons = els.historyList.querySelectorAll('.history-delete');
+          (buttons[Math.min(pos, buttons.length - 1)] || els.historyClose).focus();
         },
       }, icon('trash'))));
   }
@@ -446,7 +450,8 @@ function answerNodes(text, turn) {
 
 function turnView(turn, index) {
   const streaming = turn.status === 'searching' || turn.status === 'streaming';
-  const body = h('div', { class: 'answer-body', 'aria-live': streaming ? 'polite' : null, 'aria-busy': streaming ? 'true' : null });
+  const isLast = state.chat?.turns[state.chat.turns.length - 1] === turn;
+  const body = h('div', { class: 'answer-body', 'aria-live': isLast ? 'polite' : null, 'aria-busy': streaming ? 'true' : 'false' });
   if (turn.answer) body.append(...answerNodes(turn.answer, turn));
   else if (streaming) body.append(h('p', { class: 'thinking' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), t(turn.status === 'searching' ? 'answer.thinking' : 'answer.writing')));
   else if (turn.status === 'done') body.append(h('p', { class: 'muted' }, t('answer.empty')));
@@ -472,11 +477,14 @@ function turnView(turn, index) {
             const target = citationTarget(turn, i + 1);
             openDocument(target.document_id, target.chunk_id, { title: target.title, returnFocus: ev.currentTarget, range: target.range });
           },
-        }, h('span', { class: 'chip-n' }, String(i + 1)), sourceBadge(s), h('span', { class: 'chip-title' }, s.title || s.url))))))
+          title: [s.title, s.heading_path].filter(Boolean).join(' — ') || null,
+        }, h('span', { class: 'chip-n' }, String(i + 1)), sourceBadge(s.source),
+        h('span', { class: 'chip-title' }, s.title || s.url,
+          s.heading_path ? h('span', { class: 'chip-heading' }, ` › ${s.heading_path.split(' > ').pop()}`) : null))))))
     : null;
 
   const timing = turn.timings?.total_ms != null && turn.status === 'done'
-    ? h('p', { class: 'turn-meta' }, t('answer.timings', { ms: formatNumber(turn.timings.total_ms, 1) }))
+    ? h('p', { class: 'turn-meta' }, formatDuration(turn.timings.total_ms))
     : null;
 
   return h('article', { class: 'turn', dataset: { state: turn.status || 'done', index: String(index) } },
@@ -514,10 +522,26 @@ function renderTurnNow(turn) {
   const index = state.chat?.turns.indexOf(turn);
   if (index == null || index < 0) return;
   const old = els.chat.querySelector(`.turn[data-index="${index}"]`);
-  const focusedN = old?.contains(document.activeElement) ? document.activeElement.dataset.n : null;
   const view = turnView(turn, index);
-  if (old) old.replaceWith(view); else els.chat.append(view);
-  if (focusedN) view.querySelector(`.cite[data-n="${focusedN}"]`)?.focus();
+  if (!old) {
+    // Only the newest turn is a live region.
+    for (const b of els.chat.querySelectorAll('.answer-body[aria-live]')) b.removeAttribute('aria-live');
+    els.chat.append(view);
+    return;
+  }
+  // Patch in place so that the answer's live region element stays the same
+  // and keyboard focus survives re-renders while streaming.
+  const focusables = (root) => [...root.querySelectorAll('button, a[href]')];
+  const focusIndex = old.contains(document.activeElement) ? focusables(old).indexOf(document.activeElement) : -1;
+  old.dataset.state = view.dataset.state;
+  const oldBody = old.querySelector('.answer-body');
+  const newBody = view.querySelector('.answer-body');
+  oldBody.replaceChildren(...newBody.childNodes);
+  oldBody.setAttribute('aria-busy', newBody.getAttribute('aria-busy'));
+  const oldA = old.querySelector('.turn-a');
+  const rest = [...view.querySelector('.turn-a').childNodes].filter((n) => n !== newBody);
+  oldA.replaceChildren(oldBody, ...rest);
+  if (focusIndex >= 0) focusables(old)[focusIndex]?.focus();
 }
 
 function updatePlaceholder() {
@@ -742,6 +766,14 @@ document.addEventListener('keydown', (ev) => {
     els.q.select();
   }
 });
+
+/* ---------- layout ---------- */
+
+// The results column sticks below the (sticky) search area on wide screens.
+const searchWrap = document.querySelector('.search-wrap');
+new ResizeObserver(() => {
+  document.documentElement.style.setProperty('--sticky-top', `${Math.ceil(searchWrap.getBoundingClientRect().height)}px`);
+}).observe(searchWrap);
 
 /* ---------- start ---------- */
 

@@ -94,7 +94,7 @@ for (const doc of DOCS) {
 
 const sourceOf = (id) => SOURCES.find((s) => s.id === id);
 const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-const STOP = new Set(fold('the a an of to in is are do i my how what which de la le les des du un une et est je mes ai quel quelle combien pour que qui sur avec par au aux ce cette il on en à').split(' '));
+const STOP = new Set(fold('the a an of to in is are do does i my me how many much what which and for or get per can with about when who de la le les des du un une et est je mes ai quel quelle combien pour que qui sur avec par au aux ce cette il on en à ou quand').split(' '));
 
 function terms(query) {
   return [...new Set(fold(query).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1 && !STOP.has(w)))];
@@ -104,6 +104,11 @@ function searchChunks(query, filters = {}, k = 10) {
   const qs = terms(query);
   const after = filters.updated_after ? Date.parse(filters.updated_after) : null;
   const scored = [];
+  // Inverse document frequency over chunks, so that rare words weigh more.
+  const idf = (stem) => {
+    const df = CHUNKS.filter((c) => fold(`${c.doc.title} ${c.heading} ${c.body}`).includes(stem)).length;
+    return Math.log(1 + CHUNKS.length / (1 + df));
+  };
   for (const c of CHUNKS) {
     if (filters.sources?.length && !filters.sources.includes(c.doc.source)) continue;
     if (filters.languages?.length && !filters.languages.includes(c.doc.language)) continue;
@@ -113,7 +118,7 @@ function searchChunks(query, filters = {}, k = 10) {
     for (const q of qs) {
       const stem = q.length > 4 ? q.slice(0, -1) : q;
       const n = hay.split(stem).length - 1;
-      score += n ? 1 + Math.log(n) * 0.5 : 0;
+      score += n ? (1 + Math.log(n) * 0.5) * idf(stem) : 0;
     }
     if (score > 0) scored.push({ c, score });
   }
