@@ -100,16 +100,16 @@ const isEditable = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELE
 /* ---------- theme ---------- */
 
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
-function savedTheme() {
-  try { return localStorage.getItem('savoir.theme'); } catch { return null; }
-}
-function effectiveDark() {
-  const s = savedTheme();
-  return s ? s === 'dark' : darkQuery.matches;
-}
+// 'dark' | 'light' when the user chose, null to follow the system.
+let themeChoice = (() => {
+  try {
+    const v = localStorage.getItem('savoir.theme');
+    return v === 'dark' || v === 'light' ? v : null;
+  } catch { return null; }
+})();
+const effectiveDark = () => (themeChoice ? themeChoice === 'dark' : darkQuery.matches);
 function applyTheme() {
-  const s = savedTheme();
-  if (s === 'dark' || s === 'light') document.documentElement.dataset.theme = s;
+  if (themeChoice) document.documentElement.dataset.theme = themeChoice;
   else delete document.documentElement.dataset.theme;
   const dark = effectiveDark();
   els.themeBtn.setAttribute('aria-pressed', String(dark));
@@ -117,13 +117,12 @@ function applyTheme() {
 }
 els.themeBtn.addEventListener('click', () => {
   const next = effectiveDark() ? 'light' : 'dark';
-  try {
-    // Matching the system again means "follow the system".
-    if ((next === 'dark') === darkQuery.matches) localStorage.removeItem('savoir.theme');
-    else localStorage.setItem('savoir.theme', next);
-  } catch { /* ignore */ }
-  if (savedTheme() == null) document.documentElement.dataset.theme = next; // storage disabled
+  themeChoice = next;
+  try { localStorage.setItem('savoir.theme', next); } catch { /* storage disabled: this page only */ }
+  // No colour transitions while the whole page changes theme.
+  document.documentElement.classList.add('no-transitions');
   applyTheme();
+  requestAnimationFrame(() => requestAnimationFrame(() => document.documentElement.classList.remove('no-transitions')));
 });
 darkQuery.addEventListener('change', applyTheme);
 

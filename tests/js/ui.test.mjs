@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const QUESTION_EN = 'How many days of paid leave (congés payés) do I get?';
+const QUESTION_EN = 'How many days of congés payés do I acquire?';
 const FOLLOW_UP = 'And for part-time employees (temps partiel)?';
 const QUESTION_FR = 'Combien de jours de congés payés ?';
 
