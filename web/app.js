@@ -796,7 +796,8 @@ async function init() {
     state.sources = sources.value.sources || [];
     renderSourcesFilter();
   }
-  state.chats = loadChats();
+  // Keep a chat started before /api/me answered.
+  state.chats = [...loadChats().filter((c) => !state.chats.some((x) => x.id === c.id)), ...state.chats];
   document.documentElement.classList.add('ready');
 }
 

@@ -101,6 +101,9 @@ test('ask, stream, cite, document view, follow-up, dark mode, French, history', 
   if (me.mode === 'single-user') assert.match(await page.textContent('#banner'), /Single-user mode — no sign-in/);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
 
+  const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  console.log(`first contentful paint: ${Math.round(fcp)} ms`);
+  assert.ok(fcp < 1500, `first paint took ${fcp} ms`);
   await shot(page, '00-start');
   await watchAnswer(page);
   await page.fill('#q', QUESTION_EN);
