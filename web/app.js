@@ -454,7 +454,12 @@ function turnView(turn, index) {
   if (turn.answer) body.append(...answerNodes(turn.answer, turn));
   else if (streaming) body.append(h('p', { class: 'thinking' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), t(turn.status === 'searching' ? 'answer.thinking' : 'answer.writing')));
   else if (turn.status === 'done') body.append(h('p', { class: 'muted' }, t('answer.empty')));
-  if (streaming && turn.answer) body.append(h('span', { class: 'caret', 'aria-hidden': 'true' }));
+  if (streaming && turn.answer) {
+    // The caret goes at the end of the last paragraph or list item.
+    let last = body.lastElementChild;
+    if (last && /^(UL|OL)$/.test(last.tagName)) last = last.lastElementChild;
+    (last || body).append(h('span', { class: 'caret', 'aria-hidden': 'true' }));
+  }
 
   const notices = [];
   if (turn.mode === 'extractive' || turn.modelUnavailable) {

@@ -115,6 +115,11 @@ test('ask, stream, cite, document view, follow-up, dark mode, French, history', 
   assert.ok(await page.locator('#results .result mark').count() > 0, 'snippet terms are highlighted');
   assert.ok(await page.locator('#results .result .kind use').count() === nResults, 'each result has a source icon');
 
+  await page.waitForFunction(() => {
+    const turn = document.querySelector('#chat .turn');
+    return turn?.dataset.state === 'streaming' && turn.querySelector('.answer-body').textContent.length > 40;
+  }, null, { timeout: 10000 });
+  await shot(page, '01-streaming');
   await waitTurns(page, 1);
   const lengths = await page.evaluate(() => window.__answerLengths);
   assert.ok(lengths.filter((n) => n > 0).length >= 2, `answer streamed in several steps (lengths seen: ${lengths.join(',')})`);
@@ -123,7 +128,7 @@ test('ask, stream, cite, document view, follow-up, dark mode, French, history', 
   const cites = page.locator('#chat .turn .answer-body .cite');
   assert.ok(await cites.count() > 0, 'answer has clickable citations');
   if (mock) assert.ok(await page.isVisible('#chat .notice[data-kind="extractive"]'), 'extractive notice shown');
-  await shot(page, '01-answer');
+  await shot(page, '01-answer-done');
 
   // Citation [1] opens the document at the cited passage.
   const cite1 = page.locator('#chat .turn .answer-body .cite[data-n="1"]').first();
