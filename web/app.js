@@ -22,6 +22,7 @@ const els = {
 const MAX_CHATS = 40;
 const SEARCH_K = 10;
 const CHAT_K = 8;
+const MAX_HISTORY_TURNS = 6; // previous question/answer pairs sent as `history`
 
 const state = {
   user: null,
@@ -578,7 +579,7 @@ function historyFor(chat) {
     if (!turn.answer || turn.error) continue;
     hist.push({ role: 'user', content: turn.q }, { role: 'assistant', content: turn.answer });
   }
-  return hist;
+  return hist.slice(-2 * MAX_HISTORY_TURNS);
 }
 
 async function ask(query) {
