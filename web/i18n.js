@@ -1,0 +1,199 @@
+// Interface strings (English and French) and language selection.
+
+const STRINGS = {
+  en: {
+    'app.tagline': 'Answers from your company’s documents',
+    'skip': 'Skip to answer',
+    'banner.single': 'Single-user mode — no sign-in; everyone using this server sees the same documents',
+    'search.label': 'Ask a question or search',
+    'search.placeholder': 'Ask a question or search the documents…',
+    'search.submit': 'Ask',
+    'search.stop': 'Stop',
+    'filters': 'Filters',
+    'filters.active': 'Filters ({n})',
+    'filters.sources': 'Sources',
+    'filters.allSources': 'All sources',
+    'filters.updatedAfter': 'Updated after',
+    'filters.language': 'Language',
+    'filters.anyLanguage': 'Any language',
+    'filters.clear': 'Clear filters',
+    'lang.fr': 'French',
+    'lang.en': 'English',
+    'chat.new': 'New chat',
+    'chat.history': 'Chats',
+    'chat.historyTitle': 'Your chats',
+    'chat.noHistory': 'No saved chats yet.',
+    'chat.delete': 'Delete chat “{title}”',
+    'chat.open': 'Open chat',
+    'chat.current': 'current',
+    'chat.turns': '{n} questions',
+    'chat.turn1': '1 question',
+    'results.title': 'Results',
+    'results.empty': 'No matching documents.',
+    'results.intro': 'Search results appear here.',
+    'results.count': '{n} results · {ms} ms',
+    'results.count1': '1 result · {ms} ms',
+    'results.error': 'Search failed: {msg}',
+    'results.open': 'Open document',
+    'answer.title': 'Answer',
+    'answer.welcome': 'Ask a question about your company’s documents. Answers cite their sources — select a number like [1] to read the passage.',
+    'answer.examples': 'For example:',
+    'answer.thinking': 'Searching the documents…',
+    'answer.writing': 'Writing the answer…',
+    'answer.stopped': 'Stopped.',
+    'answer.done': 'Answer complete.',
+    'answer.error': 'The answer could not be produced: {msg}',
+    'answer.extractive': 'Extractive answer (no language model configured)',
+    'answer.sources': 'Sources',
+    'answer.cite': 'Open source {n}: {title}',
+    'answer.empty': 'No answer text was returned.',
+    'answer.you': 'You',
+    'answer.assistant': 'Savoir',
+    'answer.timings': '{ms} ms',
+    'doc.close': 'Close',
+    'doc.loading': 'Loading document…',
+    'doc.error': 'Could not load the document: {msg}',
+    'doc.openOriginal': 'Open original',
+    'doc.passage': 'Cited passage',
+    'doc.updated': 'Updated {date}',
+    'theme.toDark': 'Switch to dark mode',
+    'theme.toLight': 'Switch to light mode',
+    'theme.label': 'Dark mode',
+    'lang.switch': 'Interface language',
+    'kind.files': 'File',
+    'kind.slack': 'Slack',
+    'kind.confluence': 'Confluence',
+    'kind.web': 'Web page',
+    'error.network': 'network error',
+    'error.closed': 'the connection closed before the answer finished',
+  },
+  fr: {
+    'app.tagline': 'Des réponses tirées des documents de votre entreprise',
+    'skip': 'Aller à la réponse',
+    'banner.single': 'Mode mono-utilisateur — sans connexion ; toute personne utilisant ce serveur voit les mêmes documents',
+    'search.label': 'Poser une question ou rechercher',
+    'search.placeholder': 'Posez une question ou cherchez dans les documents…',
+    'search.submit': 'Demander',
+    'search.stop': 'Arrêter',
+    'filters': 'Filtres',
+    'filters.active': 'Filtres ({n})',
+    'filters.sources': 'Sources',
+    'filters.allSources': 'Toutes les sources',
+    'filters.updatedAfter': 'Mis à jour après le',
+    'filters.language': 'Langue',
+    'filters.anyLanguage': 'Toutes les langues',
+    'filters.clear': 'Effacer les filtres',
+    'lang.fr': 'Français',
+    'lang.en': 'Anglais',
+    'chat.new': 'Nouvelle discussion',
+    'chat.history': 'Discussions',
+    'chat.historyTitle': 'Vos discussions',
+    'chat.noHistory': 'Aucune discussion enregistrée.',
+    'chat.delete': 'Supprimer la discussion « {title} »',
+    'chat.open': 'Ouvrir la discussion',
+    'chat.current': 'en cours',
+    'chat.turns': '{n} questions',
+    'chat.turn1': '1 question',
+    'results.title': 'Résultats',
+    'results.empty': 'Aucun document ne correspond.',
+    'results.intro': 'Les résultats de recherche s’affichent ici.',
+    'results.count': '{n} résultats · {ms} ms',
+    'results.count1': '1 résultat · {ms} ms',
+    'results.error': 'Échec de la recherche : {msg}',
+    'results.open': 'Ouvrir le document',
+    'answer.title': 'Réponse',
+    'answer.welcome': 'Posez une question sur les documents de votre entreprise. Les réponses citent leurs sources — choisissez un numéro comme [1] pour lire le passage.',
+    'answer.examples': 'Par exemple :',
+    'answer.thinking': 'Recherche dans les documents…',
+    'answer.writing': 'Rédaction de la réponse…',
+    'answer.stopped': 'Arrêté.',
+    'answer.done': 'Réponse terminée.',
+    'answer.error': 'La réponse n’a pas pu être produite : {msg}',
+    'answer.extractive': 'Réponse extractive (aucun modèle de langage configuré)',
+    'answer.sources': 'Sources',
+    'answer.cite': 'Ouvrir la source {n} : {title}',
+    'answer.empty': 'Aucun texte de réponse reçu.',
+    'answer.you': 'Vous',
+    'answer.assistant': 'Savoir',
+    'answer.timings': '{ms} ms',
+    'doc.close': 'Fermer',
+    'doc.loading': 'Chargement du document…',
+    'doc.error': 'Impossible de charger le document : {msg}',
+    'doc.openOriginal': 'Ouvrir l’original',
+    'doc.passage': 'Passage cité',
+    'doc.updated': 'Mis à jour le {date}',
+    'theme.toDark': 'Passer en mode sombre',
+    'theme.toLight': 'Passer en mode clair',
+    'theme.label': 'Mode sombre',
+    'lang.switch': 'Langue de l’interface',
+    'kind.files': 'Fichier',
+    'kind.slack': 'Slack',
+    'kind.confluence': 'Confluence',
+    'kind.web': 'Page web',
+    'error.network': 'erreur réseau',
+    'error.closed': 'la connexion s’est fermée avant la fin de la réponse',
+  },
+};
+
+export const LANGS = ['en', 'fr'];
+const KEY = 'savoir.lang';
+let current = 'en';
+
+export function detectLang() {
+  try {
+    const saved = localStorage.getItem(KEY);
+    if (LANGS.includes(saved)) return saved;
+  } catch { /* storage disabled */ }
+  const prefs = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
+  for (const l of prefs) {
+    const base = String(l).toLowerCase().slice(0, 2);
+    if (LANGS.includes(base)) return base;
+  }
+  return 'en';
+}
+
+export function setLang(lang, remember = false) {
+  current = LANGS.includes(lang) ? lang : 'en';
+  document.documentElement.lang = current;
+  if (remember) {
+    try { localStorage.setItem(KEY, current); } catch { /* ignore */ }
+  }
+  applyI18n(document);
+}
+
+export const lang = () => current;
+
+export function t(key, vars) {
+  let s = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+  return s;
+}
+
+/**
+ * Fills elements marked with data-i18n="key" (text) and
+ * data-i18n-attr="attr:key;attr2:key2" (attributes).
+ */
+export function applyI18n(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attr, key] = pair.split(':');
+      if (attr && key) el.setAttribute(attr.trim(), t(key.trim()));
+    }
+  }
+}
+
+export function formatDate(iso, opts = { dateStyle: 'medium' }) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  try {
+    return new Intl.DateTimeFormat(current === 'fr' ? 'fr-FR' : 'en-GB', opts).format(d);
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
+}
+
+export function formatNumber(n, digits = 0) {
+  return new Intl.NumberFormat(current === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: digits }).format(n);
+}
