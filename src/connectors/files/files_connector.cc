@@ -28,7 +28,8 @@ struct FileTask {
   std::string hash;
   int64_t mtime = 0;
   std::optional<DocumentVersion> existing;
-  bool acl_only = false;  // same bytes, new access list: no parsing needed
+  bool acl_only = false;   // same bytes, new access list: no parsing needed
+  bool unchanged = false;  // same bytes, same access list: nothing to do
   Result<ParsedDocument> parsed = Status(ErrorKind::kInternal, "not parsed");
   bool done = false;
 };
@@ -135,6 +136,7 @@ Status SyncFiles(Store& store, const std::string& root_arg, const FilesSyncOptio
       std::sort(b.begin(), b.end());
       if (a == b) {
         ++summary->unchanged;
+        t.unchanged = true;
         t.done = true;
         t.parsed = ParsedDocument{};
         continue;
@@ -189,7 +191,7 @@ Status SyncFiles(Store& store, const std::string& root_arg, const FilesSyncOptio
             summary->failed.push_back({t.path, t.parsed.status().message()});
           continue;
         }
-        if (t.hash.empty()) continue;  // unchanged
+        if (t.unchanged) continue;
         if (t.acl_only) {
           SAVOIR_ASSIGN_OR_RETURN(DocumentRecord doc, store.GetDocument(t.existing->id));
           SAVOIR_ASSIGN_OR_RETURN(auto chunks, store.GetChunks(t.existing->id));
