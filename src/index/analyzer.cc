@@ -144,10 +144,11 @@ std::string Analyzer::Fold(std::string_view word) {
   return folded;
 }
 
-void Analyzer::Analyze(std::string_view text, std::string_view language, std::vector<Token>* out) {
+void Analyzer::Analyze(std::string_view text, std::string_view language, std::vector<Token>* out,
+                       std::vector<std::string>* variants) {
   const auto& stop = StopWords(language);
   sb_stemmer* stemmer = Stemmers().Get(language);
-  std::string word;
+  std::string word, folded;
   size_t i = 0;
   const size_t n = text.size();
   while (i < n) {
@@ -175,6 +176,17 @@ void Analyzer::Analyze(std::string_view text, std::string_view language, std::ve
                                            static_cast<int>(word.size()));
       std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
       FoldInto(stemmed, &tok.term);
+      if (variants) {
+        // The stem of the word typed without accents ("payes" -> "pay",
+        // while "payés" -> "pai"): indexed too, so accent-less queries match.
+        FoldInto(word, &folded);
+        if (folded != word) {
+          s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
+                              static_cast<int>(folded.size()));
+          std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+          if (alt != tok.term) variants->push_back(std::move(alt));
+        }
+      }
     } else {
       FoldInto(word, &tok.term);
     }

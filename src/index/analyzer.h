@@ -21,7 +21,10 @@ class Analyzer {
  public:
   // `language` is an ISO 639-1 code; languages without a Snowball stemmer
   // are lower-cased and folded only. Thread-safe (stemmers are per thread).
-  static void Analyze(std::string_view text, std::string_view language, std::vector<Token>* out);
+  // `variants`, when given, receives extra index terms: the stems of
+  // accented words as if typed without accents, when they differ.
+  static void Analyze(std::string_view text, std::string_view language, std::vector<Token>* out,
+                      std::vector<std::string>* variants = nullptr);
   static std::vector<std::string> Terms(std::string_view text, std::string_view language);
 
   // Lower case + accent folding of one word, no stemming (for display/matching).

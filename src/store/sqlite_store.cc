@@ -13,6 +13,9 @@ namespace savoir {
 namespace {
 
 // Each entry moves the schema one version up; never edit a released entry.
+// Document and chunk ids are AUTOINCREMENT so they are never reused: the
+// index may briefly refer to a replaced chunk, and that id must not name
+// another document's text.
 const char* const kMigrations[] = {
     R"sql(
 CREATE TABLE sources(
@@ -22,7 +25,7 @@ CREATE TABLE sources(
   config TEXT NOT NULL DEFAULT '{}',
   created_at INTEGER NOT NULL);
 CREATE TABLE documents(
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   source_id INTEGER NOT NULL REFERENCES sources(id),
   external_id TEXT NOT NULL,
   title TEXT NOT NULL DEFAULT '',
@@ -37,7 +40,7 @@ CREATE TABLE documents(
   indexed_at INTEGER NOT NULL DEFAULT 0,
   UNIQUE(source_id, external_id));
 CREATE TABLE chunks(
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
   ordinal INTEGER NOT NULL,
   begin_offset INTEGER NOT NULL,
