@@ -171,7 +171,8 @@ int CmdEval(const Config& config, const CommandArgs& args) {
   std::printf("dataset      %s (split %s)\n", args.beir.c_str(), args.split.c_str());
   std::printf("documents    %zu\nqueries      %zu\n", r.documents, r.queries);
   std::printf("nDCG@10      %.4f\nRecall@100   %.4f\nMRR@10       %.4f\n", r.ndcg10, r.recall100, r.mrr10);
-  std::printf("indexing     %.2f s (%.0f docs/s)\n", r.index_seconds, r.documents / r.index_seconds);
+  std::printf("indexing     %.2f s (%.0f docs/s; store %.2f s, index %.2f s)\n", r.index_seconds,
+              r.documents / r.index_seconds, r.store_seconds, r.index_seconds - r.store_seconds);
   std::printf("query        p50 %.3f ms, p99 %.3f ms, mean %.3f ms (k1 %.2f, b %.2f)\n", r.query_p50_ms,
               r.query_p99_ms, r.query_mean_ms, config.bm25_k1, config.bm25_b);
   if (args.json) {

@@ -93,7 +93,9 @@ Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
       return IngestDocument(*store, source, doc, opt.ingest);
     });
   }));
+  auto t1 = Clock::now();
   SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store, *index));
+  report.store_seconds = std::chrono::duration<double>(t1 - t0).count();
   report.index_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   // Store ids back to BEIR ids.

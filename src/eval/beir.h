@@ -35,6 +35,7 @@ struct EvalOptions {
 struct EvalReport {
   size_t documents = 0, queries = 0;
   double ndcg10 = 0, recall100 = 0, mrr10 = 0;
+  double store_seconds = 0;  // parse, chunk, detect language, write the store
   double index_seconds = 0, query_p50_ms = 0, query_p99_ms = 0, query_mean_ms = 0;
 };
 

@@ -52,9 +52,15 @@ void Align8(std::string* out) { out->resize((out->size() + 7) & ~size_t{7}, '\0'
 void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
                           chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
-  std::unordered_map<std::string_view, uint32_t> tf;
-  for (const auto& t : chunk.terms) ++tf[t];
-  for (const auto& [term, freq] : tf) AddPosting(term, local, freq);
+  scratch_.clear();
+  for (const auto& t : chunk.terms) scratch_.push_back(Intern(t));
+  std::sort(scratch_.begin(), scratch_.end());
+  for (size_t i = 0; i < scratch_.size();) {
+    size_t j = i + 1;
+    while (j < scratch_.size() && scratch_[j] == scratch_[i]) ++j;
+    postings_.push_back(Posting{scratch_[i], local, static_cast<uint32_t>(j - i)});
+    i = j;
+  }
   for (const auto& f : chunk.facets) AddFacet(f, local);
 }
 
@@ -67,10 +73,36 @@ uint32_t SegmentWriter::AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated
   return size() - 1;
 }
 
+uint32_t SegmentWriter::Intern(std::string_view term) {
+  if (term_hashes_.size() * 2 >= slots_.size()) {
+    // Grow and rehash (load factor <= 0.5).
+    std::vector<uint32_t> bigger(std::max<size_t>(1024, slots_.size() * 2), 0);
+    size_t mask = bigger.size() - 1;
+    for (uint32_t id = 0; id < term_hashes_.size(); ++id) {
+      size_t pos = term_hashes_[id] & mask;
+      while (bigger[pos]) pos = (pos + 1) & mask;
+      bigger[pos] = id + 1;
+    }
+    slots_.swap(bigger);
+  }
+  uint64_t h = std::hash<std::string_view>()(term);
+  size_t mask = slots_.size() - 1;
+  for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+    uint32_t slot = slots_[pos];
+    if (slot == 0) {
+      uint32_t id = static_cast<uint32_t>(term_hashes_.size());
+      arena_.append(term);
+      term_offsets_.push_back(static_cast<uint32_t>(arena_.size()));
+      term_hashes_.push_back(h);
+      slots_[pos] = id + 1;
+      return id;
+    }
+    if (term_hashes_[slot - 1] == h && TermText(slot - 1) == term) return slot - 1;
+  }
+}
+
 void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t freq) {
-  auto it = postings_.find(term);
-  if (it == postings_.end()) it = postings_.emplace(std::string(term), decltype(it->second)()).first;
-  it->second.emplace_back(local, freq);
+  postings_.push_back(Posting{Intern(term), local, freq});
 }
 
 Status SegmentWriter::Write(const std::string& path) const {
@@ -79,7 +111,7 @@ Status SegmentWriter::Write(const std::string& path) const {
   std::memcpy(h.magic, segfmt::kMagic, sizeof(h.magic));
   h.version = segfmt::kVersion;
   h.n_docs = n_docs;
-  h.n_terms = postings_.size();
+  h.n_terms = term_hashes_.size();
 
   std::string out(sizeof(segfmt::Header), '\0');
   h.off_doc_lens = out.size();
@@ -101,16 +133,28 @@ Status SegmentWriter::Write(const std::string& path) const {
   h.off_doc_lookup = out.size();
   Append(&out, lookup.data(), n_docs);
 
-  std::vector<const std::pair<const std::string, std::vector<std::pair<uint32_t, uint32_t>>>*> terms;
-  terms.reserve(postings_.size());
-  for (const auto& kv : postings_) terms.push_back(&kv);
-  std::sort(terms.begin(), terms.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  // Group postings by term (counting sort keeps each term's docs in the
+  // order they were added, which is increasing local order).
+  const uint32_t n_terms = static_cast<uint32_t>(term_hashes_.size());
+  std::vector<uint32_t> start(n_terms + 1, 0);
+  for (const auto& p : postings_) ++start[p.term + 1];
+  for (uint32_t t = 0; t < n_terms; ++t) start[t + 1] += start[t];
+  std::vector<std::pair<uint32_t, uint32_t>> grouped(postings_.size());
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (const auto& p : postings_) grouped[fill[p.term]++] = {p.doc, p.freq};
+  }
+  std::vector<uint32_t> order(n_terms);
+  for (uint32_t t = 0; t < n_terms; ++t) order[t] = t;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return TermText(a) < TermText(b); });
 
   std::vector<uint32_t> term_offsets;
+  term_offsets.reserve(n_terms + 1);
   std::string blob;
-  for (auto* t : terms) {
+  blob.reserve(arena_.size());
+  for (uint32_t t : order) {
     term_offsets.push_back(static_cast<uint32_t>(blob.size()));
-    blob += t->first;
+    blob += TermText(t);
   }
   term_offsets.push_back(static_cast<uint32_t>(blob.size()));
   h.off_term_offsets = out.size();
@@ -122,14 +166,16 @@ Status SegmentWriter::Write(const std::string& path) const {
 
   // Postings first into their own buffer, so term infos can point into it.
   std::string post;
+  post.reserve(postings_.size() * 3);
   std::vector<TermInfo> infos;
-  infos.reserve(terms.size());
+  infos.reserve(n_terms);
   std::string block;
-  for (auto* t : terms) {
-    const auto& list = t->second;  // already in local-doc order
+  for (uint32_t t : order) {
+    const std::pair<uint32_t, uint32_t>* list = grouped.data() + start[t];
+    const size_t list_size = start[t + 1] - start[t];
     TermInfo info{};
     info.postings = post.size();
-    info.df = static_cast<uint32_t>(list.size());
+    info.df = static_cast<uint32_t>(list_size);
     info.n_blocks = (info.df + kBlockSize - 1) / kBlockSize;
     info.min_len = UINT32_MAX;
     size_t metas_at = post.size();
@@ -139,7 +185,7 @@ Status SegmentWriter::Write(const std::string& path) const {
       BlockMeta m{};
       m.min_len = UINT32_MAX;
       block.clear();
-      size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(list.size(), lo + kBlockSize);
+      size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(list_size, lo + kBlockSize);
       for (size_t i = lo; i < hi; ++i) {
         PutVarint(list[i].first - prev, &block);
         prev = list[i].first;

@@ -41,15 +41,25 @@ class SegmentWriter {
   Status Write(const std::string& path) const;
 
  private:
+  // Terms are interned into one arena with an open-addressing table, and
+  // postings are appended as (term, doc, freq) triples that Write() groups
+  // by term with a counting sort: no per-term allocation while indexing.
+  uint32_t Intern(std::string_view term);
+  std::string_view TermText(uint32_t id) const {
+    return std::string_view(arena_).substr(term_offsets_[id], term_offsets_[id + 1] - term_offsets_[id]);
+  }
+  struct Posting {
+    uint32_t term, doc, freq;
+  };
+
   std::vector<uint32_t> doc_lens_;
   std::vector<int64_t> chunk_ids_, doc_ids_, updated_at_;
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, std::vector<std::pair<uint32_t, uint32_t>>, StringHash,
-                     std::equal_to<>>
-      postings_;
+  std::string arena_;
+  std::vector<uint32_t> term_offsets_ = {0};  // term id -> start in arena_ (+ end sentinel)
+  std::vector<uint64_t> term_hashes_;
+  std::vector<uint32_t> slots_;  // term id + 1, 0 = empty; size is a power of two
+  std::vector<Posting> postings_;
+  std::vector<uint32_t> scratch_;
   std::map<std::string, Roaring> facets_;
 };
 

@@ -1,6 +1,8 @@
 #include "ingest/index_builder.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <unordered_set>
 
 #include "index/analyzer.h"
@@ -58,27 +60,54 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     }
   }
 
-  std::vector<IndexedChunk> batch;
+  // Documents are read from the store in order, analyzed on every core,
+  // and committed as one segment per batch.
+  struct Pending {
+    DocumentRecord doc;
+    std::vector<ChunkRecord> chunks;
+    size_t first = 0;  // index of its first chunk in the batch
+  };
+  std::vector<Pending> pending;
   std::vector<int64_t> removed;
-  size_t done = 0;
+  size_t batch_chunks = 0, done = 0;
+  const unsigned n_threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  auto flush = [&](int64_t seq) -> Status {
+    std::vector<IndexedChunk> batch(batch_chunks);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < pending.size();)
+        for (size_t c = 0; c < pending[i].chunks.size(); ++c)
+          batch[pending[i].first + c] = MakeIndexedChunk(pending[i].doc, pending[i].chunks[c]);
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < n_threads && pending.size() > 64; ++t) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    SAVOIR_RETURN_IF_ERROR(index.Commit(batch, removed, seq));
+    pending.clear();
+    removed.clear();
+    batch_chunks = 0;
+    return Status::Ok();
+  };
   for (size_t i = 0; i < touched.size(); ++i) {
     int64_t id = touched[i];
     removed.push_back(id);  // old chunks of a changed document go
     auto doc = store.GetDocument(id);
     if (doc.ok()) {
-      SAVOIR_ASSIGN_OR_RETURN(auto chunks, store.GetChunks(id));
-      for (const auto& c : chunks) batch.push_back(MakeIndexedChunk(*doc, c));
+      Pending p;
+      SAVOIR_ASSIGN_OR_RETURN(p.chunks, store.GetChunks(id));
+      p.doc = std::move(doc).value();
+      p.first = batch_chunks;
+      batch_chunks += p.chunks.size();
+      pending.push_back(std::move(p));
     } else if (doc.status().kind() != ErrorKind::kNotFound) {
       return doc.status();
     }
     ++done;
     bool last_one = i + 1 == touched.size();
-    if (batch.size() >= options.chunks_per_segment || last_one) {
-      // Intermediate commits keep the old applied_seq: a crash replays them.
-      SAVOIR_RETURN_IF_ERROR(index.Commit(batch, removed, last_one ? last : applied));
-      batch.clear();
-      removed.clear();
-    }
+    // Intermediate commits keep the old applied_seq: a crash replays them.
+    if (batch_chunks >= options.chunks_per_segment || last_one)
+      SAVOIR_RETURN_IF_ERROR(flush(last_one ? last : applied));
     if (progress && (done % 256 == 0 || last_one)) progress(done, touched.size());
   }
   if (touched.empty()) SAVOIR_RETURN_IF_ERROR(index.Commit({}, {}, last));

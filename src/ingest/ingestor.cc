@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <map>
+
 #include "common/utf8.h"
 #include "index/analyzer.h"
 
@@ -36,13 +38,12 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
   doc.metadata_json = src.metadata_json;
   doc.content_hash = src.content_hash.empty() ? ContentHash(p.text) : src.content_hash;
 
-  std::string doc_lang = p.language.size() == 2 ? p.language : "";
-  if (doc_lang.empty())
-    doc_lang = DetectLanguageAmong(std::string_view(p.text).substr(0, 64 * 1024), options.languages);
-  if (doc_lang.empty()) doc_lang = options.default_language;
-  doc.language = doc_lang;
-
+  // Language: each chunk is detected once; the document's language is the
+  // one most of its text is detected in (or what the format declares).
+  // Chunks CLD2 is unsure about take the document's language.
   std::vector<ChunkRecord> chunks;
+  std::vector<std::pair<std::string, bool>> detected;
+  std::map<std::string, size_t> bytes_per_language;
   int32_t ordinal = 0;
   for (const ChunkSpan& span : ChunkDocument(p, options.chunker)) {
     ChunkRecord c;
@@ -51,13 +52,23 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
     c.end = span.end;
     c.heading_path = span.heading_path;
     c.tokens = span.tokens;
-    bool chunk_reliable = false;
-    std::string lang = DetectLanguageAmong(
-        std::string_view(p.text).substr(span.begin, span.end - span.begin), options.languages,
-        &chunk_reliable);
-    c.language = chunk_reliable && !lang.empty() ? lang : doc_lang;
+    bool reliable = false;
+    std::string lang = DetectLanguageAmong(std::string_view(p.text).substr(span.begin, span.end - span.begin),
+                                           options.languages, &reliable);
+    if (!lang.empty()) bytes_per_language[lang] += span.end - span.begin;
+    detected.emplace_back(lang, reliable);
     chunks.push_back(std::move(c));
   }
+  std::string doc_lang = p.language.size() == 2 ? p.language : "";
+  if (doc_lang.empty()) {
+    size_t best = 0;
+    for (const auto& [lang, n] : bytes_per_language)
+      if (n > best) best = n, doc_lang = lang;
+  }
+  if (doc_lang.empty()) doc_lang = options.default_language;
+  doc.language = doc_lang;
+  for (size_t i = 0; i < chunks.size(); ++i)
+    chunks[i].language = detected[i].second && !detected[i].first.empty() ? detected[i].first : doc_lang;
   doc.content = std::move(p.text);
   Status st = store.PutDocument(&doc, &chunks);
   p.text = std::move(doc.content);
