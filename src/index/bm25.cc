@@ -88,6 +88,22 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
       continue;
     }
 
+    if (heap->size() >= k) {
+      // Block-max bound: the per-block (max tf, min length) of every list
+      // bounds what this candidate can score; most candidates of long lists
+      // stop here without decoding the non-essential lists.
+      float bound = 0;
+      for (size_t i = first_essential; i < n; ++i)
+        if (st[i].cursor.doc() == cand)
+          bound += scorer.TermScore(st[i].idfw, st[i].cursor.block().max_tf, st[i].cursor.block().min_len);
+      for (size_t i = 0; i < first_essential && bound <= theta; ++i)
+        if (const auto* m = st[i].cursor.BlockFor(cand)) bound += scorer.TermScore(st[i].idfw, m->max_tf, m->min_len);
+      if (bound <= theta) {
+        for (size_t i = first_essential; i < n; ++i)
+          if (st[i].cursor.doc() == cand) st[i].cursor.Next();
+        continue;
+      }
+    }
     const uint32_t dl = seg.doc_len(cand);
     float score = 0;
     for (size_t i = first_essential; i < n; ++i) {
