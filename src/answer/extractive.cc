@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,6 +26,34 @@ const std::unordered_set<std::string>& QuestionFillers(const std::string& langua
       make("what which who whom whose when where why how do does did many much", "en");
   static const std::unordered_set<std::string> fr = make("qu'est-ce quelqu'un", "fr");
   return language == "fr" ? fr : en;
+}
+
+// What kind of answer the question asks for, from its first words.
+enum class AnswerType { kAny, kNumber, kDate, kName };
+
+AnswerType QuestionAnswerType(std::string_view question) {
+  std::string q = Analyzer::Fold(question.substr(0, 64));
+  for (char& c : q)
+    if (c == '\'' || c == '-') c = ' ';
+  auto starts = [&](std::initializer_list<const char*> prefixes) {
+    for (const char* p : prefixes)
+      if (q.rfind(p, 0) == 0 || q.find(std::string(" ") + p) != std::string::npos) return true;
+    return false;
+  };
+  if (starts({"combien", "how many", "how much", "quel nombre", "quel pourcentage", "what percentage"}))
+    return AnswerType::kNumber;
+  if (starts({"quand", "en quelle annee", "quelle annee", "a quelle date", "quelle date", "depuis quand",
+              "when", "what year", "which year", "in what year", "quel siecle", "a quelle epoque"}))
+    return AnswerType::kDate;
+  if (starts({"qui ", "par qui", "avec qui", "a qui", "who", "whom"})) return AnswerType::kName;
+  return AnswerType::kAny;
+}
+
+bool IsYear(std::string_view w) {
+  if (w.size() != 4) return false;
+  for (char c : w)
+    if (c < '0' || c > '9') return false;
+  return w[0] == '1' || (w[0] == '2' && w[1] == '0');
 }
 
 struct SentenceInfo {
@@ -183,6 +212,26 @@ Result<Answer> ExtractiveAnswerer::Generate(const AnswerRequest& request, const 
     idf_total += idf[i];
   }
 
+  const AnswerType want = QuestionAnswerType(request.question);
+  // Whether sentence `s` of passage `p` holds a word of the wanted type that
+  // the question does not already contain.
+  auto has_answer_type = [&](const PassageInfo& p, const SentenceInfo& s) {
+    if (want == AnswerType::kAny) return false;
+    std::unordered_set<uint32_t> hit;
+    for (auto [pos, _] : s.hits) hit.insert(pos);
+    for (size_t t = s.first_token; t < s.last_token; ++t) {
+      if (hit.count(static_cast<uint32_t>(t))) continue;
+      const Token& tok = p.tokens[t];
+      std::string_view surface = p.text.substr(tok.begin, tok.end - tok.begin);
+      unsigned char c0 = static_cast<unsigned char>(surface[0]);
+      bool digit = c0 >= '0' && c0 <= '9';
+      if (want == AnswerType::kNumber && digit) return true;
+      if (want == AnswerType::kDate && (IsYear(surface) || tok.term == "siecl" || tok.term == "centuri")) return true;
+      if (want == AnswerType::kName && t > s.first_token && c0 >= 'A' && c0 <= 'Z') return true;
+    }
+    return false;
+  };
+
   std::vector<Candidate> candidates;
   if (idf_total > 0) {
     for (size_t p = 0; p < passages.size(); ++p) {
@@ -193,9 +242,12 @@ Result<Answer> ExtractiveAnswerer::Generate(const AnswerRequest& request, const 
         if (lends) continue;  // its matches go to the next sentence
         std::unordered_map<int, double> matched;
         for (auto [_, id] : s.hits) matched[id] = idf[id];
-        if (j > 0 && sents[j - 1].heading)
+        if (matched.empty() && !(j > 0 && sents[j - 1].heading)) continue;
+        if (j > 0) {
+          double w = sents[j - 1].heading ? opt_.heading_weight : opt_.context_weight;
           for (auto [_, id] : sents[j - 1].hits)
-            if (!matched.count(id)) matched[id] = idf[id] * opt_.heading_weight;
+            if (!matched.count(id)) matched[id] = idf[id] * w;
+        }
         if (matched.empty()) continue;
         double coverage = 0;
         for (auto [_, w] : matched) coverage += w;
@@ -210,6 +262,9 @@ Result<Answer> ExtractiveAnswerer::Generate(const AnswerRequest& request, const 
         double score = coverage * (1 + opt_.proximity_weight * prox) /
                        (1 + opt_.rank_decay * static_cast<double>(p)) /
                        (1 + opt_.position_decay * static_cast<double>(j));
+        if (opt_.length_norm > 0)
+          score /= 1 + opt_.length_norm * (static_cast<double>(s.words) / 25.0 - 1);
+        if (opt_.answer_type_weight > 0 && has_answer_type(passages[p], s)) score *= 1 + opt_.answer_type_weight;
         candidates.push_back({p, j, score});
       }
     }
