@@ -45,7 +45,9 @@ AnswerType QuestionAnswerType(std::string_view question) {
   if (starts({"quand", "en quelle annee", "quelle annee", "a quelle date", "quelle date", "depuis quand",
               "when", "what year", "which year", "in what year", "quel siecle", "a quelle epoque"}))
     return AnswerType::kDate;
-  if (starts({"qui ", "par qui", "avec qui", "a qui", "who", "whom"})) return AnswerType::kName;
+  // "qui" anywhere else is mostly a relative pronoun ("l'homme qui a...").
+  for (const char* p : {"qui ", "par qui ", "avec qui ", "a qui ", "pour qui ", "who ", "whom "})
+    if (q.rfind(p, 0) == 0) return AnswerType::kName;
   return AnswerType::kAny;
 }
 
