@@ -69,7 +69,7 @@ const std::unordered_set<std::string_view>& NumberAbbreviations() {
 }
 
 // Case matters for these: "Me" (Maître) and "MM." (Messieurs), not "me".
-bool IsCasedAbbreviation(std::string_view w) { return w == "Me" || w == "MM" || w == "Mr" || w == "St"; }
+bool IsCasedAbbreviation(std::string_view w) { return w == "Me" || w == "MM"; }
 
 // Whether the dot at `dot` ends an abbreviation or an initial rather than a
 // sentence. `line_start` bounds the backward scan for the word.
