@@ -48,6 +48,8 @@ int RunCli(int argc, char** argv) {
   eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
   eval->add_option("--split", args.split, "qrels split");
   eval->add_flag("--json", args.json, "End with one JSON object of the figures");
+  eval->add_flag("--answers", args.answers,
+                 "Also measure extractive answers against the gold answers (PIAF metadata.answers)");
 
   auto* analyze = app.add_subcommand("analyze", "Show how a text is analyzed into index terms");
   analyze->add_option("text", args.query, "Text to analyze")->required();

@@ -163,6 +163,7 @@ int CmdEval(const Config& config, const CommandArgs& args) {
   opt.ingest.chunker.max_tokens = config.chunk_tokens;
   opt.ingest.default_language = config.default_language;
   opt.ingest.languages = config.languages;
+  opt.answers = args.answers;
   auto report = RunBeirEval(opt);
   std::error_code ec;
   std::filesystem::remove_all(opt.work_dir, ec);
@@ -175,12 +176,33 @@ int CmdEval(const Config& config, const CommandArgs& args) {
               r.documents / r.index_seconds, r.store_seconds, r.index_seconds - r.store_seconds);
   std::printf("query        p50 %.3f ms, p99 %.3f ms, mean %.3f ms (k1 %.2f, b %.2f)\n", r.query_p50_ms,
               r.query_p99_ms, r.query_mean_ms, config.bm25_k1, config.bm25_b);
+  const AnswerEvalFigures& a = r.answers;
+  if (args.answers) {
+    if (a.questions == 0) {
+      std::printf("answers      no queries with gold answers (metadata.answers)\n");
+    } else {
+      std::printf("answers      %zu questions, top %zu documents each\n", a.questions, opt.answer_k);
+      std::printf("  in extract        %.4f\n  in top-1 passage  %.4f (ceiling reference)\n"
+                  "  in top passages   %.4f\n", a.in_extract, a.in_top1_passage, a.in_top_passages);
+      std::printf("  answer time       p50 %.3f ms, p99 %.3f ms; %.1f words on average\n", a.p50_ms, a.p99_ms,
+                  a.mean_words);
+    }
+  }
   if (args.json) {
     json j = {{"dataset", args.beir}, {"split", args.split}, {"documents", r.documents},
               {"queries", r.queries}, {"ndcg@10", r.ndcg10}, {"recall@100", r.recall100},
               {"mrr@10", r.mrr10}, {"index_seconds", r.index_seconds},
               {"query_p50_ms", r.query_p50_ms}, {"query_p99_ms", r.query_p99_ms},
               {"bm25_k1", config.bm25_k1}, {"bm25_b", config.bm25_b}};
+    if (args.answers && a.questions > 0) {
+      j["answer_questions"] = a.questions;
+      j["answer_in_extract"] = a.in_extract;
+      j["answer_in_top1_passage"] = a.in_top1_passage;
+      j["answer_in_top_passages"] = a.in_top_passages;
+      j["answer_p50_ms"] = a.p50_ms;
+      j["answer_p99_ms"] = a.p99_ms;
+      j["answer_mean_words"] = a.mean_words;
+    }
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;

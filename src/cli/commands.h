@@ -16,6 +16,7 @@ struct CommandArgs {
   std::vector<int64_t> sources;
   size_t k = 10;
   bool json = false;
+  bool answers = false;  // eval: also measure extractive answers
   std::string beir, split = "test";
 };
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "eval/answer_eval.h"
 #include "ingest/index_builder.h"
 #include "store/store.h"
 
@@ -134,6 +135,10 @@ Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
   report.query_mean_ms = sum / latencies.size();
   report.query_p50_ms = Percentile(latencies, 50);
   report.query_p99_ms = Percentile(latencies, 99);
+  if (opt.answers) {
+    auto answerer = MakeExtractiveAnswerer(opt.answerer);
+    SAVOIR_ASSIGN_OR_RETURN(report.answers, RunAnswerEval(ds.queries, searcher, *store, *answerer, opt.answer_k));
+  }
   return report;
 }
 

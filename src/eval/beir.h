@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "answer/extractive.h"
 #include "common/status.h"
 #include "eval/metrics.h"
 #include "ingest/ingestor.h"
@@ -24,12 +25,25 @@ struct BeirDataset {
   std::map<std::string, Qrels> qrels;         // query id -> judgments
 };
 
+// Extractive answer figures (--answers), over the queries with gold answers.
+struct AnswerEvalFigures {
+  size_t questions = 0;
+  double in_extract = 0;        // share whose answer text contains a gold answer
+  double in_top1_passage = 0;   // ceiling reference: the first passage contains one
+  double in_top_passages = 0;   // any of the passages given to the answerer does
+  double mean_words = 0;        // answer length, citation markers included
+  double p50_ms = 0, p99_ms = 0;  // answer generation only (not retrieval)
+};
+
 struct EvalOptions {
   std::string dir;
   std::string split = "test";
   std::string work_dir;  // temporary store and index go here
   SearcherOptions searcher;
   IngestOptions ingest;
+  bool answers = false;      // also measure the extractive answerer
+  size_t answer_k = 5;       // documents (best chunk each) given to it
+  ExtractiveOptions answerer;
 };
 
 struct EvalReport {
@@ -37,6 +51,7 @@ struct EvalReport {
   double ndcg10 = 0, recall100 = 0, mrr10 = 0;
   double store_seconds = 0;  // parse, chunk, detect language, write the store
   double index_seconds = 0, query_p50_ms = 0, query_p99_ms = 0, query_mean_ms = 0;
+  AnswerEvalFigures answers;  // filled when EvalOptions::answers
 };
 
 Result<BeirDataset> LoadBeirQueries(const std::string& dir, const std::string& split);
