@@ -17,6 +17,7 @@ using StoreFactory = std::function<Result<std::unique_ptr<Store>>(const std::str
 struct NamedFactory {
   std::string name;
   StoreFactory open;
+  friend void PrintTo(const NamedFactory& f, std::ostream* os) { *os << f.name; }
 };
 
 std::vector<NamedFactory> Factories() {
