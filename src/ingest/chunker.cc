@@ -81,7 +81,17 @@ std::vector<ChunkSpan> ChunkDocument(const ParsedDocument& doc, const ChunkerOpt
   ChunkSpan cur;
   bool open = false;
   auto flush = [&] {
-    if (open && cur.tokens > 0) chunks.push_back(cur);
+    if (open && cur.tokens > 0) {
+      // A short trailing section joins the chunk before it: tiny chunks
+      // rank well on their title alone and make poor passages.
+      if (cur.tokens < options.min_tokens && !chunks.empty() &&
+          chunks.back().tokens + cur.tokens <= options.max_tokens) {
+        chunks.back().end = cur.end;
+        chunks.back().tokens += cur.tokens;
+      } else {
+        chunks.push_back(cur);
+      }
+    }
     open = false;
   };
 
