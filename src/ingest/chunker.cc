@@ -94,6 +94,15 @@ std::vector<ChunkSpan> ChunkDocument(const ParsedDocument& doc, const ChunkerOpt
     }
     open = false;
   };
+  auto append = [&](const Block& b, int32_t words) {
+    if (!open) {
+      cur = ChunkSpan{b.begin, b.end, path(), words};
+      open = true;
+    } else {
+      cur.end = b.end;
+      cur.tokens += words;
+    }
+  };
 
   for (const Block& b : blocks) {
     if (b.begin >= b.end || b.end > text.size()) continue;
@@ -105,13 +114,7 @@ std::vector<ChunkSpan> ChunkDocument(const ParsedDocument& doc, const ChunkerOpt
       std::string h = text.substr(b.begin, b.end - b.begin);
       std::replace(h.begin(), h.end(), '\n', ' ');
       headings.emplace_back(std::max(1, b.level), h);
-      if (!open) {
-        cur = ChunkSpan{b.begin, b.end, path(), words};
-        open = true;
-      } else {
-        cur.end = b.end;
-        cur.tokens += words;
-      }
+      append(b, words);
       continue;
     }
     if (open && cur.tokens + words > options.max_tokens) flush();
@@ -124,13 +127,7 @@ std::vector<ChunkSpan> ChunkDocument(const ParsedDocument& doc, const ChunkerOpt
       }
       continue;
     }
-    if (!open) {
-      cur = ChunkSpan{b.begin, b.end, path(), words};
-      open = true;
-    } else {
-      cur.end = b.end;
-      cur.tokens += words;
-    }
+    append(b, words);
   }
   flush();
   return chunks;

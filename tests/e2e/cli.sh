@@ -5,12 +5,8 @@ set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
 T=$(mktemp -d /tmp/savoir-e2e-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok   - $1"; }
-bad() { fails=$((fails + 1)); echo "FAIL - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+source "$SRC/tests/e2e/lib/check.sh"
 run() { "$BIN" --data "$T/data" "$@"; }
-absent() { ! grep -q -- "$1" <<<"$2"; }
 
 # Usage errors: exit 2, one line naming the problem.
 out=$("$BIN" search foo --bogus 2>&1); rc=$?
@@ -121,5 +117,4 @@ else
   echo "skip - eval contract: ../shared/data is absent"
 fi
 
-echo "$passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish

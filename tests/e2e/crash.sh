@@ -7,9 +7,7 @@ set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
 T=$(mktemp -d /tmp/savoir-e2e-crash-XXXXXX)
 trap 'pkill -9 -f "$T" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok   - $1"; }
-bad() { fails=$((fails + 1)); echo "FAIL - $1"; }
+source "$SRC/tests/e2e/lib/check.sh"
 
 # A corpus big enough that indexing takes a while: the demo corpus copied
 # several times, with per-copy edits so every file is distinct.
@@ -48,5 +46,4 @@ grep -q 'copy1/handbook/conges-payes.md' <<<"$out" && ok "last edit is searchabl
 out=$("$BIN" --data "$T/data" index "$T/corpus" 2>&1)
 grep -q "added 0, updated 0, unchanged $expected, removed 0" <<<"$out" && ok "a further run changes nothing" || bad "further run: $out"
 
-echo "$passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish
