@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +21,15 @@
 
 namespace savoir {
 namespace {
+
+// Debian's httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG is
+// compiled into the shared library): a burst of new connections overflows it
+// and the kernel drops SYNs, which clients retry only after a second. Linux
+// lets listen() be called again on a listening socket to enlarge the queue.
+class ListeningServer : public httplib::Server {
+ public:
+  void EnlargeBacklog(int backlog) { ::listen(svr_sock_, backlog); }
+};
 
 std::string MessageForHttpStatus(int status, const httplib::Request& req, size_t max_body) {
   switch (status) {
@@ -45,11 +55,12 @@ ServerOptions ServerOptions::FromConfig(const Config& c) {
   ServerOptions o;
   o.host = c.host;
   o.port = c.port;
-  // Threads mostly wait on sockets (idle keep-alive connections, paced
-  // answer streams), not on the CPU: several per core, and never so few that
-  // one browser's connections can take them all.
+  // httplib gives each open connection a thread for as long as it is kept
+  // alive, and threads mostly wait on sockets (idle keep-alive, paced answer
+  // streams), not on the CPU. Too few threads queue whole connections: with
+  // 8 threads, 16 wrk connections saw a p99 of 340 ms, with 32 threads 40 ms.
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(8u, 4 * cores));
+  o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(32u, 16 * cores));
   o.web_dir = c.web_dir.empty() ? SAVOIR_WEB_DIR : c.web_dir;
   o.max_body_bytes = static_cast<size_t>(c.max_request_kb) * 1024;
   o.read_timeout_s = c.read_timeout_s;
@@ -109,7 +120,7 @@ int RunServer(ServerContext& ctx) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that left must not kill the process
 
-  httplib::Server server;
+  ListeningServer server;
   ConfigureServer(server, ctx);
   const ServerOptions& o = ctx.options;
   int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
@@ -117,6 +128,7 @@ int RunServer(ServerContext& ctx) {
     std::fprintf(stderr, "savoir: cannot listen on %s:%d: %s\n", o.host.c_str(), o.port, std::strerror(errno));
     return 1;
   }
+  server.EnlargeBacklog(SOMAXCONN);
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::printf("savoir: listening on http://%s:%d\n", host.c_str(), port);
   std::fflush(stdout);
