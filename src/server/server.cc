@@ -78,7 +78,10 @@ void ConfigureServer(httplib::Server& server, ServerContext& ctx) {
   server.set_read_timeout(o.read_timeout_s, 0);
   server.set_write_timeout(o.write_timeout_s, 0);
   server.set_keep_alive_timeout(o.keep_alive_s);
-  server.set_keep_alive_max_count(o.keep_alive_s > 0 ? 100 : 1);
+  // A kept-alive connection holds its thread; handing the thread back every
+  // 10 requests keeps many connections fair (wrk, 100 connections, 32
+  // threads: p99 1.4 s and timeouts with 100 requests, 0.4 s with 10).
+  server.set_keep_alive_max_count(o.keep_alive_s > 0 ? 10 : 1);
   server.set_tcp_nodelay(true);  // small SSE events must not wait for Nagle
   server.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
   // A client announcing a body over the limit is refused before sending it.
