@@ -18,7 +18,14 @@ savoir_index_demo "$BIN" "$SRC" "$WORK/data" || fail "indexing the demo corpus"
 savoir_start "$BIN" "$WORK/data" --answer-pace-ms $PACE --threads 8 || fail "server start"
 echo "server at $SAVOIR_URL"
 
+fds_before=$(ls /proc/$SAVOIR_PID/fd | wc -l)
 python3 "$SRC/tests/e2e/lib/server_api_checks.py" "$SAVOIR_URL" $PACE || fail "API checks"
+# No descriptor leaks from the clients that left mid-stream or the 50 at once
+# (kept-alive connections close after --keep-alive-s, 2 s).
+sleep 2.5
+fds_after=$(ls /proc/$SAVOIR_PID/fd | wc -l)
+echo "open descriptors: $fds_before before the checks, $fds_after after"
+[ "$fds_after" -le $((fds_before + 2)) ] || fail "descriptor leak: $fds_before -> $fds_after"
 
 # A 10 MB body: refused with 413 (curl announces it with Expect: 100-continue,
 # then again without, when the server must refuse a body already on its way).
