@@ -18,8 +18,9 @@ CHROMIUM=${SAVOIR_CHROMIUM:-/usr/bin/chromium}
 WORK=$(mktemp -d)
 trap 'savoir_stop >/dev/null 2>&1; rm -rf "$WORK" "${SAVOIR_LOG:-}" "${SAVOIR_LOG:-}.out"' EXIT
 savoir_index_demo "$BIN" "$SRC" "$WORK/data" || { echo "FAIL: indexing the demo corpus"; exit 1; }
-# Paced answers, so that the browser sees the answer grow in several steps.
-savoir_start "$BIN" "$WORK/data" --answer-pace-ms 40 || exit 1
+# Paced answers, so that the browser sees the answer grow in several steps
+# (the UI test must catch the turn while it streams, even on a loaded machine).
+savoir_start "$BIN" "$WORK/data" --answer-pace-ms 150 || exit 1
 echo "server at $SAVOIR_URL"
 
 export SAVOIR_URL SAVOIR_CHROMIUM=$CHROMIUM
