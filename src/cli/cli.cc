@@ -19,6 +19,8 @@ namespace savoir {
 int RunCli(int argc, char** argv) {
   CLI::App app{"Savoir: answers from your company's own documents, with their sources.", "savoir"};
   app.require_subcommand(1);
+  // Global options may also follow the command (`savoir --data D serve --port 0`).
+  app.fallthrough();
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.footer("Every option can also be set by its environment variable; see `savoir options`.");
 
@@ -58,6 +60,7 @@ int RunCli(int argc, char** argv) {
   app.add_subcommand("reindex", "Rebuild the index from the store");
   app.add_subcommand("verify", "Check the store and the index against each other");
   app.add_subcommand("status", "Sources, documents and index figures");
+  app.add_subcommand("serve", "Serve the web UI, the JSON API and the OpenAI-compatible API over HTTP");
   app.add_subcommand("options", "Print the option table (flag, environment, default)");
 
   try {
@@ -90,6 +93,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "reindex") return CmdReindex(config);
   if (cmd == "verify") return CmdVerify(config);
   if (cmd == "status") return CmdStatus(config);
+  if (cmd == "serve") return CmdServe(config);
   if (cmd == "options") {
     std::fputs(OptionTableMarkdown().c_str(), stdout);
     return 0;

@@ -27,6 +27,8 @@ int CmdAnalyze(const Config& config, const CommandArgs& args);
 int CmdReindex(const Config& config);
 int CmdVerify(const Config& config);
 int CmdStatus(const Config& config);
+// Serves until SIGTERM/SIGINT (src/cli/serve.cc).
+int CmdServe(const Config& config);
 
 // Prints "savoir: <message>" on stderr and returns 1.
 int Fail(const std::string& message);

@@ -28,6 +28,12 @@ struct Config {
   std::string host;
   int port = 0;
   int threads = 0;
+  std::string web_dir;          // empty: the web/ folder baked in at build time
+  int64_t max_request_kb = 0;   // request bodies larger than this get 413
+  int read_timeout_s = 0;
+  int write_timeout_s = 0;
+  int keep_alive_s = 0;
+  int answer_pace_ms = 0;       // pause between streamed answer pieces
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# /api/search throughput and latency of the real server on the demo corpus,
+# with wrk at 1, 16 and 100 connections. Prints a Markdown table.
+# Usage: bench/http_search.sh [SAVOIR_BINARY] [DURATION_S]   (default build/savoir, 10 s)
+# Extra server flags can be passed in SAVOIR_SERVE_ARGS (e.g. "--threads 32").
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-$SRC/build/savoir}
+DURATION=${2:-10}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+. "$SRC/tests/e2e/lib/serve.sh"
+
+WORK=$(mktemp -d)
+trap 'savoir_stop >/dev/null 2>&1; rm -rf "$WORK" "${SAVOIR_LOG:-}" "${SAVOIR_LOG:-}.out"' EXIT
+savoir_index_demo "$BIN" "$SRC" "$WORK/data"
+# shellcheck disable=SC2086
+savoir_start "$BIN" "$WORK/data" ${SAVOIR_SERVE_ARGS:-}
+curl -sf -H 'Content-Type: application/json' -d '{"query":"warm up"}' "$SAVOIR_URL/api/search" >/dev/null
+
+echo "savoir /api/search, demo corpus, ${DURATION}s per row, $(nproc) cores, server flags: ${SAVOIR_SERVE_ARGS:-(defaults)}"
+echo
+echo "| connections | req/s | p50 ms | p99 ms | errors |"
+echo "|---:|---:|---:|---:|---:|"
+for c in 1 16 100; do
+  t=$(( c < 2 ? 1 : 2 ))
+  line=$(wrk -t$t -c$c -d${DURATION}s --latency -s "$SRC/bench/http_search.lua" "$SAVOIR_URL" | grep '^RESULT')
+  read -r _ rps p50 p99 errors _ <<<"$line"
+  echo "| $c | $rps | $p50 | $p99 | $errors |"
+done

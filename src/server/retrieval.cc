@@ -1,0 +1,179 @@
+#include "server/retrieval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <unordered_set>
+
+#include "index/analyzer.h"
+#include "retrieve/snippet.h"
+#include "server/request_parsing.h"
+
+namespace savoir {
+namespace {
+using json = nlohmann::json;
+
+std::string Unescape(std::string_view s) {
+  static const std::pair<std::string_view, char> kEntities[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    bool done = false;
+    if (s[i] == '&') {
+      for (const auto& [entity, c] : kEntities) {
+        if (s.substr(i, entity.size()) == entity) {
+          out.push_back(c);
+          i += entity.size();
+          done = true;
+          break;
+        }
+      }
+    }
+    if (!done) out.push_back(s[i++]);
+  }
+  return out;
+}
+
+// Removes "<mark>" and "</mark>" in any letter case, repeatedly, because a
+// removal can join "<ma" and "rk>" into a new tag.
+void StripMarkTags(std::string* s) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::string lower = *s;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (std::string_view tag : {std::string_view("</mark>"), std::string_view("<mark>")}) {
+      size_t pos = lower.find(tag);
+      if (pos == std::string::npos) continue;
+      s->erase(pos, tag.size());
+      changed = true;
+      break;
+    }
+  }
+}
+
+std::string MakeResultSnippet(const DocumentRecord& doc, const ChunkRecord& chunk, const std::string& query,
+                              const std::unordered_set<std::string>& query_terms) {
+  std::string_view passage = std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin);
+  std::unordered_set<std::string> terms;
+  for (auto& w : Analyzer::Terms(query, chunk.language)) terms.insert(std::move(w));
+  Snippet sn = MakeSnippet(passage, terms.empty() ? query_terms : terms, chunk.language);
+  return MarkOnlySnippet(sn.html);
+}
+
+}  // namespace
+
+std::string MarkOnlySnippet(std::string_view html) {
+  std::string out;
+  size_t pos = 0;
+  auto text = [&](std::string_view escaped) {
+    std::string t = Unescape(escaped);
+    StripMarkTags(&t);
+    out += t;
+  };
+  // MakeSnippet escapes the document text, so every '<' left is one of its tags.
+  while (pos < html.size()) {
+    size_t lt = html.find('<', pos);
+    if (lt == std::string_view::npos) break;
+    text(html.substr(pos, lt - pos));
+    size_t gt = html.find('>', lt);
+    if (gt == std::string_view::npos) {
+      pos = html.size();
+      break;
+    }
+    std::string_view tag = html.substr(lt, gt - lt + 1);
+    if (tag == "<mark>" || tag == "</mark>") out += tag;
+    pos = gt + 1;
+  }
+  if (pos < html.size()) text(html.substr(pos));
+  return out;
+}
+
+bool CanRead(const Principal& principal, const AccessList& acl) {
+  if (principal.all_access) return true;
+  for (const auto& e : principal.AccessEntries())
+    if (std::find(acl.begin(), acl.end(), e) != acl.end()) return true;
+  return false;
+}
+
+Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Principal& principal,
+                           const SearchFilters& filters, size_t k) {
+  auto t0 = std::chrono::steady_clock::now();
+  SearchRequest req;
+  req.query = query;
+  req.principal = principal;
+  req.filters = filters;
+  req.k = k;
+  SAVOIR_ASSIGN_OR_RETURN(std::vector<DocumentHit> hits, engine.searcher().Search(req));
+  Retrieval out;
+  AnalyzedQuery analyzed = engine.searcher().Analyze(query, *engine.index().snapshot());
+  out.language = analyzed.language;
+  std::unordered_set<std::string> query_terms;
+  for (const auto& t : analyzed.terms) query_terms.insert(t.term);
+  std::map<int64_t, SourceRecord> sources;
+  for (const auto& h : hits) {
+    auto doc = engine.store().GetDocument(h.doc_id);
+    auto chunk = engine.store().GetChunk(h.chunk_id);
+    // Deleted between the index snapshot and now: skip, it is no answer.
+    if (!doc.ok() || !chunk.ok() || chunk->end > doc->content.size() || chunk->begin > chunk->end) continue;
+    auto src = sources.find(doc->source_id);
+    if (src == sources.end()) {
+      auto s = engine.store().GetSource(doc->source_id);
+      if (!s.ok()) continue;
+      src = sources.emplace(doc->source_id, std::move(s).value()).first;
+    }
+    RetrievedHit r{h, std::move(doc).value(), std::move(chunk).value(), src->second, {}};
+    r.snippet = MakeResultSnippet(r.doc, r.chunk, query, query_terms);
+    out.hits.push_back(std::move(r));
+  }
+  out.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+json SourceJson(const SourceRecord& s) { return {{"id", s.id}, {"kind", s.kind}, {"name", s.name}}; }
+
+json ResultJson(const RetrievedHit& r) {
+  return {{"document_id", r.doc.id},
+          {"chunk_id", r.chunk.id},
+          {"title", r.doc.title},
+          {"url", r.doc.url},
+          {"source", SourceJson(r.source)},
+          {"snippet", r.snippet},
+          {"score", r.hit.score},
+          {"language", r.chunk.language.empty() ? r.doc.language : r.chunk.language},
+          {"updated_at", r.doc.updated_at > 0 ? json(IsoTime(r.doc.updated_at)) : json(nullptr)},
+          {"heading_path", r.chunk.heading_path}};
+}
+
+json ResultsJson(const Retrieval& retrieval) {
+  json out = json::array();
+  for (const auto& r : retrieval.hits) out.push_back(ResultJson(r));
+  return out;
+}
+
+json CitationJson(const Citation& c) {
+  return {{"n", c.n}, {"document_id", c.doc_id}, {"chunk_id", c.chunk_id},
+          {"title", c.title}, {"start", c.start}, {"end", c.end}};
+}
+
+std::vector<Passage> PassagesFor(const Retrieval& retrieval) {
+  std::vector<Passage> out;
+  int n = 0;
+  for (const auto& r : retrieval.hits) {
+    Passage p;
+    p.n = ++n;
+    p.doc_id = r.doc.id;
+    p.chunk_id = r.chunk.id;
+    p.title = r.doc.title;
+    p.url = r.doc.url;
+    p.heading_path = r.chunk.heading_path;
+    p.language = r.chunk.language.empty() ? r.doc.language : r.chunk.language;
+    p.text = r.doc.content.substr(r.chunk.begin, r.chunk.end - r.chunk.begin);
+    p.begin = r.chunk.begin;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace savoir

@@ -1,0 +1,56 @@
+// `savoir serve`: the HTTP server over one open Engine. The routes live in
+// one file per area (json_api, chat_api, openai_api, static_files); this file
+// holds what they share and the server's life cycle.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "answer/answer.h"
+#include "common/config.h"
+#include "retrieve/engine.h"
+#include "server/request_parsing.h"
+
+namespace savoir {
+
+// One answerer per chat request: generators may keep per-answer state.
+using AnswererFactory = std::function<std::unique_ptr<AnswerGenerator>()>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                    // 0: any free port
+  int threads = 8;
+  std::string web_dir;
+  size_t max_body_bytes = 1 << 20;
+  int read_timeout_s = 10, write_timeout_s = 10, keep_alive_s = 2;
+  int answer_pace_ms = 0;
+
+  static ServerOptions FromConfig(const Config& config);
+};
+
+// What the routes share; outlives the httplib::Server it is registered on.
+struct ServerContext {
+  Engine* engine = nullptr;
+  AnswererFactory make_answerer;
+  ServerOptions options;
+  RequestLimits limits;
+};
+
+void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx);
+void AddChatRoutes(httplib::Server& server, ServerContext& ctx);
+void AddOpenAiRoutes(httplib::Server& server, ServerContext& ctx);
+// Registered last: it answers every GET no other route took.
+void AddStaticRoutes(httplib::Server& server, ServerContext& ctx);
+
+// Limits, timeouts, thread pool, error handler and every route; no socket.
+void ConfigureServer(httplib::Server& server, ServerContext& ctx);
+
+// Binds, prints "savoir: listening on http://HOST:PORT" on stdout, serves
+// until SIGTERM or SIGINT, lets in-flight requests finish and returns the
+// process exit code (0 after a signal).
+int RunServer(ServerContext& ctx);
+
+}  // namespace savoir
