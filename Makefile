@@ -17,10 +17,12 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Indexes the demo corpus (a no-op when unchanged) and serves the web UI.
 run: build
 	$(BUILD)/savoir --data $(DATA) index demo
-	$(BUILD)/savoir --data $(DATA) search "congés payés" -k 5
-	$(BUILD)/savoir --data $(DATA) search "on-call escalation" -k 5
+	$(BUILD)/savoir --data $(DATA) search "congés payés" -k 3
+	@echo "Open http://127.0.0.1:$(PORT) (Ctrl-C stops the server)"
+	$(BUILD)/savoir --data $(DATA) serve --host 127.0.0.1 --port $(PORT)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,16 +1,8 @@
 // `savoir serve`: opens the data folder once and serves it over HTTP.
-#include <cstdio>
-
+#include "answer/extractive.h"
 #include "cli/commands.h"
 #include "retrieve/engine.h"
 #include "server/server.h"
-
-#if __has_include("answer/extractive.h")
-#include "answer/extractive.h"
-#define SAVOIR_HAVE_EXTRACTIVE 1
-#else
-#include "server/interim_answerer.h"  // TEMPORARY until answer/extractive.h is merged
-#endif
 
 namespace savoir {
 
@@ -20,11 +12,8 @@ int CmdServe(const Config& config) {
   ServerContext ctx;
   ctx.engine = engine->get();
   ctx.options = ServerOptions::FromConfig(config);
-#ifdef SAVOIR_HAVE_EXTRACTIVE
+  // No language model is configured yet: the extractive answerer.
   ctx.make_answerer = [] { return MakeExtractiveAnswerer(); };
-#else
-  ctx.make_answerer = [] { return MakeInterimAnswerer(); };
-#endif
   return RunServer(ctx);
 }
 

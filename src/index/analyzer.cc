@@ -58,7 +58,10 @@ const std::unordered_set<std::string>& StopWords(std::string_view lang) {
   static const std::unordered_set<std::string> en = {
       "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
       "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
-      "they", "this", "to", "was", "will", "with", "s", "t"};
+      "they", "this", "to", "was", "will", "with", "s", "t",
+      // Question words and pronouns: questions are how people search.
+      "how", "what", "which", "who", "whom", "whose", "when", "where", "why", "do", "does", "did",
+      "i", "me", "my", "we", "our", "you", "your", "many"};
   static const std::unordered_set<std::string> fr = {
       "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il",
       "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon",

@@ -52,6 +52,22 @@ AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap) co
   }
   std::stable_sort(by_position.begin(), by_position.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Per word, the analyses the index knows take the weight of those it does
+  // not: in "days of congés payés", "congés" keeps its French stem even in
+  // a query detected as English.
+  for (size_t i = 0; i < by_position.size();) {
+    size_t j = i;
+    float known = 0, total_w = 0;
+    while (j < by_position.size() && by_position[j].first == by_position[i].first) {
+      total_w += by_position[j].second.weight;
+      if (snap.DocFreq(by_position[j].second.term) > 0) known += by_position[j].second.weight;
+      ++j;
+    }
+    if (known > 0 && known < total_w)
+      for (size_t m = i; m < j; ++m)
+        if (snap.DocFreq(by_position[m].second.term) > 0) by_position[m].second.weight *= total_w / known;
+    i = j;
+  }
   out.language = best_lang;
   for (auto& [_, t] : by_position) out.terms.push_back(std::move(t));
   if (options_.bigram_weight > 0) {
