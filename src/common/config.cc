@@ -113,6 +113,9 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--answer-pace-ms", "SAVOIR_ANSWER_PACE_MS", "0",
        "Pause between streamed answer pieces, so that they appear one by one (0: none)", "serve",
        IntField("--answer-pace-ms", &Config::answer_pace_ms, 0, 10000)},
+      {"--refresh-s", "SAVOIR_REFRESH_S", "2",
+       "How often the server picks up documents indexed by other processes (0: never)", "serve",
+       IntField("--refresh-s", &Config::refresh_s, 0, 86400)},
   };
   return table;
 }

@@ -33,7 +33,8 @@ struct Config {
   int read_timeout_s = 0;
   int write_timeout_s = 0;
   int keep_alive_s = 0;
-  int answer_pace_ms = 0;       // pause between streamed answer pieces
+  int answer_pace_ms = 0;
+  int refresh_s = 0;            // server: catch up with the store this often       // pause between streamed answer pieces
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -79,13 +83,21 @@ Status KeywordIndex::Load() {
     if (m.is_discarded() || !m.is_object() || !m.contains("segments"))
       return Status(ErrorKind::kCorrupt, "index manifest " + path + " is not valid JSON; run `savoir reindex`");
     snap->applied_seq = m.value("applied_seq", int64_t{0});
+    generation_ = m.value("generation", uint64_t{0});
     next_segment_ = m.value("next_segment", uint64_t{1});
     del_generation_ = m.value("del_generation", uint64_t{1});
     for (const auto& s : m["segments"]) {
       SegmentView v;
       v.name = s.value("name", "");
       v.del_name = s.value("del", "");
-      SAVOIR_ASSIGN_OR_RETURN(v.segment, Segment::Open(dir_ + "/" + v.name));
+      // Segments never change: keep the ones already mapped.
+      if (snap_) {
+        for (const auto& old : snap_->segments)
+          if (old.name == v.name) v.segment = old.segment;
+      }
+      if (!v.segment) {
+        SAVOIR_ASSIGN_OR_RETURN(v.segment, Segment::Open(dir_ + "/" + v.name));
+      }
       auto del = std::make_shared<Roaring>();
       if (!v.del_name.empty()) {
         SAVOIR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir_ + "/" + v.del_name));
@@ -96,13 +108,48 @@ Status KeywordIndex::Load() {
       snap->segments.push_back(std::move(v));
     }
   }
-  RemoveGarbage(*snap);
-  snap_ = Summed(snap);
+  Summed(snap);
+  std::lock_guard<std::mutex> lock(snap_mu_);
+  snap_ = snap;
   return Status::Ok();
 }
 
+Status KeywordIndex::Refresh() {
+  std::string path = dir_ + "/" + kManifest;
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::Ok();  // no manifest yet: nothing committed
+  json m = json::parse(*text, nullptr, false);
+  if (!m.is_discarded() && m.is_object() && m.value("generation", uint64_t{0}) == generation_)
+    return Status::Ok();
+  return Load();
+}
+
+Status KeywordIndex::WithWriteLock(const std::function<Status()>& body) {
+  std::lock_guard<std::recursive_mutex> lock(write_mu_);
+  if (lock_depth_ == 0) {
+    lock_fd_ = ::open((dir_ + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return Status(ErrorKind::kIo, "cannot open " + dir_ + "/LOCK");
+    while (::flock(lock_fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        ::close(lock_fd_);
+        return Status(ErrorKind::kIo, "cannot lock " + dir_ + "/LOCK");
+      }
+    }
+    Status st = Refresh();
+    if (st.ok()) RemoveGarbage(*snapshot());
+    if (!st.ok()) {
+      ::close(lock_fd_);  // releases the flock
+      return st;
+    }
+  }
+  ++lock_depth_;
+  Status st = body();
+  if (--lock_depth_ == 0) ::close(lock_fd_);
+  return st;
+}
+
 void KeywordIndex::RemoveGarbage(const Snapshot& snap) {
-  std::set<std::string> keep = {kManifest};
+  std::set<std::string> keep = {kManifest, "LOCK"};
   for (const auto& v : snap.segments) {
     keep.insert(v.name);
     if (!v.del_name.empty()) keep.insert(v.del_name);
@@ -130,6 +177,7 @@ Status KeywordIndex::WriteManifest(const Snapshot& snap) {
   json m;
   m["version"] = 1;
   m["applied_seq"] = snap.applied_seq;
+  m["generation"] = ++generation_;
   m["next_segment"] = next_segment_;
   m["del_generation"] = del_generation_;
   m["segments"] = json::array();
@@ -141,7 +189,11 @@ Status KeywordIndex::WriteManifest(const Snapshot& snap) {
 
 Status KeywordIndex::Commit(const std::vector<IndexedChunk>& chunks,
                             const std::vector<int64_t>& removed_docs, int64_t applied_seq) {
-  std::lock_guard<std::mutex> wlock(write_mu_);
+  return WithWriteLock([&] { return CommitLocked(chunks, removed_docs, applied_seq); });
+}
+
+Status KeywordIndex::CommitLocked(const std::vector<IndexedChunk>& chunks,
+                                  const std::vector<int64_t>& removed_docs, int64_t applied_seq) {
   auto old = snapshot();
   auto next = std::make_shared<Snapshot>(*old);
   next->applied_seq = applied_seq;
@@ -189,6 +241,12 @@ Status KeywordIndex::Commit(const std::vector<IndexedChunk>& chunks,
 
 Status KeywordIndex::MaybeMerge(size_t max_segments) {
   std::lock_guard<std::mutex> mlock(merge_mu_);
+  // The whole merge runs as the index's writer: another process could
+  // otherwise take the same segment name or collect our file as garbage.
+  return WithWriteLock([&] { return MaybeMergeLocked(max_segments); });
+}
+
+Status KeywordIndex::MaybeMergeLocked(size_t max_segments) {
   auto snap = snapshot();
   std::vector<const SegmentView*> views;
   for (const auto& v : snap->segments) views.push_back(&v);
@@ -210,6 +268,10 @@ Status KeywordIndex::MaybeMerge(size_t max_segments) {
 
 Status KeywordIndex::MergeAll() {
   std::lock_guard<std::mutex> mlock(merge_mu_);
+  return WithWriteLock([&] { return MergeAllLocked(); });
+}
+
+Status KeywordIndex::MergeAllLocked() {
   auto snap = snapshot();
   if (snap->segments.size() <= 1 &&
       (snap->segments.empty() || snap->segments[0].deleted->isEmpty()))
@@ -250,23 +312,34 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
   }
 
   std::string name;
-  {
-    std::lock_guard<std::mutex> wlock(write_mu_);
+  SAVOIR_RETURN_IF_ERROR(WithWriteLock([&] {
     name = NextSegmentName();
-  }
+    return Status::Ok();
+  }));
   SAVOIR_RETURN_IF_ERROR(writer.Write(dir_ + "/" + name));
   SegmentView merged;
   merged.name = name;
   SAVOIR_ASSIGN_OR_RETURN(merged.segment, Segment::Open(dir_ + "/" + name));
 
-  std::lock_guard<std::mutex> wlock(write_mu_);
+  return WithWriteLock([&] { return InstallMerged(std::move(merged), names, sources, remap); });
+}
+
+Status KeywordIndex::InstallMerged(SegmentView merged, const std::vector<std::string>& names,
+                                   const std::vector<const SegmentView*>& sources,
+                                   const std::vector<std::vector<uint32_t>>& remap) {
+  const std::string& name = merged.name;
   auto now = snapshot();
   // Carry over deletions that committed while we were merging.
   auto del = std::make_shared<Roaring>();
   for (size_t s = 0; s < sources.size(); ++s) {
     auto it = std::find_if(now->segments.begin(), now->segments.end(),
                            [&](const SegmentView& v) { return v.name == sources[s]->name; });
-    if (it == now->segments.end()) return Status(ErrorKind::kInternal, "merge source vanished");
+    if (it == now->segments.end()) {
+      // Another process merged or dropped it meanwhile: this merge is moot.
+      std::error_code ec;
+      fs::remove(dir_ + "/" + name, ec);
+      return Status::Ok();
+    }
     Roaring newly = *it->deleted - *sources[s]->deleted;
     for (uint32_t l : newly) del->add(remap[s][l]);
   }

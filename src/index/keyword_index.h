@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,18 +75,38 @@ class KeywordIndex {
 
   IndexStats Stats() const;
 
+  // Runs `body` as the only writer of this index folder, across threads and
+  // processes (flock on LOCK), after reloading what another process may have
+  // committed. Reentrant. Commit and merges take it themselves; callers that
+  // read applied_seq() and then commit (catching up with the store) wrap the
+  // whole sequence in it.
+  Status WithWriteLock(const std::function<Status()>& body);
+
+  // Reloads the manifest if another process changed it (cheap when not).
+  Status Refresh();
+
  private:
   explicit KeywordIndex(std::string dir) : dir_(std::move(dir)) {}
   Status Load();
   Status WriteManifest(const Snapshot& snap);
+  Status CommitLocked(const std::vector<IndexedChunk>& chunks, const std::vector<int64_t>& removed_docs,
+                      int64_t applied_seq);
+  Status InstallMerged(SegmentView merged, const std::vector<std::string>& names,
+                       const std::vector<const SegmentView*>& sources,
+                       const std::vector<std::vector<uint32_t>>& remap);
   Status Merge(std::vector<std::string> names);
+  Status MaybeMergeLocked(size_t max_segments);
+  Status MergeAllLocked();
   std::string NextSegmentName();
   void RemoveGarbage(const Snapshot& snap);
 
   const std::string dir_;
   mutable std::mutex snap_mu_;
   std::shared_ptr<const Snapshot> snap_;
-  std::mutex write_mu_;  // serializes Commit and merge installs
+  std::recursive_mutex write_mu_;  // serializes Commit and merge installs
+  int lock_depth_ = 0;             // WithWriteLock nesting, under write_mu_
+  int lock_fd_ = -1;
+  uint64_t generation_ = 0;        // of the manifest we loaded or wrote
   std::mutex merge_mu_;  // one merge at a time
   uint64_t next_segment_ = 1;
   uint64_t del_generation_ = 1;

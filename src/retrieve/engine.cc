@@ -44,8 +44,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config, const Progres
 }
 
 Status Engine::CatchUp(const ProgressFn& progress) {
-  SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store_, *index_, {}, progress));
-  return index_->MaybeMerge();
+  // One writer at a time per index folder, across processes: `savoir index`
+  // may run while `savoir serve` catches up with the same store.
+  return index_->WithWriteLock([&]() -> Status {
+    SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store_, *index_, {}, progress));
+    return index_->MaybeMerge();
+  });
 }
 
 Status Engine::Rebuild(const ProgressFn& progress) {
@@ -55,8 +59,10 @@ Status Engine::Rebuild(const ProgressFn& progress) {
   std::filesystem::remove_all(config_.index_dir(), ec);
   SAVOIR_ASSIGN_OR_RETURN(index_, KeywordIndex::Open(config_.index_dir()));
   searcher_ = std::make_unique<Searcher>(*index_, SearcherOptionsFrom(config_));
-  SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store_, *index_, {}, progress));
-  return index_->MergeAll();
+  return index_->WithWriteLock([&]() -> Status {
+    SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store_, *index_, {}, progress));
+    return index_->MergeAll();
+  });
 }
 
 }  // namespace savoir

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -66,6 +68,7 @@ ServerOptions ServerOptions::FromConfig(const Config& c) {
   o.read_timeout_s = c.read_timeout_s;
   o.write_timeout_s = c.write_timeout_s;
   o.keep_alive_s = c.keep_alive_s;
+  o.refresh_s = c.refresh_s;
   o.answer_pace_ms = c.answer_pace_ms;
   return o;
 }
@@ -146,8 +149,26 @@ int RunServer(ServerContext& ctx) {
     while (!server.is_running() && !finished) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     server.stop();
   });
+  // Documents indexed by another process (`savoir index`, connector syncs)
+  // reach this server through the store's change log.
+  std::mutex refresh_mu;
+  std::condition_variable refresh_cv;
+  std::thread refresher([&] {
+    std::unique_lock<std::mutex> lock(refresh_mu);
+    while (o.refresh_s > 0 && !finished) {
+      refresh_cv.wait_for(lock, std::chrono::seconds(o.refresh_s), [&] { return finished.load(); });
+      if (finished) break;
+      Status st = ctx.engine->CatchUp();
+      if (!st.ok()) std::fprintf(stderr, "savoir: index refresh failed: %s\n", st.ToString().c_str());
+    }
+  });
   bool ok = server.listen_after_bind();  // returns once the pool has drained
-  finished = true;
+  {
+    std::lock_guard<std::mutex> lock(refresh_mu);
+    finished = true;
+  }
+  refresh_cv.notify_all();
+  refresher.join();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::fprintf(stderr, "savoir: server stopped\n");

@@ -27,6 +27,7 @@ struct ServerOptions {
   size_t max_body_bytes = 1 << 20;
   int read_timeout_s = 10, write_timeout_s = 10, keep_alive_s = 2;
   int answer_pace_ms = 0;
+  int refresh_s = 2;  // catch up with the store (other processes' writes) this often
 
   static ServerOptions FromConfig(const Config& config);
 };
