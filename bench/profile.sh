@@ -18,4 +18,4 @@ SAVOIR_PERF_CTL=$ctl SAVOIR_PERF_PHASE=$phase \
   "$BUILD/keyword_bench" --engines savoir "$@" >"$OUT/perf-$phase.log"
 rm -f "$ctl"
 perf report -i "$OUT/perf-$phase.data" --no-children --sort symbol --stdio 2>/dev/null \
-  | grep -E '^ +[0-9]+\.[0-9]+%' | head -${TOP:-30}
+  | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E "s/ {2,}-? *-? *$//" | head -${TOP:-30}
