@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.savoir-demo
 PORT ?= 8080
 
-.PHONY: all deps build run test clean asan
+.PHONY: all deps build run test clean asan bench
 
 all: build
 
@@ -35,3 +35,10 @@ asan: deps
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Benchmarks against SQLite FTS5 and Xapian (bench/README.md). BENCH_ARGS
+# passes options, e.g. `make bench BENCH_ARGS="--corpora large --large-docs 1000000"`.
+BENCH_ARGS ?=
+bench: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target keyword_bench
+	$(BUILD)/keyword_bench $(BENCH_ARGS)
