@@ -28,6 +28,11 @@ struct Config {
   std::string host;
   int port = 0;
   int threads = 0;
+  // Credentials at rest: the key (32 bytes, base64) comes from the file or
+  // the environment; never from anything that is logged.
+  std::string secret_key_file;
+  std::string secret_key_base64;
+  int sync_interval_min = 0;
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }
