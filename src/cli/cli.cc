@@ -57,6 +57,26 @@ int RunCli(int argc, char** argv) {
   analyze->add_option("text", args.query, "Text to analyze")->required();
   analyze->add_option("--lang", args.languages, "Language (default: detected)");
 
+  auto* source = app.add_subcommand("source", "Connector sources (Slack): add, list, sync, remove");
+  source->require_subcommand(1);
+  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip) or slack (Web API)");
+  source_add->add_option("kind", args.source_kind, "slack-export | slack")->required()
+      ->check(CLI::IsMember({"slack-export", "slack"}));
+  source_add->add_option("--name", args.source_name, "Unique name; public channels are readable by "
+                                                     "group slack-workspace:NAME")->required();
+  source_add->add_option("--path", args.source_path, "slack-export: the export folder or .zip");
+  source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
+  source_add->add_option("--token-file", args.token_file, "slack: file holding the token (stored encrypted)");
+  source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
+  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack: requests per minute for this source")
+      ->check(CLI::Range(1.0, 100000.0));
+  source->add_subcommand("list", "Sources with their documents, last success and last error");
+  auto* source_sync = source->add_subcommand("sync", "Sync one source (ID) or --all, then update the index");
+  source_sync->add_option("id", args.source_id, "Source id");
+  source_sync->add_flag("--all", args.all, "Every connector source");
+  auto* source_remove = source->add_subcommand("remove", "Remove a source and its documents");
+  source_remove->add_option("id", args.source_id, "Source id")->required();
+
   app.add_subcommand("reindex", "Rebuild the index from the store");
   app.add_subcommand("verify", "Check the store and the index against each other");
   app.add_subcommand("status", "Sources, documents and index figures");
@@ -91,6 +111,13 @@ int RunCli(int argc, char** argv) {
   if (cmd == "eval") return CmdEval(config, args);
   if (cmd == "analyze") return CmdAnalyze(config, args);
   if (cmd == "reindex") return CmdReindex(config);
+  if (cmd == "source") {
+    const std::string sub = source->get_subcommands().front()->get_name();
+    if (sub == "add") return CmdSourceAdd(config, args);
+    if (sub == "list") return CmdSourceList(config);
+    if (sub == "sync") return CmdSourceSync(config, args);
+    return CmdSourceRemove(config, args);
+  }
   if (cmd == "verify") return CmdVerify(config);
   if (cmd == "status") return CmdStatus(config);
   if (cmd == "serve") return CmdServe(config);

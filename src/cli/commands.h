@@ -18,6 +18,11 @@ struct CommandArgs {
   bool json = false;
   bool answers = false;  // eval: also measure extractive answers
   std::string beir, split = "test";
+  // source add/sync/remove
+  std::string source_kind, source_name, source_path, token_file, api_url, workspace;
+  double rate_per_minute = 50;
+  std::string source_id;  // sync: one id; empty with --all
+  bool all = false;
 };
 
 int CmdIndex(const Config& config, const CommandArgs& args);
@@ -29,6 +34,10 @@ int CmdVerify(const Config& config);
 int CmdStatus(const Config& config);
 // Serves until SIGTERM/SIGINT (src/cli/serve.cc).
 int CmdServe(const Config& config);
+int CmdSourceAdd(const Config& config, const CommandArgs& args);
+int CmdSourceList(const Config& config);
+int CmdSourceSync(const Config& config, const CommandArgs& args);
+int CmdSourceRemove(const Config& config, const CommandArgs& args);
 
 // Prints "savoir: <message>" on stderr and returns 1.
 int Fail(const std::string& message);

@@ -116,6 +116,17 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--refresh-s", "SAVOIR_REFRESH_S", "2",
        "How often the server picks up documents indexed by other processes (0: never)", "serve",
        IntField("--refresh-s", &Config::refresh_s, 0, 86400)},
+      {"--secret-key-file", "SAVOIR_SECRET_KEY_FILE", "",
+       "File holding the key (base64 of 32 bytes) that encrypts source credentials", "all",
+       [](Config& c, const std::string& v) { c.secret_key_file = v; return Status::Ok(); }},
+      // Validated where it is used (common/secret.h), so no message here can
+      // ever echo the key.
+      {"--secret-key", "SAVOIR_SECRET_KEY", "",
+       "The credentials key itself (base64 of 32 bytes); prefer the environment variable or the file", "all",
+       [](Config& c, const std::string& v) { c.secret_key_base64 = v; return Status::Ok(); }},
+      {"--sync-interval-min", "SAVOIR_SYNC_INTERVAL_MIN", "60",
+       "Minutes between two syncs of a connector source (its next run is shown by `source list`)", "sync",
+       IntField("--sync-interval-min", &Config::sync_interval_min, 1, 10080)},
   };
   return table;
 }

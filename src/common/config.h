@@ -34,7 +34,12 @@ struct Config {
   int write_timeout_s = 0;
   int keep_alive_s = 0;
   int answer_pace_ms = 0;
-  int refresh_s = 0;            // server: catch up with the store this often       // pause between streamed answer pieces
+  int refresh_s = 0;            // server: catch up with the store this often
+  // Credentials at rest: the key (32 bytes, base64) comes from the file or
+  // the environment; never from anything that is logged.
+  std::string secret_key_file;
+  std::string secret_key_base64;
+  int sync_interval_min = 0;
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }

@@ -59,6 +59,18 @@ CREATE TABLE changes(
   op TEXT NOT NULL CHECK(op IN ('put', 'delete')),
   at INTEGER NOT NULL);
 )sql",
+    // Connector state: the checkpoint and what the last runs did. Errors are
+    // stored one per line.
+    R"sql(
+CREATE TABLE source_state(
+  source_id INTEGER PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+  checkpoint TEXT NOT NULL DEFAULT '',
+  last_attempt INTEGER NOT NULL DEFAULT 0,
+  last_success INTEGER NOT NULL DEFAULT 0,
+  next_run INTEGER NOT NULL DEFAULT 0,
+  documents_seen INTEGER NOT NULL DEFAULT 0,
+  errors TEXT NOT NULL DEFAULT '');
+)sql",
 };
 
 int64_t NowSeconds() {
@@ -143,6 +155,98 @@ class SqliteStore final : public Store {
     for (auto& s : all)
       if (s.id == id) return s;
     return Status(ErrorKind::kNotFound, "no source with id " + std::to_string(id));
+  }
+
+  Status DeleteSource(int64_t id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    SAVOIR_RETURN_IF_ERROR(GetSource(id).status());
+    SAVOIR_ASSIGN_OR_RETURN(auto docs, ListDocuments(id));
+    bool own_tx = sqlite3_get_autocommit(db_);
+    if (own_tx) SAVOIR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+      for (const auto& [ext, doc_id] : docs) SAVOIR_RETURN_IF_ERROR(DeleteDocument(doc_id));
+      Stmt del = Prepare("DELETE FROM sources WHERE id = ?");
+      del.Bind(1, id);
+      if (del.Step() != SQLITE_DONE) return Error("cannot delete source " + std::to_string(id));
+      return Status::Ok();
+    }();
+    if (!own_tx) return st;
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Status SetSourceConfig(int64_t id, const std::string& config_json) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt up = Prepare("UPDATE sources SET config = ? WHERE id = ?");
+    up.Bind(1, config_json).Bind(2, id);
+    if (up.Step() != SQLITE_DONE) return Error("cannot update source " + std::to_string(id));
+    if (sqlite3_changes(db_) == 0) return Status(ErrorKind::kNotFound, "no source with id " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Result<std::string> GetCheckpoint(int64_t source_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT checkpoint FROM source_state WHERE source_id = ?");
+    q.Bind(1, source_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::string();
+    if (rc != SQLITE_ROW) return Error("cannot read the checkpoint of source " + std::to_string(source_id));
+    return q.Text(0);
+  }
+
+  Status SetCheckpoint(int64_t source_id, const std::string& checkpoint) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt up = Prepare(
+        "INSERT INTO source_state(source_id, checkpoint) VALUES(?, ?) "
+        "ON CONFLICT(source_id) DO UPDATE SET checkpoint = excluded.checkpoint");
+    up.Bind(1, source_id).Bind(2, checkpoint);
+    if (up.Step() != SQLITE_DONE) return Error("cannot save the checkpoint of source " + std::to_string(source_id));
+    return Status::Ok();
+  }
+
+  Status RecordSyncStatus(int64_t source_id, const SyncStatus& s) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    std::string errors;
+    for (const auto& e : s.errors) {
+      if (!errors.empty()) errors += '\n';
+      for (char c : e) errors += c == '\n' ? ' ' : c;  // one line per error
+    }
+    Stmt up = Prepare(
+        "INSERT INTO source_state(source_id, last_attempt, last_success, next_run, documents_seen, errors) "
+        "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(source_id) DO UPDATE SET last_attempt = excluded.last_attempt, "
+        "last_success = excluded.last_success, next_run = excluded.next_run, "
+        "documents_seen = excluded.documents_seen, errors = excluded.errors");
+    up.Bind(1, source_id).Bind(2, s.last_attempt).Bind(3, s.last_success).Bind(4, s.next_run)
+        .Bind(5, s.documents_seen).Bind(6, errors);
+    if (up.Step() != SQLITE_DONE) return Error("cannot save the sync status of source " + std::to_string(source_id));
+    return Status::Ok();
+  }
+
+  Result<SyncStatus> GetSyncStatus(int64_t source_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare(
+        "SELECT last_attempt, last_success, next_run, documents_seen, errors FROM source_state "
+        "WHERE source_id = ?");
+    q.Bind(1, source_id);
+    SyncStatus s;
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return s;
+    if (rc != SQLITE_ROW) return Error("cannot read the sync status of source " + std::to_string(source_id));
+    s.last_attempt = q.Int(0);
+    s.last_success = q.Int(1);
+    s.next_run = q.Int(2);
+    s.documents_seen = q.Int(3);
+    std::string errors = q.Text(4);
+    for (size_t pos = 0; pos < errors.size();) {
+      size_t nl = errors.find('\n', pos);
+      if (nl == std::string::npos) nl = errors.size();
+      s.errors.push_back(errors.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    return s;
   }
 
   Status InTransaction(const std::function<Status()>& body) override {

@@ -55,6 +55,15 @@ struct DocumentVersion {
   AccessList acl;
 };
 
+// What the last sync runs of a source did (connectors/sync.h writes it).
+struct SyncStatus {
+  int64_t last_attempt = 0;   // unix seconds; 0 = never ran
+  int64_t last_success = 0;   // end of the last run that completed
+  int64_t next_run = 0;       // when the next run is due (0 = not scheduled)
+  int64_t documents_seen = 0; // documents the last run looked at
+  std::vector<std::string> errors;  // of the last run: "what: why" each
+};
+
 struct Change {
   int64_t seq = 0;
   int64_t document_id = 0;
@@ -69,6 +78,20 @@ class Store {
                                        const std::string& config_json = "{}") = 0;
   virtual Result<std::vector<SourceRecord>> ListSources() = 0;
   virtual Result<SourceRecord> GetSource(int64_t id) = 0;
+
+  // Deletes the source with all its documents (logged as deletions), its
+  // checkpoint and its sync status.
+  virtual Status DeleteSource(int64_t id) = 0;
+  // Replaces a source's configuration (e.g. after encrypting a credential).
+  virtual Status SetSourceConfig(int64_t id, const std::string& config_json) = 0;
+
+  // A connector's opaque resume point: "" until the first SetCheckpoint.
+  // Written inside the transaction of the batch it follows, so a crash
+  // either keeps both or neither.
+  virtual Result<std::string> GetCheckpoint(int64_t source_id) = 0;
+  virtual Status SetCheckpoint(int64_t source_id, const std::string& checkpoint) = 0;
+  virtual Status RecordSyncStatus(int64_t source_id, const SyncStatus& status) = 0;
+  virtual Result<SyncStatus> GetSyncStatus(int64_t source_id) = 0;
 
   // Runs `body` in one transaction (committed if it returns ok). Writes made
   // through this Store inside `body` are part of it.

@@ -146,6 +146,74 @@ TEST_P(StoreTest, RejectsBadRecordsWithoutLosingData) {
   EXPECT_EQ(store_->GetDocument(good.id)->content, "kept");
 }
 
+TEST_P(StoreTest, CheckpointCommitsOrRollsBackWithItsBatch) {
+  int64_t src = store_->EnsureSource("slack", "team").value();
+  EXPECT_EQ(*store_->GetCheckpoint(src), "");
+  ASSERT_TRUE(store_->InTransaction([&]() -> Status {
+    auto a = Doc(src, "a", "aaa");
+    auto ca = Chunks(a.content);
+    SAVOIR_RETURN_IF_ERROR(store_->PutDocument(&a, &ca));
+    return store_->SetCheckpoint(src, R"({"pos":1})");
+  }).ok());
+  EXPECT_EQ(*store_->GetCheckpoint(src), R"({"pos":1})");
+  // A failed batch leaves neither its documents nor its checkpoint.
+  Status st = store_->InTransaction([&]() -> Status {
+    auto b = Doc(src, "b", "bbb");
+    auto cb = Chunks(b.content);
+    SAVOIR_RETURN_IF_ERROR(store_->PutDocument(&b, &cb));
+    SAVOIR_RETURN_IF_ERROR(store_->SetCheckpoint(src, R"({"pos":2})"));
+    return Status(ErrorKind::kIo, "killed");
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(*store_->GetCheckpoint(src), R"({"pos":1})");
+  EXPECT_EQ(store_->ListDocuments(src)->size(), 1u);
+}
+
+TEST_P(StoreTest, SyncStatusRoundTripsAndKeepsTheCheckpoint) {
+  int64_t src = store_->EnsureSource("slack", "team").value();
+  EXPECT_EQ(store_->GetSyncStatus(src)->last_attempt, 0);
+  ASSERT_TRUE(store_->SetCheckpoint(src, "cp").ok());
+  SyncStatus s;
+  s.last_attempt = 100;
+  s.last_success = 90;
+  s.next_run = 200;
+  s.documents_seen = 7;
+  s.errors = {"C1: invalid_auth", "two\nlines"};
+  ASSERT_TRUE(store_->RecordSyncStatus(src, s).ok());
+  auto got = store_->GetSyncStatus(src);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_attempt, 100);
+  EXPECT_EQ(got->last_success, 90);
+  EXPECT_EQ(got->next_run, 200);
+  EXPECT_EQ(got->documents_seen, 7);
+  EXPECT_EQ(got->errors, (std::vector<std::string>{"C1: invalid_auth", "two lines"}));
+  EXPECT_EQ(*store_->GetCheckpoint(src), "cp");
+}
+
+TEST_P(StoreTest, DeleteSourceRemovesItsDocumentsAndState) {
+  int64_t keep = store_->EnsureSource("files", "/keep").value();
+  int64_t gone = store_->EnsureSource("slack", "team").value();
+  auto a = Doc(keep, "a", "aaa");
+  auto b = Doc(gone, "b", "bbb");
+  auto ca = Chunks(a.content), cb = Chunks(b.content);
+  ASSERT_TRUE(store_->PutDocument(&a, &ca).ok());
+  ASSERT_TRUE(store_->PutDocument(&b, &cb).ok());
+  ASSERT_TRUE(store_->SetCheckpoint(gone, "cp").ok());
+  ASSERT_TRUE(store_->SetSourceConfig(gone, R"({"x":1})").ok());
+  EXPECT_EQ(store_->GetSource(gone)->config_json, R"({"x":1})");
+  ASSERT_TRUE(store_->DeleteSource(gone).ok());
+  EXPECT_EQ(store_->GetSource(gone).status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(*store_->AllDocumentIds(), std::vector<int64_t>{a.id});
+  auto changes = store_->ChangesSince(0, 100);
+  EXPECT_TRUE(changes->back().deleted);
+  EXPECT_EQ(changes->back().document_id, b.id);
+  EXPECT_EQ(store_->DeleteSource(gone).kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(store_->Verify().ok());
+  // A new source of the same name starts from scratch.
+  int64_t again = store_->EnsureSource("slack", "team").value();
+  EXPECT_EQ(*store_->GetCheckpoint(again), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(Factories()),
                          [](const auto& info) { return info.param.name; });
 

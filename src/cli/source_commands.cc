@@ -1,0 +1,139 @@
+// `savoir source ...`: connector sources. Credentials never reach the
+// terminal: `list` shows no configuration, errors name files, not secrets.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "cli/commands.h"
+#include "connectors/sources.h"
+#include "connectors/sync.h"
+#include "retrieve/engine.h"
+
+namespace savoir {
+namespace {
+
+std::string When(int64_t t) {
+  if (t == 0) return "never";
+  time_t tt = t;
+  struct tm tm {};
+  localtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+Result<int64_t> ParseId(const std::string& s) {
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end || v <= 0) return Status(ErrorKind::kInvalidArgument, "'" + s + "' is not a source id");
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+int CmdSourceAdd(const Config& config, const CommandArgs& args) {
+  NewSource s;
+  s.kind = args.source_kind;
+  s.name = args.source_name;
+  s.path = args.source_path;
+  s.domain = args.workspace;
+  s.token_file = args.token_file;
+  if (!args.api_url.empty()) s.api_url = args.api_url;
+  s.requests_per_minute = args.rate_per_minute;
+  if (s.kind == "slack-export" && s.path.empty()) return Fail("source add slack-export needs --path DIR|ZIP");
+  if (s.kind == "slack" && s.token_file.empty()) return Fail("source add slack needs --token-file FILE");
+  auto engine = Engine::Open(config);
+  if (!engine.ok()) return Fail(engine.status().message());
+  auto id = AddSource((*engine)->store(), config, s);
+  if (!id.ok()) return Fail(id.status().message());
+  std::printf("added source %lld (%s %s); run `savoir source sync %lld`\n", static_cast<long long>(*id),
+              s.kind.c_str(), s.name.c_str(), static_cast<long long>(*id));
+  return 0;
+}
+
+int CmdSourceList(const Config& config) {
+  auto engine = Engine::Open(config);
+  if (!engine.ok()) return Fail(engine.status().message());
+  Store& store = (*engine)->store();
+  auto sources = store.ListSources();
+  if (!sources.ok()) return Fail(sources.status().message());
+  std::printf("%-4s %-13s %-24s %9s  %-16s  %s\n", "id", "kind", "name", "documents", "last success", "last error");
+  for (const auto& s : *sources) {
+    auto st = store.GetSyncStatus(s.id);
+    std::string error = st.ok() ? (st->errors.empty() ? "" : st->errors.back()) : st.status().message();
+    if (st.ok() && st->errors.size() > 1) error += " (+" + std::to_string(st->errors.size() - 1) + " more)";
+    std::printf("%-4lld %-13s %-24s %9lld  %-16s  %s\n", static_cast<long long>(s.id), s.kind.c_str(),
+                s.name.c_str(), static_cast<long long>(s.documents),
+                st.ok() ? When(st->last_success).c_str() : "?", error.c_str());
+  }
+  return 0;
+}
+
+int CmdSourceSync(const Config& config, const CommandArgs& args) {
+  if (args.all == !args.source_id.empty()) return Fail("source sync needs a source id or --all (not both)");
+  auto engine = Engine::Open(config);
+  if (!engine.ok()) return Fail(engine.status().message());
+  Engine& e = **engine;
+  std::vector<SourceRecord> todo;
+  if (args.all) {
+    auto sources = e.store().ListSources();
+    if (!sources.ok()) return Fail(sources.status().message());
+    for (auto& s : *sources)
+      if (IsConnectorKind(s.kind)) todo.push_back(std::move(s));
+  } else {
+    auto id = ParseId(args.source_id);
+    if (!id.ok()) return Fail(id.status().message());
+    auto s = e.store().GetSource(*id);
+    if (!s.ok()) return Fail(s.status().message());
+    todo.push_back(std::move(s).value());
+  }
+  ConnectorSyncOptions opt;
+  opt.ingest = e.ingest_options();
+  opt.interval_seconds = int64_t{config.sync_interval_min} * 60;
+  int rc = 0;
+  for (const auto& s : todo) {
+    auto t0 = std::chrono::steady_clock::now();
+    ConnectorSyncSummary sum;
+    auto connector = MakeConnector(s, config);
+    Status st = connector.ok() ? SyncConnector(e.store(), s.id, **connector, opt, &sum) : connector.status();
+    if (!connector.ok()) {
+      // Still recorded, so `source list` shows why this source is stuck.
+      SyncStatus failed;
+      failed.last_attempt = std::time(nullptr);
+      if (auto prev = e.store().GetSyncStatus(s.id); prev.ok()) failed.last_success = prev->last_success;
+      failed.errors = {st.message()};
+      (void)e.store().RecordSyncStatus(s.id, failed);
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("source %lld %s: seen %zu, added %zu, updated %zu, unchanged %zu, removed %zu, errors %zu in %.2f s\n",
+                static_cast<long long>(s.id), s.name.c_str(), sum.seen, sum.added, sum.updated, sum.unchanged,
+                sum.removed, sum.errors.size(), secs);
+    for (const auto& err : sum.errors) std::printf("  error: %s\n", err.c_str());
+    if (!st.ok()) {
+      if (connector.ok()) std::fprintf(stderr, "savoir: source %lld: %s\n", static_cast<long long>(s.id), st.message().c_str());
+      else std::fprintf(stderr, "savoir: %s\n", st.message().c_str());
+      rc = 1;
+    }
+  }
+  Status st = e.CatchUp();
+  if (!st.ok()) return Fail("index update failed: " + st.message());
+  return rc;
+}
+
+int CmdSourceRemove(const Config& config, const CommandArgs& args) {
+  auto id = ParseId(args.source_id);
+  if (!id.ok()) return Fail(id.status().message());
+  auto engine = Engine::Open(config);
+  if (!engine.ok()) return Fail(engine.status().message());
+  auto s = (*engine)->store().GetSource(*id);
+  if (!s.ok()) return Fail(s.status().message());
+  Status st = (*engine)->store().DeleteSource(*id);
+  if (!st.ok()) return Fail(st.message());
+  st = (*engine)->CatchUp();
+  if (!st.ok()) return Fail("index update failed: " + st.message());
+  std::printf("removed source %lld (%s) and its %lld documents\n", static_cast<long long>(*id), s->name.c_str(),
+              static_cast<long long>(s->documents));
+  return 0;
+}
+
+}  // namespace savoir

@@ -1,0 +1,150 @@
+#include "connectors/http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+namespace savoir {
+namespace {
+
+size_t OnBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    value.erase(0, value.find_first_not_of(' '));
+    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
+  }
+  return size * n;
+}
+
+}  // namespace
+
+std::string UrlWithoutQuery(const std::string& url) { return url.substr(0, url.find('?')); }
+
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+HttpClient::HttpClient(HttpOptions options)
+    : opt_(std::move(options)),
+      rng_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+void HttpClient::Sleep(double seconds) {
+  if (seconds <= 0) return;
+  stats_.waited_s += seconds;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+// Spaces request starts evenly: politer to the server than bursts followed
+// by 429s, and keeps each source within its own budget.
+void HttpClient::Pace() {
+  if (opt_.requests_per_minute <= 0) return;
+  auto interval = std::chrono::duration<double>(60.0 / opt_.requests_per_minute);
+  auto now = std::chrono::steady_clock::now();
+  if (last_request_.time_since_epoch().count() != 0) {
+    auto due = last_request_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
+    if (due > now) Sleep(std::chrono::duration<double>(due - now).count());
+  }
+  last_request_ = std::chrono::steady_clock::now();
+}
+
+Result<HttpResponse> HttpClient::Once(const std::string& url, const std::vector<std::string>& headers) {
+  CURL* curl = curl_easy_init();
+  if (!curl) return Status(ErrorKind::kInternal, "cannot create an HTTP handle");
+  HttpResponse r;
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, opt_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) {
+    ErrorKind kind = rc == CURLE_OPERATION_TIMEDOUT ? ErrorKind::kTimeout : ErrorKind::kUnavailable;
+    return Status(kind, "GET " + UrlWithoutQuery(url) + ": " + curl_easy_strerror(rc));
+  }
+  return r;
+}
+
+Result<HttpResponse> HttpClient::Get(const std::string& url, const std::vector<std::string>& headers) {
+  Status last = Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": no attempt made");
+  for (int attempt = 0; attempt < opt_.max_attempts; ++attempt) {
+    if (attempt > 0) ++stats_.retries;
+    Pace();
+    ++stats_.requests;
+    auto r = Once(url, headers);
+    double wait = -1;
+    if (r.ok()) {
+      if (r->status == 429) {
+        last = Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": rate limited (HTTP 429)");
+        if (auto it = r->headers.find("retry-after"); it != r->headers.end()) {
+          double s = std::atof(it->second.c_str());
+          if (s > opt_.max_retry_after_s)
+            return Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": rate limited for " +
+                                                       it->second + " s (Retry-After)");
+          wait = std::max(0.0, s);
+        }
+      } else if (r->status >= 500) {
+        last = Status(ErrorKind::kUnavailable,
+                      "GET " + UrlWithoutQuery(url) + ": HTTP " + std::to_string(r->status));
+      } else {
+        return r;
+      }
+    } else {
+      last = r.status();
+    }
+    if (attempt + 1 == opt_.max_attempts) break;
+    if (wait < 0) {
+      // Exponential backoff with "equal jitter": half fixed, half random, so
+      // many clients that failed together do not retry together.
+      double cap = std::min<double>(opt_.backoff_max_ms, opt_.backoff_base_ms * std::pow(2.0, attempt)) / 1000.0;
+      rng_ ^= rng_ << 13;
+      rng_ ^= rng_ >> 7;
+      rng_ ^= rng_ << 17;
+      wait = cap / 2 + cap / 2 * static_cast<double>(rng_ % 1000) / 1000.0;
+    }
+    Sleep(wait);
+  }
+  return Status(last.kind(), last.message() + " (gave up after " + std::to_string(opt_.max_attempts) + " attempts)");
+}
+
+}  // namespace savoir

@@ -1,0 +1,65 @@
+// The one HTTP client connectors use (libcurl): timeouts, TLS verification
+// always on, a per-client rate limit (one client per source), and retries
+// with exponential backoff and jitter on network errors, HTTP 5xx and HTTP
+// 429 (honouring Retry-After). Messages name the URL without its query, so
+// no credential passed in a query or header ends up in an error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace savoir {
+
+struct HttpOptions {
+  int connect_timeout_ms = 10000;
+  int timeout_ms = 60000;             // a whole request
+  int max_attempts = 5;               // first try included
+  int backoff_base_ms = 500;          // doubled after each failure, up to backoff_max_ms
+  int backoff_max_ms = 30000;
+  int max_retry_after_s = 300;        // a longer Retry-After fails the request instead
+  double requests_per_minute = 50;    // Slack's tier-3 methods allow about 50
+  std::string user_agent = "savoir-connector/0.1";
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options = {});
+  // GET with retries. A final 4xx/5xx is returned as a response (the caller
+  // knows what it means); only transport failures and exhausted retries are
+  // errors (kUnavailable / kTimeout).
+  Result<HttpResponse> Get(const std::string& url, const std::vector<std::string>& headers);
+
+  struct Stats {
+    int requests = 0, retries = 0;
+    double waited_s = 0;  // in rate limiting and backoff
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  Result<HttpResponse> Once(const std::string& url, const std::vector<std::string>& headers);
+  void Pace();
+  void Sleep(double seconds);
+
+  HttpOptions opt_;
+  Stats stats_;
+  std::chrono::steady_clock::time_point last_request_{};
+  uint64_t rng_;
+};
+
+// "https://slack.com/api/conversations.history" from a URL with a query.
+std::string UrlWithoutQuery(const std::string& url);
+// Percent-encodes a query parameter value.
+std::string UrlEncode(const std::string& s);
+
+}  // namespace savoir

@@ -1,0 +1,88 @@
+#include "connectors/sources.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/file.h"
+#include "common/secret.h"
+#include "connectors/slack/api_connector.h"
+#include "connectors/slack/export_connector.h"
+
+namespace savoir {
+namespace {
+using json = nlohmann::json;
+
+std::string TrimToken(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  size_t b = s.find_first_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b);
+}
+
+}  // namespace
+
+bool IsConnectorKind(const std::string& kind) { return kind == "slack-export" || kind == "slack"; }
+
+Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {
+  if (s.name.empty()) return Status(ErrorKind::kInvalidArgument, "a source needs a --name");
+  for (char c : s.name)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return Status(ErrorKind::kInvalidArgument,
+                    "source name '" + s.name + "' may only hold letters, digits, '-', '_' and '.' "
+                    "(it names the group in access lists)");
+  json cfg;
+  if (s.kind == "slack-export") {
+    std::error_code ec;
+    if (s.path.empty() || !std::filesystem::exists(s.path, ec))
+      return Status(ErrorKind::kNotFound, "cannot read Slack export " + s.path + ": no such file or folder");
+    cfg["path"] = std::filesystem::absolute(s.path, ec).lexically_normal().string();
+    cfg["domain"] = s.domain.empty() ? s.name : s.domain;
+  } else if (s.kind == "slack") {
+    auto token = ReadFile(s.token_file);
+    if (!token.ok()) return Status(ErrorKind::kNotFound, "cannot read the token file " + s.token_file);
+    std::string t = TrimToken(*token);
+    if (t.empty()) return Status(ErrorKind::kInvalidArgument, "the token file " + s.token_file + " is empty");
+    SAVOIR_ASSIGN_OR_RETURN(SecretKey key, SecretKey::FromConfig(config));
+    cfg["api_url"] = s.api_url;
+    cfg["requests_per_minute"] = s.requests_per_minute;
+    cfg["token"] = key.Seal(t);
+  } else {
+    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack)");
+  }
+  SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
+  for (const auto& existing : sources)
+    if (existing.name == s.name)
+      return Status(ErrorKind::kAlreadyExists, "a source named '" + s.name + "' already exists (id " +
+                                                   std::to_string(existing.id) + ")");
+  return store.EnsureSource(s.kind, s.name, cfg.dump());
+}
+
+Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, const Config& config) {
+  json cfg = json::parse(source.config_json, nullptr, false);
+  if (!cfg.is_object())
+    return Status(ErrorKind::kCorrupt, "source " + std::to_string(source.id) + " has an unreadable configuration");
+  if (source.kind == "slack-export") {
+    SlackExportOptions o;
+    o.path = cfg.value("path", "");
+    o.domain = cfg.value("domain", "");
+    o.source_name = source.name;
+    return NewSlackExportConnector(o);
+  }
+  if (source.kind == "slack") {
+    auto key = SecretKey::FromConfig(config);
+    if (!key.ok())
+      return Status(key.status().kind(), "source " + source.name + " has an encrypted token but " +
+                                             key.status().message());
+    auto token = key->Open(cfg.value("token", ""));
+    if (!token.ok()) return Status(token.status().kind(), "source " + source.name + ": " + token.status().message());
+    SlackApiOptions o;
+    o.api_url = cfg.value("api_url", "https://slack.com/api");
+    o.token = std::move(token).value();
+    o.source_name = source.name;
+    o.http.requests_per_minute = cfg.value("requests_per_minute", 50.0);
+    return NewSlackApiConnector(o);
+  }
+  return Status(ErrorKind::kUnsupported, "source " + std::to_string(source.id) + " (" + source.kind +
+                                             ") is synced by `savoir index`, not `savoir source sync`");
+}
+
+}  // namespace savoir

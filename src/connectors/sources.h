@@ -1,0 +1,38 @@
+// Connector sources as the CLI and (later) the scheduler see them: adding
+// one (credentials sealed before they reach the store), building the
+// connector a stored source describes, and syncing sources one by one so a
+// failing source never stops the others.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "connectors/connector.h"
+#include "connectors/sync.h"
+#include "store/store.h"
+
+namespace savoir {
+
+struct NewSource {
+  std::string kind;  // "slack-export" or "slack"
+  std::string name;
+  std::string path;        // slack-export: folder or zip
+  std::string domain;      // slack-export: workspace domain for permalinks (default: name)
+  std::string token_file;  // slack: file holding the token
+  std::string api_url = "https://slack.com/api";
+  double requests_per_minute = 50;  // slack: this source's own budget
+};
+
+// Validates and stores the source; its credential is encrypted with the
+// configured secret key (an error names what is missing, never the secret).
+Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& source);
+
+// The connector for a stored source; kUnsupported for kinds without one
+// (e.g. "files", synced by `savoir index`).
+Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, const Config& config);
+
+bool IsConnectorKind(const std::string& kind);
+
+}  // namespace savoir

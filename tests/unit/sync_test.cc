@@ -1,0 +1,165 @@
+// The connector framework: batches and checkpoints commit together, a run
+// that dies resumes without loss or duplicates, unchanged documents are not
+// rewritten, access changes reach stored documents, status is recorded.
+#include "connectors/sync.h"
+
+#include <gtest/gtest.h>
+
+#include "common/secret.h"
+#include "test_util.h"
+
+namespace savoir {
+namespace {
+
+ConnectorDocument Doc(const std::string& id, const std::string& text, AccessList acl = {"group:g"}) {
+  ConnectorDocument d;
+  d.external_id = id;
+  d.title = "T " + id;
+  d.text = text;
+  d.acl = std::move(acl);
+  return d;
+}
+
+// Emits one document per batch with checkpoint = its index; fails after
+// `fail_after` batches (a kill or a dropped connection mid-run).
+class CountingConnector : public Connector {
+ public:
+  int total = 5;
+  int fail_after = -1;
+  std::string started_from;
+  Status Run(const std::string& checkpoint, SyncContext& ctx) override {
+    started_from = checkpoint;
+    int start = checkpoint.empty() ? 0 : std::stoi(checkpoint) + 1;
+    for (int i = start; i < total; ++i) {
+      if (i == fail_after) return Status(ErrorKind::kUnavailable, "connection lost");
+      ConnectorBatch b;
+      b.upserts.push_back(Doc("doc" + std::to_string(i), "text number " + std::to_string(i)));
+      b.checkpoint = std::to_string(i);
+      SAVOIR_RETURN_IF_ERROR(ctx.emit(b));
+    }
+    return Status::Ok();
+  }
+};
+
+class SyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(OpenSqliteStore(dir_ / "savoir.db")).value();
+    source_ = *store_->EnsureSource("test", "t");
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  int64_t source_ = 0;
+};
+
+TEST_F(SyncTest, AFailedRunResumesFromTheLastCommittedBatch) {
+  CountingConnector c;
+  c.fail_after = 3;
+  ConnectorSyncSummary s1;
+  Status st = SyncConnector(*store_, source_, c, {}, &s1);
+  EXPECT_EQ(st.kind(), ErrorKind::kUnavailable);
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 3u);
+  EXPECT_EQ(*store_->GetCheckpoint(source_), "2");
+  auto status = *store_->GetSyncStatus(source_);
+  EXPECT_EQ(status.last_success, 0);
+  ASSERT_EQ(status.errors.size(), 1u);
+  EXPECT_EQ(status.errors[0], "connection lost");
+
+  c.fail_after = -1;
+  ConnectorSyncSummary s2;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s2).ok());
+  EXPECT_EQ(c.started_from, "2");
+  EXPECT_EQ(s2.added, 2u);
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 5u);
+  status = *store_->GetSyncStatus(source_);
+  EXPECT_GT(status.last_success, 0);
+  EXPECT_TRUE(status.errors.empty());
+  EXPECT_EQ(status.documents_seen, 2);
+  EXPECT_GT(status.next_run, status.last_success);
+  EXPECT_TRUE(store_->Verify().ok());
+}
+
+class ScriptedConnector : public Connector {
+ public:
+  ConnectorBatch batch;
+  Status Run(const std::string&, SyncContext& ctx) override {
+    ConnectorBatch b = batch;
+    return ctx.emit(b);
+  }
+};
+
+TEST_F(SyncTest, UnchangedDocumentsAreSkippedDeletionsAndAccessChangesApplied) {
+  ScriptedConnector c;
+  c.batch.upserts = {Doc("C1/a", "alpha"), Doc("C1/b", "beta"), Doc("C2/c", "gamma")};
+  ConnectorSyncSummary s1;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s1).ok());
+  EXPECT_EQ(s1.added, 3u);
+  int64_t seq = *store_->LastChangeSeq();
+
+  ConnectorSyncSummary s2;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s2).ok());
+  EXPECT_EQ(s2.unchanged, 3u);
+  EXPECT_EQ(*store_->LastChangeSeq(), seq);
+
+  c.batch.upserts = {Doc("C1/a", "alpha edited")};
+  c.batch.deletions = {"C2/c", "never-stored"};
+  c.batch.access_changes = {{"C1/", {"user:slack:U1", "user:slack:U2"}}};
+  ConnectorSyncSummary s3;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s3).ok());
+  EXPECT_EQ(s3.removed, 1u);
+  auto b = store_->FindDocument(source_, "C1/b");
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_EQ((*b)->acl, (AccessList{"user:slack:U1", "user:slack:U2"}));
+  EXPECT_FALSE(store_->FindDocument(source_, "C2/c")->has_value());
+  auto a = *store_->FindDocument(source_, "C1/a");
+  EXPECT_EQ(store_->GetDocument(a->id)->content, "alpha edited");
+}
+
+TEST_F(SyncTest, BadDocumentsAreReportedWithoutStoppingTheBatch) {
+  ScriptedConnector c;
+  ConnectorDocument no_acl = Doc("x", "text", {});
+  ConnectorDocument bad_pdf = Doc("y", "");
+  bad_pdf.bytes = "not a pdf";
+  bad_pdf.file_name = "y.pdf";
+  c.batch.upserts = {no_acl, bad_pdf, Doc("z", "fine")};
+  ConnectorSyncSummary s;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s).ok());
+  EXPECT_EQ(s.errors.size(), 2u);
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 1u);
+}
+
+TEST(Secret, SealsOpensAndRefusesTheWrongKey) {
+  auto key = SecretKey::FromBase64(SecretKey::GenerateBase64());
+  ASSERT_TRUE(key.ok());
+  std::string sealed = key->Seal("xoxb-secret-token");
+  EXPECT_TRUE(IsSealed(sealed));
+  EXPECT_EQ(sealed.find("xoxb"), std::string::npos);
+  EXPECT_EQ(*key->Open(sealed), "xoxb-secret-token");
+  auto other = SecretKey::FromBase64(SecretKey::GenerateBase64());
+  EXPECT_EQ(other->Open(sealed).status().kind(), ErrorKind::kCorrupt);
+  std::string tampered = sealed;
+  tampered[tampered.size() - 3] ^= 1;
+  EXPECT_FALSE(key->Open(tampered).ok());
+}
+
+TEST(Secret, KeyComesFromFileOrEnvironmentAndErrorsNeverEchoIt) {
+  Config c;
+  EXPECT_EQ(SecretKey::FromConfig(c).status().kind(), ErrorKind::kNotFound);
+  c.secret_key_base64 = "not-a-key-but-secret-looking";
+  auto bad = SecretKey::FromConfig(c);
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().find("secret-looking"), std::string::npos);
+  testing::TempDir dir;
+  std::string b64 = SecretKey::GenerateBase64();
+  FILE* f = fopen((dir / "key").c_str(), "w");
+  fprintf(f, "%s\n", b64.c_str());
+  fclose(f);
+  c.secret_key_file = dir / "key";
+  auto from_file = SecretKey::FromConfig(c);
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  auto from_b64 = SecretKey::FromBase64(b64);
+  EXPECT_EQ(*from_b64->Open(from_file->Seal("t")), "t");
+}
+
+}  // namespace
+}  // namespace savoir
