@@ -131,13 +131,7 @@ out=$(run source sync 1 2>&1)
 check "after kill ($mid docs mid-way) the next run ends with exactly 9 documents" test "$(ndocs)" = 9
 check "no duplicate documents" test "$(sqlite3 "$T/data/savoir.db" "SELECT count(*) FROM (SELECT external_id FROM documents GROUP BY source_id, external_id HAVING count(*) > 1)")" = 0
 out=$(run verify 2>&1)
-if grep -q '^ok:' <<<"$out"; then ok "store and index agree"
-elif grep -q 'twice' <<<"$out"; then
-  # Known index-layer issue (not the connector): after a kill -9 the keyword
-  # index sometimes holds a chunk twice; `savoir reindex` repairs it.
-  echo "xfail - store and index agree: $out"
-  run reindex >/dev/null && check "reindex repairs the index" grep -q '^ok:' <<<"$(run verify 2>&1)"
-else bad "store and index agree: $out"; fi
+check "store and index agree after the kill: $out" grep -q '^ok:' <<<"$out"
 out=$(run source sync 1 2>&1)
 check "a further run changes nothing" grep -qE "added 0, updated 0, unchanged [0-9]+, removed 0" <<<"$out"
 check "new messages searchable" test "$(run search osprey --as slack:U1 --group slack-workspace:fakeco --json | wc -l)" = 3
