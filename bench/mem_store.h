@@ -23,6 +23,12 @@ class MemStore final : public Store {
     s.id = id;
     return s;
   }
+  Status DeleteSource(int64_t) override { return Status(ErrorKind::kInternal, "not supported"); }
+  Status SetSourceConfig(int64_t, const std::string&) override { return Status::Ok(); }
+  Result<std::string> GetCheckpoint(int64_t) override { return std::string(); }
+  Status SetCheckpoint(int64_t, const std::string&) override { return Status::Ok(); }
+  Status RecordSyncStatus(int64_t, const SyncStatus&) override { return Status::Ok(); }
+  Result<SyncStatus> GetSyncStatus(int64_t) override { return SyncStatus{}; }
   Status InTransaction(const std::function<Status()>& body) override { return body(); }
   Status PutDocument(DocumentRecord* doc, std::vector<ChunkRecord>* chunks) override {
     doc->id = static_cast<int64_t>(docs_.size()) + 1;
