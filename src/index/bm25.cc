@@ -55,11 +55,13 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   }
   // A narrow allowed set drives the traversal (leapfrog: the lists skip to
   // the next allowed doc, whole blocks at a time); a wide one is cheaper to
-  // test per candidate, like deletions. The switch point was measured with
-  // bench/keyword_bench's selectivity table (10 % was slower leapfrogging
-  // than 100 % unfiltered on the 200k corpus).
-  constexpr double kLeapfrogBelow = 1.0 / 32;
-  const bool leapfrog = allowed && allowed->cardinality() < kLeapfrogBelow * seg.n_docs();
+  // test per candidate, like deletions. Cost model, checked with
+  // bench/keyword_bench's selectivity tables on SciFact and the 200k corpus:
+  // leapfrogging costs about one seek per allowed doc and term, testing one
+  // bitmap probe per posting; a seek is worth about two probes.
+  uint64_t postings = 0;
+  for (const auto& t : st) postings += t.cursor.df();
+  const bool leapfrog = allowed && allowed->cardinality() * st.size() < 2 * postings;
   // The allowed set already excludes deleted docs.
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
