@@ -59,6 +59,7 @@ class MemStore final : public Store {
     return chunks_[id - 1];
   }
   Result<ChunkRecord> GetChunk(int64_t) override { return Status(ErrorKind::kInternal, "not supported"); }
+  Result<PassageRecord> GetPassage(int64_t) override { return Status(ErrorKind::kInternal, "not supported"); }
   Result<std::vector<Change>> ChangesSince(int64_t after, size_t limit) override {
     std::vector<Change> out;
     for (int64_t s = after + 1; s <= seq_ && out.size() < limit; ++s) out.push_back(Change{s, s, false});

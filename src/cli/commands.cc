@@ -126,10 +126,11 @@ int CmdSearch(const Config& config, const CommandArgs& args) {
   int rank = 0;
   for (const auto& h : *hits) {
     ++rank;
-    auto doc = e.store().GetDocument(h.doc_id);
-    auto chunk = e.store().GetChunk(h.chunk_id);
-    if (!doc.ok() || !chunk.ok()) continue;  // deleted since the search
-    std::string_view passage = std::string_view(doc->content).substr(chunk->begin, chunk->end - chunk->begin);
+    auto rec = e.store().GetPassage(h.chunk_id);
+    if (!rec.ok()) continue;  // deleted since the search
+    const DocumentRecord* doc = &rec->doc;
+    const ChunkRecord* chunk = &rec->chunk;
+    std::string_view passage = rec->text;
     std::unordered_set<std::string> chunk_terms;
     for (const auto& w : Analyzer::Terms(req.query, chunk->language)) chunk_terms.insert(w);
     Snippet sn = MakeSnippet(passage, chunk_terms.empty() ? terms : chunk_terms, chunk->language);

@@ -53,20 +53,18 @@ Result<std::vector<Passage>> RetrievePassages(const std::string& question, const
   SAVOIR_ASSIGN_OR_RETURN(auto hits, searcher.Search(req));
   std::vector<Passage> passages;
   for (const auto& h : hits) {
-    auto doc = store.GetDocument(h.doc_id);
-    auto chunk = store.GetChunk(h.chunk_id);
-    if (!doc.ok() || !chunk.ok()) continue;  // deleted since the search
-    if (chunk->end > doc->content.size() || chunk->begin > chunk->end) continue;
+    auto rec = store.GetPassage(h.chunk_id);
+    if (!rec.ok()) continue;  // deleted since the search
     Passage p;
     p.n = static_cast<int>(passages.size()) + 1;
     p.doc_id = h.doc_id;
     p.chunk_id = h.chunk_id;
-    p.title = doc->title;
-    p.url = doc->url;
-    p.heading_path = chunk->heading_path;
-    p.language = chunk->language;
-    p.text = doc->content.substr(chunk->begin, chunk->end - chunk->begin);
-    p.begin = chunk->begin;
+    p.title = rec->doc.title;
+    p.url = rec->doc.url;
+    p.heading_path = rec->chunk.heading_path;
+    p.language = rec->chunk.language;
+    p.text = std::move(rec->text);
+    p.begin = rec->chunk.begin;
     passages.push_back(std::move(p));
   }
   return passages;

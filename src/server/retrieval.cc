@@ -53,9 +53,8 @@ void StripMarkTags(std::string* s) {
   }
 }
 
-std::string MakeResultSnippet(const DocumentRecord& doc, const ChunkRecord& chunk, const std::string& query,
+std::string MakeResultSnippet(std::string_view passage, const ChunkRecord& chunk, const std::string& query,
                               const std::unordered_set<std::string>& query_terms) {
-  std::string_view passage = std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin);
   std::unordered_set<std::string> terms;
   for (auto& w : Analyzer::Terms(query, chunk.language)) terms.insert(std::move(w));
   Snippet sn = MakeSnippet(passage, terms.empty() ? query_terms : terms, chunk.language);
@@ -113,18 +112,18 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
   for (const auto& t : analyzed.terms) query_terms.insert(t.term);
   std::map<int64_t, SourceRecord> sources;
   for (const auto& h : hits) {
-    auto doc = engine.store().GetDocument(h.doc_id);
-    auto chunk = engine.store().GetChunk(h.chunk_id);
+    auto passage = engine.store().GetPassage(h.chunk_id);
     // Deleted between the index snapshot and now: skip, it is no answer.
-    if (!doc.ok() || !chunk.ok() || chunk->end > doc->content.size() || chunk->begin > chunk->end) continue;
-    auto src = sources.find(doc->source_id);
+    if (!passage.ok() || passage->doc.id != h.doc_id) continue;
+    auto src = sources.find(passage->doc.source_id);
     if (src == sources.end()) {
-      auto s = engine.store().GetSource(doc->source_id);
+      auto s = engine.store().GetSource(passage->doc.source_id);
       if (!s.ok()) continue;
-      src = sources.emplace(doc->source_id, std::move(s).value()).first;
+      src = sources.emplace(passage->doc.source_id, std::move(s).value()).first;
     }
-    RetrievedHit r{h, std::move(doc).value(), std::move(chunk).value(), src->second, {}};
-    r.snippet = MakeResultSnippet(r.doc, r.chunk, query, query_terms);
+    RetrievedHit r{h, std::move(passage->doc), std::move(passage->chunk), src->second, {},
+                   std::move(passage->text)};
+    r.snippet = MakeResultSnippet(r.text, r.chunk, query, query_terms);
     out.hits.push_back(std::move(r));
   }
   out.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -169,7 +168,7 @@ std::vector<Passage> PassagesFor(const Retrieval& retrieval) {
     p.url = r.doc.url;
     p.heading_path = r.chunk.heading_path;
     p.language = r.chunk.language.empty() ? r.doc.language : r.chunk.language;
-    p.text = r.doc.content.substr(r.chunk.begin, r.chunk.end - r.chunk.begin);
+    p.text = r.text;
     p.begin = r.chunk.begin;
     out.push_back(std::move(p));
   }

@@ -21,6 +21,7 @@ struct RetrievedHit {
   ChunkRecord chunk;
   SourceRecord source;
   std::string snippet;  // plain text in which only <mark> and </mark> are markup
+  std::string text;     // the chunk's text (doc.content is not loaded)
 };
 
 struct Retrieval {

@@ -354,6 +354,33 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<PassageRecord> GetPassage(int64_t chunk_id) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    // Byte offsets: substr() counts bytes only on a BLOB.
+    Stmt q = Prepare(
+        "SELECT c.id, c.document_id, c.ordinal, c.begin_offset, c.end_offset, c.heading_path, c.language, "
+        "c.tokens, d.source_id, d.external_id, d.title, d.url, d.language, d.author, d.created_at, "
+        "d.updated_at, substr(CAST(d.content AS BLOB), c.begin_offset + 1, c.end_offset - c.begin_offset) "
+        "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?");
+    q.Bind(1, chunk_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return Status(ErrorKind::kNotFound, "no chunk with id " + std::to_string(chunk_id));
+    if (rc != SQLITE_ROW) return Error("cannot read chunk");
+    PassageRecord p;
+    p.chunk = ReadChunk(q);
+    p.doc.id = p.chunk.document_id;
+    p.doc.source_id = q.Int(8);
+    p.doc.external_id = q.Text(9);
+    p.doc.title = q.Text(10);
+    p.doc.url = q.Text(11);
+    p.doc.language = q.Text(12);
+    p.doc.author = q.Text(13);
+    p.doc.created_at = q.Int(14);
+    p.doc.updated_at = q.Int(15);
+    p.text = q.Text(16);
+    return p;
+  }
+
   Result<ChunkRecord> GetChunk(int64_t chunk_id) override {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     Stmt q = Prepare(

@@ -49,6 +49,14 @@ struct DocumentRecord {
   AccessList acl;
 };
 
+// A chunk with what a search result or an answer needs of its document —
+// everything but the document's full text — and the chunk's own text.
+struct PassageRecord {
+  ChunkRecord chunk;
+  DocumentRecord doc;  // content left empty
+  std::string text;    // doc content [chunk.begin, chunk.end)
+};
+
 struct DocumentVersion {
   int64_t id = 0;
   std::string content_hash;
@@ -110,6 +118,9 @@ class Store {
   virtual Result<DocumentRecord> GetDocument(int64_t document_id) = 0;
   virtual Result<std::vector<ChunkRecord>> GetChunks(int64_t document_id) = 0;
   virtual Result<ChunkRecord> GetChunk(int64_t chunk_id) = 0;
+  // One read for a search hit: kNotFound when the chunk is gone (the index
+  // may briefly lag the store).
+  virtual Result<PassageRecord> GetPassage(int64_t chunk_id) = 0;
 
   // The change log, in order, after `after_seq`.
   virtual Result<std::vector<Change>> ChangesSince(int64_t after_seq, size_t limit) = 0;

@@ -98,6 +98,25 @@ TEST_P(StoreTest, PutGetReplaceDelete) {
   EXPECT_TRUE(store_->Verify().ok());
 }
 
+TEST_P(StoreTest, PassageIsTheChunksBytesWithItsDocument) {
+  int64_t src = store_->EnsureSource("files", "/docs").value();
+  auto doc = Doc(src, "a.md", "Élodie gère les congés. Fin.");
+  std::vector<ChunkRecord> chunks(2);
+  chunks[0].begin = 0;
+  chunks[0].end = static_cast<uint32_t>(std::string("Élodie gère les congés.").size());
+  chunks[1].begin = chunks[0].end + 1;
+  chunks[1].end = static_cast<uint32_t>(doc.content.size());
+  ASSERT_TRUE(store_->PutDocument(&doc, &chunks).ok());
+  auto p = store_->GetPassage(chunks[0].id);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->text, "Élodie gère les congés.");
+  EXPECT_EQ(p->doc.id, doc.id);
+  EXPECT_EQ(p->doc.title, "Title of a.md");
+  EXPECT_TRUE(p->doc.content.empty());
+  EXPECT_EQ(store_->GetPassage(chunks[1].id)->text, "Fin.");
+  EXPECT_EQ(store_->GetPassage(999999).status().kind(), ErrorKind::kNotFound);
+}
+
 TEST_P(StoreTest, ChangeLogRecordsEveryWriteInOrder) {
   int64_t src = store_->EnsureSource("files", "/docs").value();
   auto a = Doc(src, "a", "aaa");
