@@ -1,5 +1,6 @@
 #include "retrieve/snippet.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "common/utf8.h"
@@ -29,24 +30,28 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   // ideal; analyzed tokens are enough to place the window and the marks.
   std::vector<Token> toks;
   Analyzer::Analyze(passage, language, &toks);
-  size_t best_start = 0, best_score = 0;
-  if (!toks.empty()) {
-    // Slide a window of max_words tokens; score = distinct matched terms * 4 + matches.
-    for (size_t s = 0; s < toks.size(); ++s) {
-      std::unordered_set<std::string_view> distinct;
-      size_t matches = 0;
-      for (size_t i = s; i < toks.size() && i < s + max_words; ++i) {
-        if (terms.count(toks[i].term)) {
-          distinct.insert(toks[i].term);
-          ++matches;
-        }
-      }
-      size_t score = distinct.size() * 4 + matches;
-      if (score > best_score) {
-        best_score = score;
-        best_start = s;
-      }
-      if (s + max_words >= toks.size()) break;
+  // Slide a window of max_words tokens in one pass; score = distinct
+  // matched terms * 4 + matches.
+  std::vector<int> match(toks.size(), -1);
+  std::vector<const std::string*> ids;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (!terms.count(toks[i].term)) continue;
+    auto it = std::find_if(ids.begin(), ids.end(), [&](const std::string* t) { return *t == toks[i].term; });
+    if (it == ids.end()) it = ids.insert(ids.end(), &toks[i].term);
+    match[i] = static_cast<int>(it - ids.begin());
+  }
+  std::vector<int> count(ids.size(), 0);
+  size_t distinct = 0, matches = 0, best_start = 0, best_score = 0;
+  const size_t w = std::min(max_words, toks.size());
+  for (size_t i = 0; i < w; ++i)
+    if (match[i] >= 0) distinct += count[match[i]]++ == 0, ++matches;
+  best_score = distinct * 4 + matches;
+  for (size_t s = 1; s + w <= toks.size(); ++s) {
+    if (int m = match[s - 1]; m >= 0) distinct -= --count[m] == 0, --matches;
+    if (int m = match[s + w - 1]; m >= 0) distinct += count[m]++ == 0, ++matches;
+    if (distinct * 4 + matches > best_score) {
+      best_score = distinct * 4 + matches;
+      best_start = s;
     }
   }
   Snippet sn;
