@@ -15,7 +15,7 @@ harnesses=("$@")
 if [[ ${#harnesses[@]} -eq 0 ]]; then
   for f in "$build"/*_fuzzer; do harnesses+=("$(basename "${f%_fuzzer}")"); done
 fi
-results=$build/fuzz-results.tsv
+results=${FUZZ_RESULTS:-$build/fuzz-results.tsv}
 : >"$results"
 status=0
 for h in "${harnesses[@]}"; do
@@ -31,6 +31,9 @@ for h in "${harnesses[@]}"; do
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   eps=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  # Stopped at a finding: no final stats, take the last status line.
+  [[ -n $execs ]] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+  [[ -n $eps ]] || eps=$(grep -oE 'exec/s: [0-9]+' "$log" | tail -1 | awk '{print $2}')
   n_corpus=$(find "$corpus" -type f | wc -l)
   crash=$(find "$findings" -name 'crash-*' -o -name 'leak-*' -o -name 'deadly*' | wc -l)
   timeout=$(find "$findings" -name 'timeout-*' -o -name 'slow-unit-*' | wc -l)
