@@ -34,7 +34,7 @@ asan: deps
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
 # Benchmarks against SQLite FTS5 and Xapian (bench/README.md). BENCH_ARGS
 # passes options, e.g. `make bench BENCH_ARGS="--corpora large --large-docs 1000000"`.
@@ -42,3 +42,17 @@ BENCH_ARGS ?=
 bench: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS) --target keyword_bench
 	$(BUILD)/keyword_bench $(BENCH_ARGS)
+
+
+# Fuzzing (fuzz/README.md): clang + libFuzzer + ASan/UBSan in build-fuzz,
+# every harness for FUZZ_SECONDS, then a table of runs and findings.
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES ?=
+.PHONY: fuzz fuzz-build
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAVOIR_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) --target savoir_fuzzers
+	fuzz/make-seeds.sh build-fuzz
+
+fuzz: fuzz-build
+	fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_HARNESSES)

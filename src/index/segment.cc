@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 
 #include "common/file.h"
 
@@ -44,6 +45,85 @@ void Append(std::string* out, const T* data, size_t n) {
   out->append(reinterpret_cast<const char*>(data), n * sizeof(T));
 }
 void Align8(std::string* out) { out->resize((out->size() + 7) & ~size_t{7}, '\0'); }
+
+// Checks everything a reader of the mapped file dereferences, so that a
+// corrupt or truncated segment fails Open instead of crashing later: the
+// sections fit in the file and are aligned, term offsets are ordered and
+// inside the blob, and every posting list (block metas, LEB128 bytes) lies
+// in the postings section with block sizes matching df, docs increasing,
+// below n_docs and ending at the block's last_doc.
+bool Fits(const segfmt::Header& h, uint64_t off, uint64_t count, uint64_t elem, uint64_t align) {
+  return off % align == 0 && off <= h.file_size && count <= (h.file_size - off) / elem;
+}
+
+Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::string& path) {
+  auto corrupt = [&](const char* what) {
+    return Status(ErrorKind::kCorrupt, "segment " + path + ": " + what);
+  };
+  const uint64_t n = h.n_docs;
+  if (!Fits(h, h.off_doc_lens, n, 4, 4) || !Fits(h, h.off_chunk_ids, n, 8, 8) ||
+      !Fits(h, h.off_doc_ids, n, 8, 8) || !Fits(h, h.off_updated_at, n, 8, 8) ||
+      !Fits(h, h.off_doc_lookup, n, sizeof(segfmt::DocLookup), 8))
+    return corrupt("bad document arrays");
+  const auto* lookup = reinterpret_cast<const segfmt::DocLookup*>(base + h.off_doc_lookup);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (lookup[i].local >= n || (i > 0 && lookup[i].doc_id < lookup[i - 1].doc_id))
+      return corrupt("bad document lookup");
+  }
+  if (h.n_terms >= h.file_size || !Fits(h, h.off_term_offsets, h.n_terms + 1, 4, 4) ||
+      !Fits(h, h.off_term_infos, h.n_terms, sizeof(TermInfo), 8) || h.off_term_blob > h.file_size ||
+      h.off_postings > h.off_facets || h.off_postings % 4 != 0)
+    return corrupt("bad term dictionary");
+  const auto* offsets = reinterpret_cast<const uint32_t*>(base + h.off_term_offsets);
+  for (uint64_t i = 0; i < h.n_terms; ++i) {
+    if (offsets[i] > offsets[i + 1]) return corrupt("bad term offsets");
+  }
+  if (offsets[h.n_terms] > h.file_size - h.off_term_blob) return corrupt("bad term offsets");
+  const auto* infos = reinterpret_cast<const TermInfo*>(base + h.off_term_infos);
+  const uint8_t* post = base + h.off_postings;
+  const uint64_t post_size = h.off_facets - h.off_postings;
+  for (uint64_t i = 0; i < h.n_terms; ++i) {
+    const TermInfo& info = infos[i];
+    if (info.df == 0) continue;  // cursors never read an empty list
+    if (info.n_blocks != (uint64_t{info.df} + kBlockSize - 1) / kBlockSize || info.postings % 4 != 0 ||
+        info.postings > post_size || info.n_blocks > (post_size - info.postings) / sizeof(BlockMeta))
+      return corrupt("bad posting list");
+    const uint8_t* list = post + info.postings;
+    const uint8_t* end = post + post_size;
+    const auto* metas = reinterpret_cast<const BlockMeta*>(list);
+    uint64_t prev = 0;
+    for (uint32_t b = 0; b < info.n_blocks; ++b) {
+      const uint32_t count = b + 1 < info.n_blocks ? kBlockSize : info.df - b * kBlockSize;
+      if (metas[b].data > static_cast<uint64_t>(end - list)) return corrupt("bad posting block");
+      const uint8_t* p = list + metas[b].data;
+      auto varint = [&](uint32_t* v) {
+        uint64_t r = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+          if (p == end) return false;
+          uint8_t byte = *p++;
+          r |= uint64_t{byte & 0x7Fu} << shift;
+          if (byte < 0x80) break;
+        }
+        *v = static_cast<uint32_t>(r);
+        return true;
+      };
+      for (uint32_t k = 0; k < count; ++k) {
+        uint32_t d = 0;
+        if (!varint(&d)) return corrupt("truncated posting block");
+        // Docs strictly increase within a list (the first one may be 0).
+        if ((b > 0 || k > 0) && d == 0) return corrupt("bad posting block");
+        prev += d;
+        if (prev >= n) return corrupt("posting beyond the last document");
+      }
+      if (prev != metas[b].last_doc) return corrupt("bad block skip data");
+      for (uint32_t k = 0; k < count; ++k) {
+        uint32_t f = 0;
+        if (!varint(&f)) return corrupt("truncated posting block");
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -254,6 +334,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::string& path) {
       h.file_size != seg->size_ || h.off_facets >= seg->size_) {
     return Status(ErrorKind::kCorrupt, "segment " + path + " has a bad header");
   }
+  if (Status s = ValidateSegment(seg->base_, h, path); !s.ok()) return s;
   seg->doc_lens_ = reinterpret_cast<const uint32_t*>(seg->base_ + h.off_doc_lens);
   seg->chunk_ids_ = reinterpret_cast<const int64_t*>(seg->base_ + h.off_chunk_ids);
   seg->doc_ids_ = reinterpret_cast<const int64_t*>(seg->base_ + h.off_doc_ids);
@@ -278,7 +359,11 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::string& path) {
     std::string name(reinterpret_cast<const char*>(f), len);
     f += len;
     if (!take_u32(&sz) || f + sz > end) return Status(ErrorKind::kCorrupt, "segment " + path + ": bad facet");
-    seg->facets_.emplace(std::move(name), Roaring::readSafe(reinterpret_cast<const char*>(f), sz));
+    try {  // readSafe throws on a malformed bitmap
+      seg->facets_.emplace(std::move(name), Roaring::readSafe(reinterpret_cast<const char*>(f), sz));
+    } catch (const std::exception&) {
+      return Status(ErrorKind::kCorrupt, "segment " + path + ": bad facet bitmap");
+    }
     f += sz;
   }
   madvise(p, st.st_size, MADV_RANDOM);

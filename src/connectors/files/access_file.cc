@@ -25,7 +25,8 @@ Result<AccessList> ParseAccessFile(const std::string& text, const std::string& p
     for (const char* prefix : {"user:", "group:"}) {
       size_t n = std::char_traits<char>::length(prefix);
       if (line.compare(0, n, prefix) == 0 && line.size() > n &&
-          line.find_first_of(" \t,;") == std::string::npos)
+          line.find_first_of(" \t,;") == std::string::npos &&
+          std::none_of(line.begin(), line.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
         ok = true;
     }
     if (!ok)
