@@ -94,7 +94,7 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--port", "SAVOIR_PORT", "8080", "Port the server listens on", "serve",
        IntField("--port", &Config::port, 0, 65535)},
       {"--threads", "SAVOIR_THREADS", "0",
-       "Server worker threads; each open connection holds one (0: 16 per core, at least 32)", "serve",
+       "Server worker threads; each open connection holds one (0: 32 per core, at least 128)", "serve",
        IntField("--threads", &Config::threads, 0, 1024)},
       {"--web-dir", "SAVOIR_WEB_DIR", "",
        "Folder of the browser UI served at / (empty: the web/ folder of the source tree, fixed at build time)",

@@ -101,7 +101,13 @@ Status KeywordIndex::Load() {
       auto del = std::make_shared<Roaring>();
       if (!v.del_name.empty()) {
         SAVOIR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir_ + "/" + v.del_name));
-        *del = Roaring::readSafe(bytes.data(), bytes.size());
+        try {
+          *del = Roaring::readSafe(bytes.data(), bytes.size());
+        } catch (const std::exception&) {
+          return Status(ErrorKind::kCorrupt, "deletion file " + v.del_name + " is corrupt");
+        }
+        if (!del->isEmpty() && del->maximum() >= v.segment->n_docs())
+          return Status(ErrorKind::kCorrupt, "deletion file " + v.del_name + " names docs its segment lacks");
       }
       v.deleted = del;
       ComputeLive(&v);

@@ -62,7 +62,9 @@ ServerOptions ServerOptions::FromConfig(const Config& c) {
   // streams), not on the CPU. Too few threads queue whole connections: with
   // 8 threads, 16 wrk connections saw a p99 of 340 ms, with 32 threads 40 ms.
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(32u, 16 * cores));
+  // With 100 wrk connections, 32 threads gave a p99 of 408 ms, 128 threads
+  // 105 ms (bench/http_search.sh); idle threads cost address space, not RAM.
+  o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(128u, 32 * cores));
   o.web_dir = c.web_dir.empty() ? SAVOIR_WEB_DIR : c.web_dir;
   o.max_body_bytes = static_cast<size_t>(c.max_request_kb) * 1024;
   o.read_timeout_s = c.read_timeout_s;
