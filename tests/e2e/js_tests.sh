@@ -26,7 +26,7 @@ echo "server at $SAVOIR_URL"
 export SAVOIR_URL SAVOIR_CHROMIUM=$CHROMIUM
 export SAVOIR_TEST_OUT=${SAVOIR_TEST_OUT:-$PWD/test-output/ui}
 mkdir -p "$SAVOIR_TEST_OUT"
-(cd "$JS" && node --test --test-reporter=spec openai.test.mjs ui.test.mjs)
+(cd "$JS" && node --test --test-reporter=spec parsers.test.mjs openai.test.mjs ui.test.mjs)
 rc=$?
 savoir_stop || { echo "FAIL: savoir did not exit 0 on SIGTERM"; exit 1; }
 [ $rc = 0 ] || { echo "FAIL: node tests (server log below)"; tail -20 "$SAVOIR_LOG"; exit 1; }
