@@ -5,6 +5,19 @@ local queries = {
   "indemnité de télétravail", "Who must approve an expense report above 500?",
   "SEV1 acknowledge on-call", "longueur minimale mot de passe", "gel des déploiements",
 }
+-- With SAVOIR_QUERIES=FILE (one JSON string per line, e.g. BEIR queries),
+-- those queries are used instead.
+local file = os.getenv("SAVOIR_QUERIES")
+if file then
+  local f = io.open(file, "r")
+  if f then
+    queries = {}
+    for line in f:lines() do
+      if #line > 2 then queries[#queries + 1] = line:sub(2, -2) end
+    end
+    f:close()
+  end
+end
 local i = 0
 
 request = function()

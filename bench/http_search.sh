@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
 # /api/search throughput and latency of the real server on the demo corpus,
 # with wrk at 1, 16 and 100 connections. Prints a Markdown table.
-# Usage: bench/http_search.sh [SAVOIR_BINARY] [DURATION_S]   (default build/savoir, 10 s)
+# Usage: bench/http_search.sh [SAVOIR_BINARY] [DURATION_S] [BEIR_DIR]
+#   (default build/savoir, 10 s, the demo corpus; with a BEIR folder, e.g.
+#   ../shared/data/beir/scifact, its corpus is indexed and its queries are sent)
 # Extra server flags can be passed in SAVOIR_SERVE_ARGS (e.g. "--threads 32").
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build/savoir}
 DURATION=${2:-10}
+BEIR=${3:-}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 . "$SRC/tests/e2e/lib/serve.sh"
 
 WORK=$(mktemp -d)
 trap 'savoir_stop >/dev/null 2>&1; rm -rf "$WORK" "${SAVOIR_LOG:-}" "${SAVOIR_LOG:-}.out"' EXIT
-savoir_index_demo "$BIN" "$SRC" "$WORK/data"
+if [ -n "$BEIR" ]; then
+  "$BIN" --data "$WORK/data" index --beir "$BEIR" >/dev/null
+  python3 -c "
+import json,sys
+for line in open(sys.argv[1]):
+    print(json.dumps(json.loads(line)['text'], ensure_ascii=False))" "$BEIR/queries.jsonl" > "$WORK/queries.txt"
+  export SAVOIR_QUERIES="$WORK/queries.txt"
+  CORPUS="BEIR $(basename "$BEIR")"
+else
+  savoir_index_demo "$BIN" "$SRC" "$WORK/data"
+  CORPUS="demo corpus"
+fi
 # shellcheck disable=SC2086
 savoir_start "$BIN" "$WORK/data" ${SAVOIR_SERVE_ARGS:-}
 curl -sf -H 'Content-Type: application/json' -d '{"query":"warm up"}' "$SAVOIR_URL/api/search" >/dev/null
 
-echo "savoir /api/search, demo corpus, ${DURATION}s per row, $(nproc) cores, server flags: ${SAVOIR_SERVE_ARGS:-(defaults)}"
+echo "savoir /api/search, $CORPUS, ${DURATION}s per row, $(nproc) cores, server flags: ${SAVOIR_SERVE_ARGS:-(defaults)}"
 echo
 echo "| connections | req/s | p50 ms | p99 ms | errors |"
 echo "|---:|---:|---:|---:|---:|"

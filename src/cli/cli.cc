@@ -35,7 +35,8 @@ int RunCli(int argc, char** argv) {
 
   CommandArgs args;
   auto* index = app.add_subcommand("index", "Index folders or files (adds, updates, removes)");
-  index->add_option("paths", args.paths, "Folders or files to index")->required();
+  index->add_option("paths", args.paths, "Folders or files to index");
+  index->add_option("--beir", args.beir, "Also store a BEIR corpus.jsonl from this folder (benchmarks)");
 
   auto* search = app.add_subcommand("search", "Search as a user, best documents first");
   search->add_option("query", args.query, "The question or keywords")->required();

@@ -56,6 +56,7 @@ int Fail(const std::string& message) {
 }
 
 int CmdIndex(const Config& config, const CommandArgs& args) {
+  if (args.paths.empty() && args.beir.empty()) return Fail("index: give folders or files to index (or --beir DIR)");
   for (const auto& p : args.paths) {
     std::error_code ec;
     if (!std::filesystem::exists(p, ec)) return Fail("cannot index " + p + ": no such file or folder");
@@ -91,6 +92,13 @@ int CmdIndex(const Config& config, const CommandArgs& args) {
     total.removed += s.removed;
     total.skipped += s.skipped;
     for (auto& f : s.failed) total.failed.push_back(std::move(f));
+  }
+  if (!args.beir.empty()) {
+    int64_t source = 0;
+    size_t docs = 0;
+    Status st = IngestBeirCorpus(e.store(), args.beir, opt.ingest, &source, &docs);
+    if (!st.ok()) return Fail("index --beir " + args.beir + ": " + st.message());
+    std::printf("stored %zu BEIR documents from %s\n", docs, args.beir.c_str());
   }
   ProgressBar ibar("updating index");
   Status st = e.CatchUp([&](size_t d, size_t n) { ibar.Update(d, n); });

@@ -70,6 +70,22 @@ Result<BeirDataset> LoadBeirQueries(const std::string& dir, const std::string& s
   return ds;
 }
 
+Status IngestBeirCorpus(Store& store, const std::string& dir, const IngestOptions& options,
+                        int64_t* source_id, size_t* documents) {
+  SAVOIR_ASSIGN_OR_RETURN(*source_id, store.EnsureSource("beir", dir));
+  return store.InTransaction([&]() -> Status {
+    return ForEachJsonLine(dir + "/corpus.jsonl", [&](const json& j, size_t) {
+      SourceDocument doc;
+      doc.external_id = Str(j, "_id");
+      doc.parsed.title = Str(j, "title");
+      doc.parsed.text = Str(j, "text");
+      doc.parsed.format = "text";
+      ++*documents;
+      return IngestDocument(store, *source_id, doc, options);
+    });
+  });
+}
+
 Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
   EvalReport report;
   SAVOIR_ASSIGN_OR_RETURN(BeirDataset ds, LoadBeirQueries(opt.dir, opt.split));
@@ -80,20 +96,9 @@ Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
   std::filesystem::create_directories(opt.work_dir);
   SAVOIR_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(opt.work_dir + "/savoir.db"));
   SAVOIR_ASSIGN_OR_RETURN(auto index, KeywordIndex::Open(opt.work_dir + "/index"));
-  SAVOIR_ASSIGN_OR_RETURN(int64_t source, store->EnsureSource("beir", opt.dir));
-
   auto t0 = Clock::now();
-  SAVOIR_RETURN_IF_ERROR(store->InTransaction([&]() -> Status {
-    return ForEachJsonLine(opt.dir + "/corpus.jsonl", [&](const json& j, size_t) {
-      SourceDocument doc;
-      doc.external_id = Str(j, "_id");
-      doc.parsed.title = Str(j, "title");
-      doc.parsed.text = Str(j, "text");
-      doc.parsed.format = "text";
-      ++report.documents;
-      return IngestDocument(*store, source, doc, opt.ingest);
-    });
-  }));
+  int64_t source = 0;
+  SAVOIR_RETURN_IF_ERROR(IngestBeirCorpus(*store, opt.dir, opt.ingest, &source, &report.documents));
   auto t1 = Clock::now();
   SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store, *index));
   report.store_seconds = std::chrono::duration<double>(t1 - t0).count();

@@ -54,6 +54,11 @@ struct EvalReport {
   AnswerEvalFigures answers;  // filled when EvalOptions::answers
 };
 
+// Stores a BEIR corpus.jsonl as the documents of source ("beir", dir), all
+// public, in one transaction (re-running replaces them).
+Status IngestBeirCorpus(Store& store, const std::string& dir, const IngestOptions& options,
+                        int64_t* source_id, size_t* documents);
+
 Result<BeirDataset> LoadBeirQueries(const std::string& dir, const std::string& split);
 Result<EvalReport> RunBeirEval(const EvalOptions& options);
 

@@ -19,7 +19,7 @@ savoir_start "$BIN" "$WORK/data" --answer-pace-ms $PACE --threads 8 || fail "ser
 echo "server at $SAVOIR_URL"
 
 fds_before=$(ls /proc/$SAVOIR_PID/fd | wc -l)
-python3 "$SRC/tests/e2e/lib/server_api_checks.py" "$SAVOIR_URL" $PACE || fail "API checks"
+SAVOIR_PID=$SAVOIR_PID python3 "$SRC/tests/e2e/lib/server_api_checks.py" "$SAVOIR_URL" $PACE || fail "API checks"
 # No descriptor leaks from the clients that left mid-stream or the 50 at once
 # (kept-alive connections close after --keep-alive-s, 2 s).
 sleep 2.5

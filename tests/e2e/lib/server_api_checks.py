@@ -5,6 +5,7 @@ The server must serve the demo corpus and stream answers with --answer-pace-ms P
 Only the standard library: raw sockets where the exact bytes and timing matter.
 """
 import concurrent.futures
+import os
 import http.client
 import json
 import re
@@ -271,6 +272,77 @@ with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
     oks = list(pool.map(one_client, range(50)))
 print(f"50 concurrent clients: {sum(oks)}/50 ok in {time.monotonic() - t0:.2f} s")
 check(all(oks), f"50 concurrent clients all served: {oks.count(False)} failed")
+
+# --- a thousand connections at once ------------------------------------------
+def rss_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def thousand_connections(n=1000, timeout=60.0):
+    """Opens n connections at once, each sends one request; returns (answered 200, cleanly closed, stuck)."""
+    import resource
+    import selectors
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
+    host, port = BASE.split("//")[1].split(":")
+    sel = selectors.DefaultSelector()
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((host, int(port)))
+        socks.append(s)
+        sel.register(s, selectors.EVENT_WRITE, {"sent": False, "data": b""})
+    req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    ok = closed = 0
+    pending = n
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for key, mask in sel.select(timeout=1):
+            s, st = key.fileobj, key.data
+            try:
+                if not st["sent"]:
+                    s.send(req)
+                    st["sent"] = True
+                    sel.modify(s, selectors.EVENT_READ, st)
+                    continue
+                chunk = s.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                chunk = b""
+            if chunk:
+                st["data"] += chunk
+                continue
+            sel.unregister(s)
+            s.close()
+            pending -= 1
+            if st["data"].startswith(b"HTTP/1.1 200"):
+                ok += 1
+            else:
+                closed += 1
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    return ok, closed, pending
+
+
+pid = os.environ.get("SAVOIR_PID")
+rss_before = rss_kb(pid) if pid else 0
+t0 = time.monotonic()
+ok, closed, stuck = thousand_connections()
+print(f"1000 connections at once: {ok} answered, {closed} closed cleanly, {stuck} stuck, in {time.monotonic() - t0:.1f} s")
+check(stuck == 0, f"1000 concurrent connections: {stuck} got neither an answer nor a close")
+check(ok >= 900, f"1000 concurrent connections: only {ok} answered")
+check(get_json("GET", "/healthz") == {"status": "ok"}, "server alive after 1000 connections")
+if pid:
+    rss_after = rss_kb(pid)
+    print(f"server RSS {rss_before} kB -> {rss_after} kB")
+    check(rss_after < rss_before + 200 * 1024, f"memory stays bounded: RSS {rss_before} -> {rss_after} kB")
 
 # --- OpenAI-compatible basics (the JS test uses the official client) --------
 models = get_json("GET", "/v1/models")
