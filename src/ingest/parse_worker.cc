@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -192,6 +193,7 @@ Status ParseWorker::Spawn() {
     close(req[1]);
     return Status(ErrorKind::kInternal, std::string("pipe2: ") + strerror(e));
   }
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
@@ -199,6 +201,10 @@ Status ParseWorker::Spawn() {
     return Status(ErrorKind::kInternal, std::string("cannot start parse worker: fork: ") + strerror(e));
   }
   if (pid == 0) {
+    // The worker never outlives its parent, even one killed with SIGKILL
+    // mid-file (it could otherwise keep parsing a huge file for a while).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
     close(req[1]);
     close(resp[0]);
     ChildMain(req[0], resp[1], limits_, test_hooks_);  // never returns
