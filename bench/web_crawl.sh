@@ -16,7 +16,7 @@ printf '{"robots": "User-agent: *\\nDisallow: /private/\\n", "generate": %d, "pa
 node tests/js/fake-site.mjs "$T/state.json" "$T/port" /dev/null & SERVER=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 SITE="http://127.0.0.1:$(cat "$T/port")/"
-"$BIN" --data "$T/data" source add web --url "$SITE" --max-pages $((N + 10)) --rate-per-min 100000 --name bench >/dev/null
+"$BIN" --data "$T/data" source add web --url "$SITE" --max-pages $((N + 10)) --rate-per-min 10000000 --name bench >/dev/null
 for pass in crawl re-sync; do
   t0=$(date +%s.%N)
   out=$("$BIN" --data "$T/data" source sync 1)

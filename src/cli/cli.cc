@@ -69,7 +69,7 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--token-file", args.token_file, "slack: file holding the token (stored encrypted)");
   source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
   source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, web: requests per minute for this source")
-      ->check(CLI::Range(1.0, 100000.0));
+      ->check(CLI::Range(1.0, 10000000.0));
   source_add->add_option("--url", args.site_url, "web: the site; crawled from here when there is no sitemap or feed");
   source_add->add_option("--sitemap", args.sitemaps, "web: sitemap.xml or sitemap index URL (repeatable)");
   source_add->add_option("--feed", args.feeds, "web: RSS 2.0 or Atom feed URL (repeatable)");
