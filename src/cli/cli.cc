@@ -58,19 +58,26 @@ int RunCli(int argc, char** argv) {
   analyze->add_option("text", args.query, "Text to analyze")->required();
   analyze->add_option("--lang", args.languages, "Language (default: detected)");
 
-  auto* source = app.add_subcommand("source", "Connector sources (Slack): add, list, sync, remove");
+  auto* source = app.add_subcommand("source", "Connector sources (Slack, web sites): add, list, sync, remove");
   source->require_subcommand(1);
-  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip) or slack (Web API)");
-  source_add->add_option("kind", args.source_kind, "slack-export | slack")->required()
-      ->check(CLI::IsMember({"slack-export", "slack"}));
+  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip), slack (Web API) or web (site, blog)");
+  source_add->add_option("kind", args.source_kind, "slack-export | slack | web")->required()
+      ->check(CLI::IsMember({"slack-export", "slack", "web"}));
   source_add->add_option("--name", args.source_name, "Unique name; public channels are readable by "
                                                      "group slack-workspace:NAME")->required();
   source_add->add_option("--path", args.source_path, "slack-export: the export folder or .zip");
   source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
   source_add->add_option("--token-file", args.token_file, "slack: file holding the token (stored encrypted)");
   source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
-  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack: requests per minute for this source")
-      ->check(CLI::Range(1.0, 100000.0));
+  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, web: requests per minute for this source")
+      ->check(CLI::Range(1.0, 10000000.0));
+  source_add->add_option("--url", args.site_url, "web: the site; crawled from here when there is no sitemap or feed");
+  source_add->add_option("--sitemap", args.sitemaps, "web: sitemap.xml or sitemap index URL (repeatable)");
+  source_add->add_option("--feed", args.feeds, "web: RSS 2.0 or Atom feed URL (repeatable)");
+  source_add->add_option("--max-pages", args.max_pages, "web: pages fetched per sync")->default_str("1000")
+      ->check(CLI::Range(1, 10000000));
+  source_add->add_option("--acl", args.acl, "web: who may read the pages: public, user:LOGIN, group:NAME "
+                                            "(repeatable; default public)");
   source->add_subcommand("list", "Sources with their documents, last success and last error");
   auto* source_sync = source->add_subcommand("sync", "Sync one source (ID) or --all, then update the index");
   source_sync->add_option("id", args.source_id, "Source id");

@@ -21,6 +21,9 @@ struct CommandArgs {
   // source add/sync/remove
   std::string source_kind, source_name, source_path, token_file, api_url, workspace;
   double rate_per_minute = 50;
+  std::string site_url;                     // web
+  std::vector<std::string> sitemaps, feeds, acl;  // web
+  int max_pages = 1000;                     // web
   std::string source_id;  // sync: one id; empty with --all
   bool all = false;
 };

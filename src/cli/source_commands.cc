@@ -40,8 +40,14 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.token_file = args.token_file;
   if (!args.api_url.empty()) s.api_url = args.api_url;
   s.requests_per_minute = args.rate_per_minute;
+  s.url = args.site_url;
+  s.sitemaps = args.sitemaps;
+  s.feeds = args.feeds;
+  s.max_pages = args.max_pages;
+  s.acl = args.acl;
   if (s.kind == "slack-export" && s.path.empty()) return Fail("source add slack-export needs --path DIR|ZIP");
   if (s.kind == "slack" && s.token_file.empty()) return Fail("source add slack needs --token-file FILE");
+  if (s.kind == "web" && s.url.empty()) return Fail("source add web needs --url URL");
   auto engine = Engine::Open(config);
   if (!engine.ok()) return Fail(engine.status().message());
   auto id = AddSource((*engine)->store(), config, s);

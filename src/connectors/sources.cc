@@ -1,12 +1,15 @@
 #include "connectors/sources.h"
 
 #include <filesystem>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
 #include "common/secret.h"
 #include "connectors/slack/api_connector.h"
 #include "connectors/slack/export_connector.h"
+#include "connectors/web/url.h"
+#include "connectors/web/web_connector.h"
 
 namespace savoir {
 namespace {
@@ -18,9 +21,35 @@ std::string TrimToken(std::string s) {
   return b == std::string::npos ? "" : s.substr(b);
 }
 
+bool ValidAccessEntry(const std::string& e) {
+  return e == "public" || (e.rfind("user:", 0) == 0 && e.size() > 5) || (e.rfind("group:", 0) == 0 && e.size() > 6);
+}
+
+Status WebConfig(const NewSource& s, json* cfg) {
+  std::string url = web::NormalizeUrl(s.url);
+  if (url.empty()) return Status(ErrorKind::kInvalidArgument, "source add web needs --url http(s)://...");
+  json sitemaps = json::array(), feeds = json::array();
+  for (const auto& [list, out, flag] : {std::tuple{&s.sitemaps, &sitemaps, "--sitemap"}, {&s.feeds, &feeds, "--feed"}})
+    for (const auto& u : *list) {
+      if (web::NormalizeUrl(u).empty())
+        return Status(ErrorKind::kInvalidArgument, std::string(flag) + " '" + u + "' is not an http(s) URL");
+      out->push_back(u);
+    }
+  if (s.max_pages < 1) return Status(ErrorKind::kInvalidArgument, "--max-pages must be at least 1");
+  AccessList acl = s.acl.empty() ? AccessList{"public"} : s.acl;
+  for (const auto& e : acl)
+    if (!ValidAccessEntry(e))
+      return Status(ErrorKind::kInvalidArgument, "--acl '" + e + "' is not public, user:LOGIN or group:NAME");
+  *cfg = {{"url", url}, {"sitemaps", sitemaps}, {"feeds", feeds}, {"max_pages", s.max_pages},
+          {"acl", acl}, {"requests_per_minute", s.requests_per_minute}};
+  return Status::Ok();
+}
+
 }  // namespace
 
-bool IsConnectorKind(const std::string& kind) { return kind == "slack-export" || kind == "slack"; }
+bool IsConnectorKind(const std::string& kind) {
+  return kind == "slack-export" || kind == "slack" || kind == "web";
+}
 
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {
   if (s.name.empty()) return Status(ErrorKind::kInvalidArgument, "a source needs a --name");
@@ -45,8 +74,10 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
     cfg["api_url"] = s.api_url;
     cfg["requests_per_minute"] = s.requests_per_minute;
     cfg["token"] = key.Seal(t);
+  } else if (s.kind == "web") {
+    SAVOIR_RETURN_IF_ERROR(WebConfig(s, &cfg));
   } else {
-    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack)");
+    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, web)");
   }
   SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
   for (const auto& existing : sources)
@@ -80,6 +111,17 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
     o.source_name = source.name;
     o.http.requests_per_minute = cfg.value("requests_per_minute", 50.0);
     return NewSlackApiConnector(o);
+  }
+  if (source.kind == "web") {
+    WebOptions o;
+    o.start_url = cfg.value("url", "");
+    o.sitemaps = cfg.value("sitemaps", std::vector<std::string>{});
+    o.feeds = cfg.value("feeds", std::vector<std::string>{});
+    o.max_pages = cfg.value("max_pages", 1000);
+    o.acl = cfg.value("acl", AccessList{"public"});
+    o.http.requests_per_minute = cfg.value("requests_per_minute", 50.0);
+    o.http.user_agent = "savoir (+https://github.com/savoir)";
+    return NewWebConnector(o);
   }
   return Status(ErrorKind::kUnsupported, "source " + std::to_string(source.id) + " (" + source.kind +
                                              ") is synced by `savoir index`, not `savoir source sync`");

@@ -16,13 +16,18 @@
 namespace savoir {
 
 struct NewSource {
-  std::string kind;  // "slack-export" or "slack"
+  std::string kind;  // "slack-export", "slack" or "web"
   std::string name;
   std::string path;        // slack-export: folder or zip
   std::string domain;      // slack-export: workspace domain for permalinks (default: name)
   std::string token_file;  // slack: file holding the token
   std::string api_url = "https://slack.com/api";
-  double requests_per_minute = 50;  // slack: this source's own budget
+  double requests_per_minute = 50;  // slack, web: this source's own budget
+  std::string url;                    // web: the site (crawled without sitemap/feed)
+  std::vector<std::string> sitemaps;  // web
+  std::vector<std::string> feeds;     // web
+  int max_pages = 1000;               // web
+  AccessList acl;                     // web: who may read the pages (default public)
 };
 
 // Validates and stores the source; its credential is encrypted with the

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Documents per second for crawling a generated local site (tests/js/fake-site.mjs,
+# N pages of ~250 words in a binary tree of links, site chrome on every page):
+# breadth-first crawl, robots.txt, fetch, main-content extraction, store and
+# index update, all in one `savoir source sync`. Then the 304 re-sync.
+# Usage: bench/web_crawl.sh [savoir-binary] [pages (default 10000)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${1:-build/savoir}")
+N=${2:-10000}
+command -v node >/dev/null || { echo "skip: node is not installed"; exit 77; }
+T=$(mktemp -d /tmp/savoir-bench-web-XXXXXX)
+SERVER=""
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT
+printf '{"robots": "User-agent: *\\nDisallow: /private/\\n", "generate": %d, "pages": {"/": {"title": "Home", "body": "<p>Generated site</p><a href=\\"/gen/0\\">start</a>"}}}\n' "$N" > "$T/state.json"
+node tests/js/fake-site.mjs "$T/state.json" "$T/port" /dev/null & SERVER=$!
+for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+SITE="http://127.0.0.1:$(cat "$T/port")/"
+"$BIN" --data "$T/data" source add web --url "$SITE" --max-pages $((N + 10)) --rate-per-min 10000000 --name bench >/dev/null
+for pass in crawl re-sync; do
+  t0=$(date +%s.%N)
+  out=$("$BIN" --data "$T/data" source sync 1)
+  t1=$(date +%s.%N)
+  echo "  $out"
+  docs=$(sed -nE 's/.*seen ([0-9]+),.*/\1/p' <<<"$out")
+  secs=$(echo "$t1 - $t0" | bc -l)
+  if [ "$pass" = crawl ]; then
+    printf 'crawl: %d pages in %.2f s = %.0f documents/second (fetch, parse, store, index)\n' "$docs" "$secs" \
+      "$(echo "$docs / $secs" | bc -l)"
+  else
+    printf 're-sync (all 304): %.2f s = %.0f pages/second\n' "$secs" "$(echo "($N + 1) / $secs" | bc -l)"
+  fi
+done

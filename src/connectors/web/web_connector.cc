@@ -1,0 +1,240 @@
+#include "connectors/web/web_connector.h"
+
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "connectors/web/discover.h"
+#include "connectors/web/robots.h"
+#include "connectors/web/url.h"
+
+namespace savoir {
+namespace {
+using json = nlohmann::json;
+
+constexpr int kMaxSitemaps = 100;  // sitemap index fan-out, all levels
+
+// What the checkpoint remembers about one fetched URL.
+struct PageState {
+  std::string etag, last_modified, id;
+  std::vector<std::string> links;  // crawl mode only
+};
+
+json ToJson(const std::map<std::string, PageState>& pages) {
+  json out = json::object();
+  for (const auto& [url, p] : pages) {
+    json e = {{"id", p.id}};
+    if (!p.etag.empty()) e["etag"] = p.etag;
+    if (!p.last_modified.empty()) e["lm"] = p.last_modified;
+    if (!p.links.empty()) e["links"] = p.links;
+    out[url] = std::move(e);
+  }
+  return json{{"pages", std::move(out)}};
+}
+
+std::map<std::string, PageState> FromJson(const std::string& checkpoint) {
+  std::map<std::string, PageState> out;
+  json j = json::parse(checkpoint, nullptr, false);
+  if (!j.is_object() || !j.contains("pages") || !j["pages"].is_object()) return out;
+  for (const auto& [url, e] : j["pages"].items()) {
+    if (!e.is_object()) continue;
+    PageState p;
+    p.id = e.value("id", "");
+    p.etag = e.value("etag", "");
+    p.last_modified = e.value("lm", "");
+    if (e.contains("links") && e["links"].is_array())
+      for (const auto& l : e["links"])
+        if (l.is_string()) p.links.push_back(l.get<std::string>());
+    if (!p.id.empty()) out.emplace(url, std::move(p));
+  }
+  return out;
+}
+
+std::string Header(const HttpResponse& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? "" : it->second;
+}
+
+class WebConnector : public Connector {
+ public:
+  explicit WebConnector(const WebOptions& o) : opt_(o), http_(o.http) {}
+
+  Status Run(const std::string& checkpoint, SyncContext& ctx) override {
+    ctx_ = &ctx;
+    previous_ = FromJson(checkpoint);
+    crawl_ = opt_.sitemaps.empty() && opt_.feeds.empty();
+    if (!web::ParseUrl(opt_.start_url, &start_))
+      return Status(ErrorKind::kInvalidArgument, "not an http(s) URL: " + opt_.start_url);
+    if (crawl_) {
+      Enqueue(start_.ToString());
+    } else {
+      SAVOIR_RETURN_IF_ERROR(DiscoverFromSitemaps());
+      SAVOIR_RETURN_IF_ERROR(DiscoverFromFeeds());
+    }
+    int fetched = 0;
+    while (!queue_.empty() && fetched < opt_.max_pages) {
+      std::string url = std::move(queue_.front());
+      queue_.pop_front();
+      web::Url u;
+      if (!web::ParseUrl(url, &u)) continue;
+      SAVOIR_ASSIGN_OR_RETURN(const web::Robots* robots, RobotsFor(u));
+      if (!robots->Allowed(u.PathAndQuery())) continue;
+      ++fetched;
+      Fetch(url, u);
+      if (static_cast<int>(batch_.upserts.size()) >= opt_.batch_size || pending_ >= opt_.batch_size * 4)
+        SAVOIR_RETURN_IF_ERROR(Emit(/*final=*/false));
+    }
+    for (const auto& [ext, id] : ctx.stored)
+      if (!seen_ids_.count(ext)) batch_.deletions.push_back(ext);
+    return Emit(/*final=*/true);
+  }
+
+ private:
+  void Enqueue(const std::string& raw) {
+    std::string url = web::NormalizeUrl(raw);
+    if (!url.empty() && queued_.insert(url).second) queue_.push_back(std::move(url));
+  }
+
+  Result<HttpResponse> GetXml(const std::string& url, const char* what) {
+    auto r = http_.Get(url, {});
+    if (!r.ok()) return Status(r.status().kind(), std::string("cannot read the ") + what + ": " + r.status().message());
+    if (r->status != 200)
+      return Status(ErrorKind::kUnavailable, std::string("cannot read the ") + what + " " + web::NormalizeUrl(url) +
+                                                 ": HTTP " + std::to_string(r->status));
+    return r;
+  }
+
+  Status DiscoverFromSitemaps() {
+    std::deque<std::string> todo(opt_.sitemaps.begin(), opt_.sitemaps.end());
+    int read = 0;
+    while (!todo.empty() && read++ < kMaxSitemaps) {
+      std::string url = todo.front();
+      todo.pop_front();
+      SAVOIR_ASSIGN_OR_RETURN(HttpResponse r, GetXml(url, "sitemap"));
+      auto sm = web::ParseSitemap(r.body);
+      if (!sm.ok()) return Status(sm.status().kind(), "sitemap " + url + ": " + sm.status().message());
+      for (auto& p : sm->pages) Enqueue(p);
+      for (auto& s : sm->sitemaps) todo.push_back(s);
+    }
+    return Status::Ok();
+  }
+
+  Status DiscoverFromFeeds() {
+    for (const auto& url : opt_.feeds) {
+      SAVOIR_ASSIGN_OR_RETURN(HttpResponse r, GetXml(url, "feed"));
+      auto links = web::ParseFeed(r.body);
+      if (!links.ok()) return Status(links.status().kind(), "feed " + url + ": " + links.status().message());
+      for (auto& l : *links) Enqueue(l);
+    }
+    return Status::Ok();
+  }
+
+  // robots.txt per origin: 2xx parsed, 4xx means no rules, anything else
+  // stops the run (RFC 9309 says assume everything disallowed; deleting the
+  // whole site over a server hiccup would be worse).
+  Result<const web::Robots*> RobotsFor(const web::Url& u) {
+    auto it = robots_.find(u.Origin());
+    if (it != robots_.end()) return &it->second;
+    auto r = http_.Get(u.Origin() + "/robots.txt", {});
+    if (!r.ok()) return Status(r.status().kind(), "cannot read robots.txt: " + r.status().message());
+    web::Robots robots;
+    if (r->status >= 200 && r->status < 300) robots = web::Robots::Parse(r->body);
+    else if (r->status < 400 || r->status >= 500)
+      return Status(ErrorKind::kUnavailable, u.Origin() + "/robots.txt: HTTP " + std::to_string(r->status));
+    return &robots_.emplace(u.Origin(), std::move(robots)).first->second;
+  }
+
+  void Keep(const std::string& url, PageState state) {
+    seen_ids_.insert(state.id);
+    if (crawl_)
+      for (const auto& l : state.links) MaybeFollow(l);
+    current_[url] = std::move(state);
+  }
+
+  void MaybeFollow(const std::string& link) {
+    web::Url l;
+    if (web::ParseUrl(link, &l) && l.Origin() == start_.Origin()) Enqueue(link);
+  }
+
+  void Fetch(const std::string& url, const web::Url& u) {
+    ++pending_;
+    auto prev = previous_.find(url);
+    bool known = prev != previous_.end() && ctx_->stored.count(prev->second.id);
+    std::vector<std::string> headers;
+    if (known && !prev->second.etag.empty()) headers.push_back("If-None-Match: " + prev->second.etag);
+    if (known && !prev->second.last_modified.empty())
+      headers.push_back("If-Modified-Since: " + prev->second.last_modified);
+    auto r = http_.Get(url, headers);
+    if (!r.ok() || (r->status >= 500) || r->status == 429 || r->status == 401 || r->status == 403) {
+      // Transient or access trouble: report, keep what was stored.
+      batch_.errors.push_back(url + ": " + (r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message()));
+      if (prev != previous_.end()) Keep(url, prev->second);
+      return;
+    }
+    if (r->status == 304 && known) return Keep(url, prev->second);
+    if (r->status >= 300 && r->status < 400) {
+      std::string to = web::ResolveUrl(u, Header(*r, "location"));
+      if (crawl_) MaybeFollow(to);
+      else if (!to.empty()) Enqueue(to);
+      return;
+    }
+    if (r->status != 200) return;  // 404, 410...: gone, deleted at the end
+    std::string type = Header(*r, "content-type");
+    if (!type.empty() && type.find("html") == std::string::npos) return;
+    web::PageInfo info = web::ExtractPage(r->body, u);
+    PageState state;
+    state.etag = Header(*r, "etag");
+    state.last_modified = Header(*r, "last-modified");
+    state.id = info.canonical.empty() ? url : info.canonical;
+    if (crawl_) state.links = info.links;
+    if (info.noindex) {
+      if (crawl_) for (const auto& l : info.links) MaybeFollow(l);
+      return;
+    }
+    if (!emitted_.insert(state.id).second) return Keep(url, std::move(state));  // a canonical duplicate
+    ConnectorDocument d;
+    d.external_id = state.id;
+    d.url = state.id;
+    d.title = info.title;
+    d.bytes = std::move(r->body);
+    d.file_name = "page.html";
+    d.acl = opt_.acl;
+    batch_.upserts.push_back(std::move(d));
+    Keep(url, std::move(state));
+  }
+
+  // The checkpoint mid-run is the previous one updated with this run's
+  // pages (a killed run still skips what it fetched); at the end it is
+  // exactly this run's pages.
+  Status Emit(bool final) {
+    std::map<std::string, PageState> cp = current_;
+    if (!final) cp.insert(previous_.begin(), previous_.end());
+    batch_.checkpoint = ToJson(cp).dump();
+    Status st = ctx_->emit(batch_);
+    batch_ = ConnectorBatch();
+    pending_ = 0;
+    return st;
+  }
+
+  WebOptions opt_;
+  HttpClient http_;
+  SyncContext* ctx_ = nullptr;
+  web::Url start_;
+  bool crawl_ = false;
+  std::deque<std::string> queue_;
+  std::unordered_set<std::string> queued_, emitted_, seen_ids_;
+  std::unordered_map<std::string, web::Robots> robots_;
+  std::map<std::string, PageState> previous_, current_;
+  ConnectorBatch batch_;
+  int pending_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Connector> NewWebConnector(const WebOptions& options) {
+  return std::make_unique<WebConnector>(options);
+}
+
+}  // namespace savoir

@@ -1,0 +1,35 @@
+// Web sites and blogs: pages discovered from sitemaps (index files too),
+// RSS/Atom feeds, or a breadth-first crawl of the start URL's host, up to
+// max_pages; robots.txt obeyed (groups "savoir" then "*").
+//
+// Incremental: the checkpoint keeps, per fetched URL, its ETag and
+// Last-Modified, the document it became (canonical URL) and, when crawling,
+// its links, so a 304 costs one request and writes nothing. Pages answering
+// 404/410, no longer discovered, newly disallowed or marked noindex are
+// deleted at the end of a run; a run whose sitemap, feed or robots.txt cannot
+// be read fails before deleting anything. Text is the page's main content
+// (ParseBytes drops navigation, footers, cookie banners...).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "connectors/http/http_client.h"
+
+namespace savoir {
+
+struct WebOptions {
+  std::string start_url;              // crawled when there is no sitemap or feed
+  std::vector<std::string> sitemaps;  // sitemap.xml or sitemap index URLs
+  std::vector<std::string> feeds;     // RSS 2.0 / Atom URLs
+  int max_pages = 1000;               // pages fetched per run
+  AccessList acl = {"public"};
+  int batch_size = 50;                // pages per committed batch
+  HttpOptions http;
+};
+
+std::unique_ptr<Connector> NewWebConnector(const WebOptions& options);
+
+}  // namespace savoir

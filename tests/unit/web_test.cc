@@ -1,0 +1,211 @@
+// Web connector: URLs, robots.txt, sitemaps and feeds, page links, and the
+// connector against an in-process site (crawl, robots, canonical
+// duplicates, 304s, deletions).
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "connectors/web/discover.h"
+#include "connectors/web/robots.h"
+#include "connectors/web/url.h"
+#include "connectors/web/web_connector.h"
+
+namespace savoir {
+namespace {
+
+TEST(WebUrl, ResolvesAndNormalizes) {
+  web::Url base;
+  ASSERT_TRUE(web::ParseUrl("HTTP://Example.COM:80/docs/a/page.html?x=1#frag", &base));
+  EXPECT_EQ(base.ToString(), "http://example.com/docs/a/page.html?x=1");
+  EXPECT_EQ(web::ResolveUrl(base, "other.html#s"), "http://example.com/docs/a/other.html");
+  EXPECT_EQ(web::ResolveUrl(base, "../b/./c"), "http://example.com/docs/b/c");
+  EXPECT_EQ(web::ResolveUrl(base, "/root"), "http://example.com/root");
+  EXPECT_EQ(web::ResolveUrl(base, "?y=2"), "http://example.com/docs/a/page.html?y=2");
+  EXPECT_EQ(web::ResolveUrl(base, "//cdn.example.com/x"), "http://cdn.example.com/x");
+  EXPECT_EQ(web::ResolveUrl(base, "https://other.org"), "https://other.org/");
+  EXPECT_EQ(web::ResolveUrl(base, "mailto:a@b.c"), "");
+  EXPECT_EQ(web::ResolveUrl(base, "javascript:void(0)"), "");
+  EXPECT_EQ(web::NormalizeUrl("ftp://x/y"), "");
+}
+
+TEST(WebRobots, GroupsAndLongestMatch) {
+  auto r = web::Robots::Parse(
+      "User-agent: *\nDisallow: /private/\nAllow: /private/public-part\n\n"
+      "User-agent: otherbot\nDisallow: /\n");
+  EXPECT_TRUE(r.Allowed("/docs/a"));
+  EXPECT_FALSE(r.Allowed("/private/x"));
+  EXPECT_TRUE(r.Allowed("/private/public-part/y"));
+  // Our own group replaces "*".
+  auto mine = web::Robots::Parse("User-agent: *\nDisallow: /\n\nUser-agent: Savoir\nUser-agent: x\nDisallow: /tmp\n");
+  EXPECT_TRUE(mine.Allowed("/docs"));
+  EXPECT_FALSE(mine.Allowed("/tmp/a"));
+  auto glob = web::Robots::Parse("User-agent: *\nDisallow: /*.pdf$\nDisallow: /a*b\nDisallow:\n");
+  EXPECT_FALSE(glob.Allowed("/x/y.pdf"));
+  EXPECT_TRUE(glob.Allowed("/x/y.pdf?download=1"));
+  EXPECT_FALSE(glob.Allowed("/a-long-b"));
+  EXPECT_TRUE(glob.Allowed("/a-long"));
+  EXPECT_TRUE(web::Robots().Allowed("/anything"));
+}
+
+TEST(WebDiscover, SitemapsAndFeeds) {
+  auto sm = web::ParseSitemap(
+      "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+      "<url><loc> http://a.test/x </loc></url><url><loc>http://a.test/y</loc></url></urlset>");
+  ASSERT_TRUE(sm.ok());
+  EXPECT_EQ(sm->pages, (std::vector<std::string>{"http://a.test/x", "http://a.test/y"}));
+  auto index = web::ParseSitemap("<sitemapindex><sitemap><loc>http://a.test/s1.xml</loc></sitemap></sitemapindex>");
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ(index->sitemaps, std::vector<std::string>{"http://a.test/s1.xml"});
+  EXPECT_FALSE(web::ParseSitemap("<html/>").ok());
+  EXPECT_FALSE(web::ParseSitemap("<urlset><url>").ok());
+
+  auto rss = web::ParseFeed("<rss version='2.0'><channel><item><link>http://a.test/p1</link></item>"
+                            "<item><title>no link</title></item></channel></rss>");
+  ASSERT_TRUE(rss.ok());
+  EXPECT_EQ(*rss, std::vector<std::string>{"http://a.test/p1"});
+  auto atom = web::ParseFeed("<feed xmlns='http://www.w3.org/2005/Atom'><entry><link rel='self' href='http://a.test/self'/>"
+                             "<link href='http://a.test/p2'/></entry></feed>");
+  ASSERT_TRUE(atom.ok());
+  EXPECT_EQ(*atom, std::vector<std::string>{"http://a.test/p2"});
+}
+
+TEST(WebDiscover, PageTitleCanonicalLinks) {
+  web::Url base;
+  ASSERT_TRUE(web::ParseUrl("http://a.test/docs/page", &base));
+  auto info = web::ExtractPage(
+      "<html><head><title> The\n Title </title><link rel='Canonical' href='/docs/main#x'></head><body>"
+      "<a href='other'>o</a><a href='other#again'>o</a><a href='mailto:x@y'>m</a>"
+      "<a rel='nofollow' href='/spam'>s</a><a href='https://b.test/'>b</a></body></html>",
+      base);
+  EXPECT_EQ(info.title, "The Title");
+  EXPECT_EQ(info.canonical, "http://a.test/docs/main");
+  EXPECT_EQ(info.links, (std::vector<std::string>{"http://a.test/docs/other", "https://b.test/"}));
+  EXPECT_FALSE(info.noindex);
+  EXPECT_TRUE(web::ExtractPage("<meta name=robots content='noindex, follow'>", base).noindex);
+}
+
+// A small site served in-process: / links to /a, /a-copy (canonical /a),
+// /private/p (disallowed), /b; ETags answered with 304.
+class Site {
+ public:
+  Site() {
+    pages_ = {{"/", "<a href='/a'>a</a><a href='/a-copy'>c</a><a href='/private/p'>p</a><a href='/b'>b</a>"},
+              {"/a", "<title>A</title><p>alpha text</p>"},
+              {"/a-copy", "<link rel=canonical href='/a'><p>alpha text</p>"},
+              {"/private/p", "<p>secret</p>"},
+              {"/b", "<p>bravo</p>"}};
+    server_.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("User-agent: *\nDisallow: /private/\n", "text/plain");
+    });
+    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      ++hits_[req.path];
+      auto it = pages_.find(req.path);
+      if (it == pages_.end()) {
+        res.status = 404;
+        return;
+      }
+      std::string etag = "\"" + std::to_string(std::hash<std::string>{}(it->second)) + "\"";
+      res.set_header("ETag", etag);
+      if (req.get_header_value("If-None-Match") == etag) {
+        res.status = 304;
+        ++not_modified_;
+        return;
+      }
+      res.set_content("<html><body>" + it->second + "</body></html>", "text/html");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~Site() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  void Remove(const std::string& path) {
+    std::lock_guard lock(mu_);
+    pages_.erase(path);
+  }
+  int hits(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return hits_[path];
+  }
+  int not_modified() {
+    std::lock_guard lock(mu_);
+    return not_modified_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::map<std::string, std::string> pages_;
+  std::map<std::string, int> hits_;
+  int not_modified_ = 0;
+};
+
+// Runs the connector like the framework: `stored` follows the batches.
+struct SyncRun {
+  std::set<std::string> upserted, deleted;
+  std::string checkpoint;
+};
+SyncRun Sync(const WebOptions& o, const std::string& checkpoint, std::set<std::string>* stored) {
+  SyncRun run;
+  SyncContext ctx;
+  for (const auto& s : *stored) ctx.stored.emplace(s, 1);
+  ctx.emit = [&](ConnectorBatch& b) {
+    for (const auto& d : b.upserts) {
+      EXPECT_EQ(d.acl, o.acl);
+      EXPECT_EQ(d.file_name, "page.html");
+      run.upserted.insert(d.external_id);
+      stored->insert(d.external_id);
+    }
+    for (const auto& d : b.deletions) {
+      run.deleted.insert(d);
+      stored->erase(d);
+    }
+    run.checkpoint = b.checkpoint;
+    return Status::Ok();
+  };
+  EXPECT_TRUE(NewWebConnector(o)->Run(checkpoint, ctx).ok());
+  return run;
+}
+
+TEST(WebConnector, CrawlRobotsCanonicalConditionalAndDeletion) {
+  Site site;
+  WebOptions o;
+  o.start_url = site.url();
+  o.acl = {"group:staff"};
+  o.http.requests_per_minute = 0;
+  std::set<std::string> stored;
+  SyncRun first = Sync(o, "", &stored);
+  std::string base = site.url();
+  EXPECT_EQ(first.upserted, (std::set<std::string>{base, base + "a", base + "b"}));
+  EXPECT_EQ(site.hits("/private/p"), 0);
+  EXPECT_EQ(site.hits("/a-copy"), 1);
+
+  SyncRun second = Sync(o, first.checkpoint, &stored);
+  EXPECT_TRUE(second.upserted.empty());
+  EXPECT_TRUE(second.deleted.empty());
+  EXPECT_EQ(site.not_modified(), 4);  // /, /a, /a-copy, /b
+
+  site.Remove("/b");
+  SyncRun third = Sync(o, second.checkpoint, &stored);
+  EXPECT_TRUE(third.upserted.empty());
+  EXPECT_EQ(third.deleted, std::set<std::string>{base + "b"});
+  EXPECT_EQ(stored, (std::set<std::string>{base, base + "a"}));
+
+  o.max_pages = 1;  // only / now: /a falls out of the crawl
+  SyncRun fourth = Sync(o, third.checkpoint, &stored);
+  EXPECT_EQ(fourth.deleted, std::set<std::string>{base + "a"});
+}
+
+}  // namespace
+}  // namespace savoir
