@@ -57,18 +57,25 @@ int RunCli(int argc, char** argv) {
   analyze->add_option("text", args.query, "Text to analyze")->required();
   analyze->add_option("--lang", args.languages, "Language (default: detected)");
 
-  auto* source = app.add_subcommand("source", "Connector sources (Slack): add, list, sync, remove");
+  auto* source = app.add_subcommand("source", "Connector sources (Slack, Confluence): add, list, sync, remove");
   source->require_subcommand(1);
-  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip) or slack (Web API)");
-  source_add->add_option("kind", args.source_kind, "slack-export | slack")->required()
-      ->check(CLI::IsMember({"slack-export", "slack"}));
+  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip), slack (Web API) or "
+                                                "confluence (REST API)");
+  source_add->add_option("kind", args.source_kind, "slack-export | slack | confluence")->required()
+      ->check(CLI::IsMember({"slack-export", "slack", "confluence"}));
   source_add->add_option("--name", args.source_name, "Unique name; public channels are readable by "
                                                      "group slack-workspace:NAME")->required();
   source_add->add_option("--path", args.source_path, "slack-export: the export folder or .zip");
   source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
-  source_add->add_option("--token-file", args.token_file, "slack: file holding the token (stored encrypted)");
+  source_add->add_option("--token-file", args.token_file,
+                         "slack, confluence: file holding the token (stored encrypted)");
+  source_add->add_option("--base-url", args.base_url, "confluence: site URL (https://acme.atlassian.net/wiki)");
+  source_add->add_option("--user", args.account,
+                         "confluence: Cloud account e-mail (basic auth with an API token); "
+                         "without it the token is a Data Center personal access token (bearer)");
+  source_add->add_option("--space", args.spaces, "confluence: a space key to sync (repeatable; default: all)");
   source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
-  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack: requests per minute for this source")
+  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, confluence: requests per minute for this source")
       ->check(CLI::Range(1.0, 100000.0));
   source->add_subcommand("list", "Sources with their documents, last success and last error");
   auto* source_sync = source->add_subcommand("sync", "Sync one source (ID) or --all, then update the index");

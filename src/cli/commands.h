@@ -21,6 +21,8 @@ struct CommandArgs {
   // source add/sync/remove
   std::string source_kind, source_name, source_path, token_file, api_url, workspace;
   double rate_per_minute = 50;
+  std::string base_url, account;     // source add confluence (--user)
+  std::vector<std::string> spaces;   // source add confluence --space
   std::string source_id;  // sync: one id; empty with --all
   bool all = false;
 };

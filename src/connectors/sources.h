@@ -16,13 +16,16 @@
 namespace savoir {
 
 struct NewSource {
-  std::string kind;  // "slack-export" or "slack"
+  std::string kind;  // "slack-export", "slack" or "confluence"
   std::string name;
   std::string path;        // slack-export: folder or zip
   std::string domain;      // slack-export: workspace domain for permalinks (default: name)
   std::string token_file;  // slack: file holding the token
   std::string api_url = "https://slack.com/api";
-  double requests_per_minute = 50;  // slack: this source's own budget
+  double requests_per_minute = 50;  // slack, confluence: this source's own budget
+  std::string base_url;             // confluence: site URL (".../wiki" on Cloud)
+  std::string user;                 // confluence: Cloud account e-mail; empty: bearer PAT
+  std::vector<std::string> spaces;  // confluence: space keys (empty: all)
 };
 
 // Validates and stores the source; its credential is encrypted with the
