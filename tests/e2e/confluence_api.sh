@@ -97,7 +97,7 @@ check "restricted page: allowed group" found ENG/103 "payroll vendor bluefin" --
 check "restricted page: hidden from the space" bash -c "! grep -q 'ENG/103' <<<\"\$('$BIN' --data '$T/data' search 'payroll vendor bluefin' --group confluence-space:ENG --json)\""
 check "child inherits the restriction (allowed)" found ENG/104 "salary bands walrus" --as confluence:u-ada
 check "child inherits the restriction (denied)" bash -c "! grep -q 'ENG/104' <<<\"\$('$BIN' --data '$T/data' search 'salary bands walrus' --as confluence:u-bob --group confluence-space:ENG --json)\""
-meta=$(sqlite3 "$T/data/savoir.db" "SELECT metadata_json FROM documents WHERE external_id = 'ENG/102'")
+meta=$(sqlite3 "$T/data/savoir.db" "SELECT metadata FROM documents WHERE external_id = 'ENG/102'")
 check "labels and version in metadata" bash -c "grep -q '\"labels\":\\[\"ops\",\"deploy\"\\]' <<<'$meta' && grep -q '\"version\":1' <<<'$meta'"
 
 out=$(run source sync 1 2>&1)

@@ -156,11 +156,18 @@ class ConfluenceConnector final : public Connector {
       add(c);
     }
     // 3. Changed but missed by the time filter (e.g. an ancestor's restriction).
+    std::vector<std::string> gone;
     for (const auto& [id, p] : pages) {
       if (fetched.count(id) || !changed(id)) continue;
-      SAVOIR_ASSIGN_OR_RETURN(json c, Get("/rest/api/content/" + UrlEncode(id) + "?expand=" + UrlEncode(kFullExpand)));
-      add(c);
+      auto c = Get("/rest/api/content/" + UrlEncode(id) + "?expand=" + UrlEncode(kFullExpand));
+      if (!c.ok() && c.status().kind() == ErrorKind::kNotFound) {
+        gone.push_back(id);  // deleted since the listing: removed below like any unlisted page
+        continue;
+      }
+      if (!c.ok()) return c.status();
+      add(*c);
     }
+    for (const auto& id : gone) pages.erase(id);
     // Deletions: stored pages of this space the full listing no longer has.
     const std::string prefix = key + "/";
     for (const auto& [ext, doc_id] : ctx.stored)
