@@ -47,6 +47,8 @@ state = {
     {"id": "105", "space": "ENG", "type": "blogpost", "title": "Quarterly kudos", "version": 1,
      "when": "2024-01-15T10:30:00.000Z",
      "author": "Bob", "labels": [], "body": "<p>Kudos to the narwhal squad</p>"},
+    page("150", "ENG", "Board (archived)", "<p>old board notes</p>", "100", groups=["board"], archived=True),
+    page("151", "ENG", "Board minutes", "<p>Board minutes about the heron merger</p>", "150"),
     page("200", "HR", "Holiday policy", "<p>Twenty-five days of holiday per year</p>"),
   ],
   "faults": [{"path": "search", "status": 429, "retry_after": 1}],
@@ -80,7 +82,7 @@ check "first sync exits 0 despite a 429" test $rc -eq 0
 check "the 429 was answered and retried" bash -c "grep -q 'search 429' '$T/log' && grep -q 'search 200' '$T/log'"
 check "spaces were paged (1 per page)" test "$(grep -c 'space 200' "$T/log")" -ge 2
 check "search results were paged" test "$(grep -c 'search 200' "$T/log")" -ge 8
-check "8 documents (7 ENG pages and posts, 1 HR)" test "$(ndocs)" = 8
+check "9 documents (8 ENG pages and posts, 1 HR)" test "$(ndocs)" = 9
 
 out=$(run search "pelican fridays" --group confluence-space:ENG --json -k 3)
 check "a page is found by a space member" grep -q '"external_id":"ENG/102"' <<<"$out"
@@ -97,12 +99,15 @@ check "restricted page: allowed group" found ENG/103 "payroll vendor bluefin" --
 check "restricted page: hidden from the space" bash -c "! grep -q 'ENG/103' <<<\"\$('$BIN' --data '$T/data' search 'payroll vendor bluefin' --group confluence-space:ENG --json)\""
 check "child inherits the restriction (allowed)" found ENG/104 "salary bands walrus" --as confluence:u-ada
 check "child inherits the restriction (denied)" bash -c "! grep -q 'ENG/104' <<<\"\$('$BIN' --data '$T/data' search 'salary bands walrus' --as confluence:u-bob --group confluence-space:ENG --json)\""
+check "restriction of an archived (unlisted) ancestor applies (allowed)" found ENG/151 "heron merger" --group confluence:board
+check "restriction of an archived (unlisted) ancestor applies (denied)" bash -c "! grep -q 'ENG/151' <<<\"\$('$BIN' --data '$T/data' search 'heron merger' --group confluence-space:ENG --json)\""
 meta=$(sqlite3 "$T/data/savoir.db" "SELECT metadata FROM documents WHERE external_id = 'ENG/102'")
 check "labels and version in metadata" bash -c "grep -q '\"labels\":\\[\"ops\",\"deploy\"\\]' <<<'$meta' && grep -q '\"version\":1' <<<'$meta'"
 
 out=$(run source sync 1 2>&1)
 check "re-sync of an unchanged site writes nothing" grep -qE "added 0, updated 0, unchanged 0, removed 0, errors 0" <<<"$out"
-check "re-sync fetched no page by id" test "$(grep -c 'content 200' "$T/log")" = 0
+check "re-sync fetched no page by id (only the archived ancestor's restrictions)" \
+  test "$(grep -c 'content 200' "$T/log")" = 2
 
 # An expired token fails its own source only (Data Center style bearer).
 run source add confluence --base-url "$BASE" --token-file "$T/expired" --name expired --rate-per-min 6000 >/dev/null
@@ -127,12 +132,13 @@ byid['103']['users'] = ['u-ada', 'u-bob']"
 out=$(run source sync 1 2>&1)
 echo "$out" | sed 's/^/    /'
 check "edit, restriction change and deletion picked up" grep -qE "added 0, updated 3, unchanged 0, removed 1, errors 0" <<<"$out"
-check "documents now 7" test "$(ndocs)" = 7
+check "documents now 8" test "$(ndocs)" = 8
 check "edited page found by its new text" found ENG/102 "albatross pipeline" --group confluence-space:ENG
 check "old text gone" bash -c "! grep -q 'ENG/102' <<<\"\$('$BIN' --data '$T/data' search 'kubectl rollout' --group confluence-space:ENG --json)\""
 check "deleted page gone" bash -c "! grep -q 'ENG/106' <<<\"\$('$BIN' --data '$T/data' search 'parking lottery' --group confluence-space:ENG --json)\""
 check "restriction change reaches the child (u-bob now allowed)" found ENG/104 "salary bands walrus" --as confluence:u-bob
-check "unchanged-version pages refetched by id only for the ACL change" test "$(grep -c 'content 200' "$T/log")" = 2
+check "unchanged-version pages refetched by id only for the ACL change (+1 archived ancestor)" \
+  test "$(grep -c 'content 200' "$T/log")" = 3
 out=$(run verify 2>&1)
 check "store and index agree: $out" grep -q '^ok:' <<<"$out"
 out=$(run source sync 1 2>&1)

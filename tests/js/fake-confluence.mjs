@@ -13,7 +13,8 @@
 //     "page_size": 2, "space_page_size": 1,
 //     "spaces": [{"key", "name"}],
 //     "content": [{"id", "space", "type": "page"|"blogpost", "title", "parent"?, "version", "when",
-//                  "author", "labels": [], "body", "users"?: [accountId], "groups"?: [name]}],
+//                  "author", "labels": [], "body", "users"?: [accountId], "groups"?: [name],
+//                  "archived"?: true}],   // archived: not returned by search, readable by id
 //     "faults": [{"path": "search"|"space"|"content", "status": 429|500, "retry_after"?}] }  // each fires once
 // Every request is appended to LOG_FILE as "<search|space|content> status".
 import http from 'node:http';
@@ -81,7 +82,7 @@ function search(state, cql) {
   const types = ((cql.match(/type\s+in\s*\(([^)]*)\)/) || [])[1] || 'page,blogpost').split(',').map(s => s.trim());
   const since = (cql.match(/lastmodified\s*>=\s*"([^"]+)"/) || [])[1];
   const sinceMs = since ? Date.parse(since.replace(' ', 'T') + ':00Z') : 0;
-  return state.content.filter(c => (!space || c.space === space) && types.includes(c.type) &&
+  return state.content.filter(c => !c.archived && (!space || c.space === space) && types.includes(c.type) &&
                                    Date.parse(c.when) >= sinceMs)
     .sort((a, b) => Number(a.id) - Number(b.id));
 }

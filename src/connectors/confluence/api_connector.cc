@@ -12,6 +12,7 @@ namespace savoir {
 namespace {
 using json = nlohmann::json;
 
+const char kRestrictionExpand[] = "restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 const char kListExpand[] = "version,ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 const char kFullExpand[] =
     "body.storage,version,ancestors,metadata.labels,history,"
@@ -106,6 +107,18 @@ class ConfluenceConnector final : public Connector {
       if (id.empty()) continue;
       own[id] = ConfluenceOwnReadAccess(c);
       ancestors[id] = ConfluenceAncestorIds(c);
+    }
+    // Ancestors the listing did not return (archived, another status): their
+    // restrictions still apply. One that cannot be read admits nobody.
+    std::set<std::string> missing;
+    for (const auto& [id, chain] : ancestors)
+      for (const auto& a : chain)
+        if (!own.count(a)) missing.insert(a);
+    for (const auto& a : missing) {
+      auto c = Get("/rest/api/content/" + UrlEncode(a) + "?expand=" + UrlEncode(kRestrictionExpand));
+      if (c.ok()) own[a] = ConfluenceOwnReadAccess(*c);
+      else if (c.status().kind() == ErrorKind::kNotFound) own[a] = std::set<std::string>();
+      else return c.status();
     }
     std::map<std::string, Listed> pages;
     int64_t newest = 0;

@@ -4,8 +4,9 @@
 // configured keys), then per space:
 //  1. a full, light listing (CQL `space=KEY and type in (page,blogpost)`
 //     with version, ancestors and read restrictions, no bodies): every
-//     page's version and effective access list, and the stored pages no
-//     longer listed, which are deleted;
+//     page's version and effective access list (restrictions of ancestors
+//     the listing lacks, e.g. archived, are read by id), and the stored
+//     pages no longer listed, which are deleted;
 //  2. the changed pages with bodies, by CQL `lastmodified >= "<newest
 //     version time seen> - 1 day"` (the margin covers CQL's user time zone);
 //  3. any page whose version or access list differs from the checkpoint but
