@@ -4,7 +4,9 @@
 # and a code macro under two ancestors, a restricted page and a child that
 # inherits it, a blog post, one 429 (Retry-After: 1), an expired token
 # (401) failing its own source only, then an edit (version bump), a deleted
-# page and a restriction change on a parent picked up by the next sync.
+# page and a restriction change on a parent picked up by the next sync, an
+# archived restricted ancestor, and a sync killed mid-way that the next run
+# completes exactly.
 # Usage: confluence_api.sh <savoir-binary> <source-dir>
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -139,6 +141,20 @@ check "deleted page gone" bash -c "! grep -q 'ENG/106' <<<\"\$('$BIN' --data '$T
 check "restriction change reaches the child (u-bob now allowed)" found ENG/104 "salary bands walrus" --as confluence:u-bob
 check "unchanged-version pages refetched by id only for the ACL change (+1 archived ancestor)" \
   test "$(grep -c 'content 200' "$T/log")" = 3
+# Kill mid-way: a slow server, a new page in each space, kill -9, then resume.
+edit_state "
+s['delay_ms'] = 150
+s['content'] += [dict(byid['200'], id='201', title='Osprey HR news', body='<p>osprey news for people</p>', when='2024-03-01T00:00:00.000Z'),
+                 dict(byid['101'], id='108', title='Osprey ENG news', body='<p>osprey news for engineers</p>', when='2024-03-01T00:00:00.000Z')]"
+run source sync 1 >/dev/null 2>&1 & SYNC=$!
+sleep 1.5
+kill -9 $SYNC 2>/dev/null; wait $SYNC 2>/dev/null
+mid=$(ndocs)
+edit_state "s['delay_ms'] = 0"
+out=$(run source sync 1 2>&1)
+check "after kill ($mid docs mid-way) the next run ends with exactly 10 documents" test "$(ndocs)" = 10
+check "no duplicate documents" test "$(sqlite3 "$T/data/savoir.db" "SELECT count(*) FROM (SELECT external_id FROM documents GROUP BY source_id, external_id HAVING count(*) > 1)")" = 0
+check "both new pages searchable" test "$(run search osprey --group confluence-space:ENG --group confluence-space:HR --json | grep -c '"external_id":"\(ENG/108\|HR/201\)"')" = 2
 out=$(run verify 2>&1)
 check "store and index agree: $out" grep -q '^ok:' <<<"$out"
 out=$(run source sync 1 2>&1)

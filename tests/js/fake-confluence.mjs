@@ -10,7 +10,7 @@
 // rewriting it:
 //   { "email": "bot@acme.test", "token": "api-token",   // Cloud basic auth
 //     "pat": "dc-pat",                                    // Data Center bearer
-//     "page_size": 2, "space_page_size": 1,
+//     "page_size": 2, "space_page_size": 1, "delay_ms": 0,
 //     "spaces": [{"key", "name"}],
 //     "content": [{"id", "space", "type": "page"|"blogpost", "title", "parent"?, "version", "when",
 //                  "author", "labels": [], "body", "users"?: [accountId], "groups"?: [name],
@@ -89,6 +89,11 @@ function search(state, cql) {
 
 let host = '';
 const server = http.createServer((req, res) => {
+  const delay = JSON.parse(fs.readFileSync(stateFile, 'utf8')).delay_ms || 0;
+  setTimeout(() => serve(req, res), delay);
+});
+
+function serve(req, res) {
   const url = new URL(req.url, 'http://x');
   const path = url.pathname.startsWith(CONTEXT) ? url.pathname.slice(CONTEXT.length) : url.pathname;
   const kind = path.startsWith('/rest/api/content/search') ? 'search'
@@ -129,7 +134,7 @@ const server = http.createServer((req, res) => {
     return reply(200, render(state, c, expand, true));
   }
   reply(404, { statusCode: 404, message: 'not found' });
-});
+}
 server.listen(0, '127.0.0.1', () => {
   host = `127.0.0.1:${server.address().port}`;
   fs.writeFileSync(portFile, String(server.address().port));
