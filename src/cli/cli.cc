@@ -58,18 +58,25 @@ int RunCli(int argc, char** argv) {
   analyze->add_option("text", args.query, "Text to analyze")->required();
   analyze->add_option("--lang", args.languages, "Language (default: detected)");
 
-  auto* source = app.add_subcommand("source", "Connector sources (Slack, web sites): add, list, sync, remove");
+  auto* source = app.add_subcommand("source", "Connector sources (Slack, Confluence, web sites): add, list, sync, remove");
   source->require_subcommand(1);
-  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip), slack (Web API) or web (site, blog)");
-  source_add->add_option("kind", args.source_kind, "slack-export | slack | web")->required()
-      ->check(CLI::IsMember({"slack-export", "slack", "web"}));
+  auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip), slack (Web API), "
+                                                "confluence (REST API) or web (site, blog)");
+  source_add->add_option("kind", args.source_kind, "slack-export | slack | confluence | web")->required()
+      ->check(CLI::IsMember({"slack-export", "slack", "confluence", "web"}));
   source_add->add_option("--name", args.source_name, "Unique name; public channels are readable by "
                                                      "group slack-workspace:NAME")->required();
   source_add->add_option("--path", args.source_path, "slack-export: the export folder or .zip");
   source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
-  source_add->add_option("--token-file", args.token_file, "slack: file holding the token (stored encrypted)");
+  source_add->add_option("--token-file", args.token_file,
+                         "slack, confluence: file holding the token (stored encrypted)");
+  source_add->add_option("--base-url", args.base_url, "confluence: site URL (https://acme.atlassian.net/wiki)");
+  source_add->add_option("--user", args.account,
+                         "confluence: Cloud account e-mail (basic auth with an API token); "
+                         "without it the token is a Data Center personal access token (bearer)");
+  source_add->add_option("--space", args.spaces, "confluence: a space key to sync (repeatable; default: all)");
   source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
-  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, web: requests per minute for this source")
+  source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, confluence, web: requests per minute for this source")
       ->check(CLI::Range(1.0, 10000000.0));
   source_add->add_option("--url", args.site_url, "web: the site; crawled from here when there is no sitemap or feed");
   source_add->add_option("--sitemap", args.sitemaps, "web: sitemap.xml or sitemap index URL (repeatable)");

@@ -45,8 +45,13 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.feeds = args.feeds;
   s.max_pages = args.max_pages;
   s.acl = args.acl;
+  s.base_url = args.base_url;
+  s.user = args.account;
+  s.spaces = args.spaces;
   if (s.kind == "slack-export" && s.path.empty()) return Fail("source add slack-export needs --path DIR|ZIP");
-  if (s.kind == "slack" && s.token_file.empty()) return Fail("source add slack needs --token-file FILE");
+  if ((s.kind == "slack" || s.kind == "confluence") && s.token_file.empty())
+    return Fail("source add " + s.kind + " needs --token-file FILE");
+  if (s.kind == "confluence" && s.base_url.empty()) return Fail("source add confluence needs --base-url URL");
   if (s.kind == "web" && s.url.empty()) return Fail("source add web needs --url URL");
   auto engine = Engine::Open(config);
   if (!engine.ok()) return Fail(engine.status().message());

@@ -7,22 +7,27 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
+#include "ingest/parsed_document.h"
 #include "store/store.h"
 
 namespace savoir {
 
-// One document as the source sees it. Either `text` (already plain text) or
-// `bytes` + `file_name` (parsed by the format parsers) is set.
+// One document as the source sees it. Either `text` (already plain text),
+// `bytes` + `file_name` (parsed by the format parsers), or `parsed` (already
+// structured by the connector; `text` then holds parsed->text for the hash)
+// is set.
 struct ConnectorDocument {
   std::string external_id;  // stable across runs: the upsert key
   std::string title, url, author;
   std::string text;
   std::string bytes, file_name;
+  std::optional<ParsedDocument> parsed;
   int64_t created_at = 0, updated_at = 0;  // unix seconds
   AccessList acl;  // never empty: the store refuses documents nobody may read
   std::string metadata_json = "{}";

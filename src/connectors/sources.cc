@@ -6,6 +6,7 @@
 
 #include "common/file.h"
 #include "common/secret.h"
+#include "connectors/confluence/api_connector.h"
 #include "connectors/slack/api_connector.h"
 #include "connectors/slack/export_connector.h"
 #include "connectors/web/url.h"
@@ -48,7 +49,7 @@ Status WebConfig(const NewSource& s, json* cfg) {
 }  // namespace
 
 bool IsConnectorKind(const std::string& kind) {
-  return kind == "slack-export" || kind == "slack" || kind == "web";
+  return kind == "slack-export" || kind == "slack" || kind == "confluence" || kind == "web";
 }
 
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {
@@ -65,19 +66,26 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
       return Status(ErrorKind::kNotFound, "cannot read Slack export " + s.path + ": no such file or folder");
     cfg["path"] = std::filesystem::absolute(s.path, ec).lexically_normal().string();
     cfg["domain"] = s.domain.empty() ? s.name : s.domain;
-  } else if (s.kind == "slack") {
+  } else if (s.kind == "slack" || s.kind == "confluence") {
+    if (s.kind == "confluence") {
+      if (s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0)
+        return Status(ErrorKind::kInvalidArgument, "source add confluence needs --base-url http(s)://...");
+      cfg["base_url"] = s.base_url;
+      cfg["user"] = s.user;
+      cfg["spaces"] = s.spaces;
+    }
     auto token = ReadFile(s.token_file);
     if (!token.ok()) return Status(ErrorKind::kNotFound, "cannot read the token file " + s.token_file);
     std::string t = TrimToken(*token);
     if (t.empty()) return Status(ErrorKind::kInvalidArgument, "the token file " + s.token_file + " is empty");
     SAVOIR_ASSIGN_OR_RETURN(SecretKey key, SecretKey::FromConfig(config));
-    cfg["api_url"] = s.api_url;
+    if (s.kind == "slack") cfg["api_url"] = s.api_url;
     cfg["requests_per_minute"] = s.requests_per_minute;
     cfg["token"] = key.Seal(t);
   } else if (s.kind == "web") {
     SAVOIR_RETURN_IF_ERROR(WebConfig(s, &cfg));
   } else {
-    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, web)");
+    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, confluence, web)");
   }
   SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
   for (const auto& existing : sources)
@@ -98,13 +106,24 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
     o.source_name = source.name;
     return NewSlackExportConnector(o);
   }
-  if (source.kind == "slack") {
+  if (source.kind == "slack" || source.kind == "confluence") {
     auto key = SecretKey::FromConfig(config);
     if (!key.ok())
       return Status(key.status().kind(), "source " + source.name + " has an encrypted token but " +
                                              key.status().message());
     auto token = key->Open(cfg.value("token", ""));
     if (!token.ok()) return Status(token.status().kind(), "source " + source.name + ": " + token.status().message());
+    if (source.kind == "confluence") {
+      ConfluenceOptions o;
+      o.base_url = cfg.value("base_url", "");
+      o.user = cfg.value("user", "");
+      o.token = std::move(token).value();
+      if (auto sp = cfg.find("spaces"); sp != cfg.end() && sp->is_array())
+        for (const auto& k : *sp)
+          if (k.is_string()) o.spaces.push_back(k.get<std::string>());
+      o.http.requests_per_minute = cfg.value("requests_per_minute", 50.0);
+      return NewConfluenceConnector(o);
+    }
     SlackApiOptions o;
     o.api_url = cfg.value("api_url", "https://slack.com/api");
     o.token = std::move(token).value();

@@ -16,18 +16,21 @@
 namespace savoir {
 
 struct NewSource {
-  std::string kind;  // "slack-export", "slack" or "web"
+  std::string kind;  // "slack-export", "slack", "confluence" or "web"
   std::string name;
   std::string path;        // slack-export: folder or zip
   std::string domain;      // slack-export: workspace domain for permalinks (default: name)
   std::string token_file;  // slack: file holding the token
   std::string api_url = "https://slack.com/api";
-  double requests_per_minute = 50;  // slack, web: this source's own budget
+  double requests_per_minute = 50;  // slack, confluence, web: this source's own budget
   std::string url;                    // web: the site (crawled without sitemap/feed)
   std::vector<std::string> sitemaps;  // web
   std::vector<std::string> feeds;     // web
   int max_pages = 1000;               // web
   AccessList acl;                     // web: who may read the pages (default public)
+  std::string base_url;             // confluence: site URL (".../wiki" on Cloud)
+  std::string user;                 // confluence: Cloud account e-mail; empty: bearer PAT
+  std::vector<std::string> spaces;  // confluence: space keys (empty: all)
 };
 
 // Validates and stores the source; its credential is encrypted with the

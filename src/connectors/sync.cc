@@ -50,7 +50,9 @@ class BatchWriter {
         summary_->errors.push_back(d.external_id + ": empty access list, not stored");
         continue;
       }
-      if (!d.bytes.empty()) {
+      if (d.parsed) {
+        ready.emplace_back(&d, std::move(*d.parsed));
+      } else if (!d.bytes.empty()) {
         auto parsed = ParseBytes(d.bytes, d.file_name);
         if (!parsed.ok()) {
           summary_->errors.push_back(d.external_id + ": " + parsed.status().message());

@@ -50,7 +50,9 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
     c.ordinal = ordinal++;
     c.begin = span.begin;
     c.end = span.end;
-    c.heading_path = span.heading_path;
+    c.heading_path = p.heading_prefix.empty() || span.heading_path.empty()
+                         ? p.heading_prefix + span.heading_path
+                         : p.heading_prefix + " > " + span.heading_path;
     c.tokens = span.tokens;
     bool reliable = false;
     std::string lang = DetectLanguageAmong(std::string_view(p.text).substr(span.begin, span.end - span.begin),

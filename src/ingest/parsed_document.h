@@ -26,6 +26,9 @@ struct ParsedDocument {
   std::string format;       // "markdown", "text", "html", "pdf", "docx", "eml"
   std::string author;       // when the format says (e-mail From, DOCX creator)
   int64_t created_at = 0;   // unix seconds when the format says (e-mail Date), else 0
+  // Prepended to every chunk's heading path: where the document sits in its
+  // source ("Engineering > Runbooks" for a Confluence page's ancestors).
+  std::string heading_prefix;
 };
 
 }  // namespace savoir
