@@ -9,6 +9,8 @@ namespace {
 
 constexpr char kPrefix[] = "sb1:";
 
+}  // namespace
+
 std::string ToBase64(const std::string& raw) {
   std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
@@ -16,6 +18,8 @@ std::string ToBase64(const std::string& raw) {
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
+
+namespace {
 
 bool FromBase64Raw(const std::string& b64, std::string* raw) {
   raw->assign(b64.size(), '\0');

@@ -11,6 +11,10 @@
 
 namespace savoir {
 
+// Standard base64 (RFC 4648, with padding) of raw bytes.
+std::string ToBase64(const std::string& raw);
+
+
 class SecretKey {
  public:
   // From --secret-key-file, else SAVOIR_SECRET_KEY / --secret-key.

@@ -4,8 +4,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sodium.h>
 
+#include "common/secret.h"
 #include "connectors/confluence/confluence_model.h"
 
 namespace savoir {
@@ -17,14 +17,6 @@ const char kListExpand[] = "version,ancestors,restrictions.read.restrictions.use
 const char kFullExpand[] =
     "body.storage,version,ancestors,metadata.labels,history,"
     "restrictions.read.restrictions.user,restrictions.read.restrictions.group";
-
-std::string Base64(const std::string& s) {
-  std::string out(sodium_base64_ENCODED_LEN(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
 
 std::string Joined(const AccessList& acl) {
   std::string s;
@@ -44,7 +36,7 @@ class ConfluenceConnector final : public Connector {
   explicit ConfluenceConnector(ConfluenceOptions opt) : opt_(std::move(opt)), http_(opt_.http) {
     while (!opt_.base_url.empty() && opt_.base_url.back() == '/') opt_.base_url.pop_back();
     auth_ = opt_.user.empty() ? "Authorization: Bearer " + opt_.token
-                              : "Authorization: Basic " + Base64(opt_.user + ":" + opt_.token);
+                              : "Authorization: Basic " + ToBase64(opt_.user + ":" + opt_.token);
   }
 
   Status Run(const std::string& checkpoint, SyncContext& ctx) override {
