@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Soak: mixed indexing and queries against one server for a bounded time.
+# A writer re-indexes a changing copy of the demo corpus every few seconds
+# (edits, additions, removals) while wrk sends /api/search; the server's RSS
+# is sampled. Passes when wrk saw no errors, every index run succeeded, the
+# store and index verify, and RSS did not keep growing.
+# Usage: bench/soak.sh [SAVOIR_BINARY] [SECONDS]   (default build/savoir, 120 s)
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(realpath "${1:-$SRC/build/savoir}")
+SECONDS_TOTAL=${2:-120}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+. "$SRC/tests/e2e/lib/serve.sh"
+WORK=$(mktemp -d)
+trap 'kill $WRITER $WRK 2>/dev/null; savoir_stop >/dev/null 2>&1; rm -rf "$WORK" "${SAVOIR_LOG:-}" "${SAVOIR_LOG:-}.out"' EXIT
+cp -r "$SRC/demo" "$WORK/corpus"
+"$BIN" --data "$WORK/data" index "$WORK/corpus" >/dev/null
+savoir_start "$BIN" "$WORK/data" --refresh-s 1
+rss() { awk '/VmRSS/ {print $2}' "/proc/$SAVOIR_PID/status"; }
+
+# Writer: every 3 s, edit a file, add one, remove an older one, re-index.
+(
+  i=0; failures=0
+  while true; do
+    i=$((i + 1))
+    echo "Révision $i : la procédure change encore." >> "$WORK/corpus/handbook/conges-payes.md"
+    printf '# Note %d\n\nNote de service numéro %d sur les astreintes et les congés.\n' $i $i > "$WORK/corpus/note-$i.md"
+    rm -f "$WORK/corpus/note-$((i - 5)).md"
+    "$BIN" --data "$WORK/data" index "$WORK/corpus" >/dev/null 2>>"$WORK/writer.err" || failures=$((failures + 1))
+    echo "$i $failures" > "$WORK/writer.state"
+    sleep 3
+  done
+) &
+WRITER=$!
+
+wrk -t2 -c16 -d"${SECONDS_TOTAL}s" --latency -s "$SRC/bench/http_search.lua" "$SAVOIR_URL" > "$WORK/wrk.out" &
+WRK=$!
+echo "| t (s) | server RSS (kB) | index runs |"
+echo "|---:|---:|---:|"
+samples=()
+for t in $(seq 10 10 "$SECONDS_TOTAL"); do
+  sleep 10
+  r=$(rss); samples+=("$r")
+  echo "| $t | $r | $(cut -d' ' -f1 "$WORK/writer.state" 2>/dev/null || echo 0) |"
+done
+wait $WRK || true
+kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null || true
+read -r _ rps p50 p99 errors requests <<<"$(grep '^RESULT' "$WORK/wrk.out")"
+read -r runs failures <<<"$(cat "$WORK/writer.state")"
+echo
+echo "queries: $requests at $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
+echo "index runs: $runs, failed $failures"
+sleep 2
+verify=$("$BIN" --data "$WORK/data" verify 2>&1) || true
+echo "verify: $verify"
+# RSS flat: the last third's mean within 20 % of the middle third's.
+n=${#samples[@]}; a=$((n / 3)); b=$((2 * n / 3))
+mid=0; last=0
+for ((k = a; k < b; k++)); do mid=$((mid + samples[k])); done
+for ((k = b; k < n; k++)); do last=$((last + samples[k])); done
+mid=$((mid / (b - a > 0 ? b - a : 1))); last=$((last / (n - b > 0 ? n - b : 1)))
+echo "RSS middle third $mid kB, last third $last kB"
+ok=1
+[ "$errors" = 0 ] || ok=0
+[ "$failures" = 0 ] || ok=0
+grep -q '^ok:' <<<"$verify" || ok=0
+[ "$last" -le $((mid * 120 / 100)) ] || ok=0
+[ $ok = 1 ] && echo "soak: PASS" || { echo "soak: FAIL"; exit 1; }
