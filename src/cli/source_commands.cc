@@ -138,6 +138,8 @@ int CmdSourceRemove(const Config& config, const CommandArgs& args) {
   if (!engine.ok()) return Fail(engine.status().message());
   auto s = (*engine)->store().GetSource(*id);
   if (!s.ok()) return Fail(s.status().message());
+  auto docs = (*engine)->store().ListDocuments(*id);
+  if (docs.ok()) s->documents = static_cast<int64_t>(docs->size());
   Status st = (*engine)->store().DeleteSource(*id);
   if (!st.ok()) return Fail(st.message());
   st = (*engine)->CatchUp();
