@@ -146,7 +146,7 @@ edit_state "
 s['delay_ms'] = 150
 s['content'] += [dict(byid['200'], id='201', title='Osprey HR news', body='<p>osprey news for people</p>', when='2024-03-01T00:00:00.000Z'),
                  dict(byid['101'], id='108', title='Osprey ENG news', body='<p>osprey news for engineers</p>', when='2024-03-01T00:00:00.000Z')]"
-run source sync 1 >/dev/null 2>&1 & SYNC=$!
+"$BIN" --data "$T/data" source sync 1 >/dev/null 2>&1 & SYNC=$!  # the binary, not run(): its subshell would take the SIGKILL
 sleep 1.5
 kill -9 $SYNC 2>/dev/null; wait $SYNC 2>/dev/null
 mid=$(ndocs)

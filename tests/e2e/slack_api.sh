@@ -122,7 +122,7 @@ edit_state "
 s['delay_ms'] = 150
 for c in ['C001', 'C002', 'G001']:
     s['messages'][c].append({'ts': '%d.000900' % ($D + 3*86400 + 600), 'user': 'U1', 'text': 'day four news for ' + c + ' osprey'})"
-run source sync 1 >/dev/null 2>&1 & SYNC=$!
+"$BIN" --data "$T/data" source sync 1 >/dev/null 2>&1 & SYNC=$!  # the binary, not run(): its subshell would take the SIGKILL
 sleep 2.5
 kill -9 $SYNC 2>/dev/null; wait $SYNC 2>/dev/null
 mid=$(ndocs)

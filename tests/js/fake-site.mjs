@@ -10,6 +10,7 @@
 //   { "robots": "User-agent: *\nDisallow: /private/\n",
 //     "pages": {"/path": {"title", "body" (HTML), "canonical"?, "blog"?}},
 //     "generate": 0,      // also serve /gen/0 .. /gen/N-1 (a binary tree of links from /)
+//     "delay_ms": 0,      // answer every request this late (kill tests)
 //     "faults": [{"path", "status", "retry_after"?}] }   // each fires once
 // Every request is appended to LOG_FILE as "GET path status".
 import http from 'node:http';
@@ -84,6 +85,12 @@ function atom(state, base) {
 }
 
 const server = http.createServer((req, res) => {
+  const delay = JSON.parse(fs.readFileSync(stateFile, 'utf8')).delay_ms || 0;
+  if (delay) setTimeout(() => serve(req, res), delay);
+  else serve(req, res);
+});
+
+function serve(req, res) {
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
   const url = new URL(req.url, 'http://x');
   const path = url.pathname;
@@ -111,6 +118,6 @@ const server = http.createServer((req, res) => {
   const etag = '"' + crypto.createHash('sha1').update(html).digest('hex').slice(0, 16) + '"';
   if (req.headers['if-none-match'] === etag) return send(304, '', { ETag: etag });
   send(200, html, { 'Content-Type': 'text/html; charset=utf-8', ETag: etag, 'Last-Modified': LAST_MODIFIED });
-});
+}
 server.keepAliveTimeout = 1000;
 server.listen(0, '127.0.0.1', () => fs.writeFileSync(portFile, String(server.address().port)));
