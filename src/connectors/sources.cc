@@ -122,6 +122,10 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
         for (const auto& k : *sp)
           if (k.is_string()) o.spaces.push_back(k.get<std::string>());
       o.http.requests_per_minute = cfg.value("requests_per_minute", 50.0);
+      // Attachments: the files connector's limits (defaults when unset).
+      if (config.max_file_mb > 0) o.limits.max_file_bytes = config.max_file_mb << 20;
+      if (config.parse_timeout_ms > 0) o.limits.timeout_ms = config.parse_timeout_ms;
+      if (config.parse_memory_mb > 0) o.limits.memory_bytes = config.parse_memory_mb << 20;
       return NewConfluenceConnector(o);
     }
     SlackApiOptions o;

@@ -5,8 +5,11 @@
 # inherits it, a blog post, one 429 (Retry-After: 1), an expired token
 # (401) failing its own source only, then an edit (version bump), a deleted
 # page and a restriction change on a parent picked up by the next sync, an
-# archived restricted ancestor, and a sync killed mid-way that the next run
-# completes exactly.
+# archived restricted ancestor, a sync killed mid-way that the next run
+# completes exactly, then attachments (a PDF and a DOCX generated here, a
+# text file on the restricted page, an image that is skipped): indexed with
+# their page's access list, not downloaded again when unchanged, re-read on
+# a new version, deleted when removed.
 # Usage: confluence_api.sh <savoir-binary> <source-dir>
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -159,4 +162,73 @@ out=$(run verify 2>&1)
 check "store and index agree: $out" grep -q '^ok:' <<<"$out"
 out=$(run source sync 1 2>&1)
 check "a further run changes nothing" grep -qE "added 0, updated 0, unchanged 0, removed 0" <<<"$out"
+# Attachments: a PDF and a DOCX on page 102, an image (skipped), a text file on restricted page 103.
+python3 - "$T" <<'PY'
+import sys, zipfile
+d = sys.argv[1]
+def pdf(path, text):
+    stream = b"BT /F1 12 Tf 72 720 Td (" + text.encode() + b") Tj ET"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n"); offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out)); out += str(i).encode() + b" 0 obj\n" + o + b"\nendobj\n"
+    x = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs: out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+    open(path, "wb").write(out)
+def docx(path, text):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>' + text + '</w:t></w:r></w:p></w:body></w:document>')
+pdf(d + "/guide1.pdf", "The cormorant checklist comes before every pelican deploy.")
+pdf(d + "/guide2.pdf", "The pelican guide now requires a grebe sign-off.")
+docx(d + "/rota.docx", "The flamingo rota lists who is on call each week.")
+open(d + "/photo.png", "wb").write(b"\x89PNG\r\n\x1a\nnot really an image")
+open(d + "/payroll.txt", "w").write("The ibis payroll calendar closes on the 20th.\n")
+PY
+edit_state "
+byid['102']['attachments'] = [
+  dict(id='att1', title='pelican-guide.pdf', mediaType='application/pdf', version=1, file='$T/guide1.pdf'),
+  dict(id='att2', title='on-call rota.docx', mediaType='application/vnd.openxmlformats-officedocument.wordprocessingml.document', version=1, file='$T/rota.docx'),
+  dict(id='att3', title='photo.png', mediaType='image/png', version=1, file='$T/photo.png')]
+byid['103']['attachments'] = [dict(id='att4', title='payroll.txt', mediaType='text/plain', version=1, file='$T/payroll.txt')]"
+: > "$T/log"
+out=$(run source sync 1 2>&1)
+echo "$out" | sed 's/^/    /'
+check "attachments: 3 added (PDF, DOCX, text; the image skipped)" grep -qE "added 3, updated 0, unchanged 0, removed 0, errors 0" <<<"$out"
+check "attachments: 13 documents" test "$(ndocs)" = 13
+check "attachments listed for every page" test "$(grep -c '^attachment 200' "$T/log")" -ge 10
+check "the image was not downloaded" bash -c "! grep -q 'download 200 photo.png' '$T/log'"
+out=$(run search "cormorant checklist" --group confluence-space:ENG --json -k 3)
+check "PDF attachment text found (id SPACE/page/att/id)" grep -q '"external_id":"ENG/102/att/att1"' <<<"$out"
+check "attachment title is 'page › file'" grep -q '"title":"Deploy runbook › pelican-guide.pdf"' <<<"$out"
+check "attachment URL is the download link" grep -q "\"url\":\"$BASE/download/attachments/102/pelican-guide.pdf?version=1" <<<"$out"
+check "DOCX attachment text found" found ENG/102/att/att2 "flamingo rota on call" --group confluence-space:ENG
+check "restricted page's attachment: allowed user" found ENG/103/att/att4 "ibis payroll calendar" --as confluence:u-ada
+check "restricted page's attachment: allowed group" found ENG/103/att/att4 "ibis payroll calendar" --group confluence:finance
+check "restricted page's attachment: hidden from the space" bash -c "! grep -q 'att4' <<<\"\$('$BIN' --data '$T/data' search 'ibis payroll calendar' --group confluence-space:ENG --json)\""
+: > "$T/log"
+out=$(run source sync 1 2>&1)
+check "re-sync: unchanged attachments write nothing" grep -qE "added 0, updated 0, unchanged 0, removed 0, errors 0" <<<"$out"
+check "re-sync: nothing downloaded" test "$(grep -c '^download' "$T/log")" = 0
+# A new version of the PDF, the DOCX removed, page 103's restriction narrowed to u-ada.
+edit_state "
+byid['102']['attachments'] = [dict(byid['102']['attachments'][0], version=2, file='$T/guide2.pdf'), byid['102']['attachments'][2]]
+byid['103']['users'] = ['u-ada']"
+: > "$T/log"
+out=$(run source sync 1 2>&1)
+echo "$out" | sed 's/^/    /'
+check "new version re-read, removed attachment deleted" grep -qE "updated [1-9][0-9]*, unchanged 0, removed 1, errors 0" <<<"$out"
+check "only the new version downloaded" test "$(grep -c '^download' "$T/log")" = 1
+check "the PDF's new text is found" found ENG/102/att/att1 "grebe sign-off" --group confluence-space:ENG
+check "the removed DOCX is gone" bash -c "! grep -q 'att2' <<<\"\$('$BIN' --data '$T/data' search 'flamingo rota' --group confluence-space:ENG --json)\""
+check "the page's access change reaches its attachment (u-bob out)" bash -c "! grep -q 'att4' <<<\"\$('$BIN' --data '$T/data' search 'ibis payroll calendar' --as confluence:u-bob --json)\""
+check "u-ada still reads it" found ENG/103/att/att4 "ibis payroll calendar" --as confluence:u-ada
+out=$(run verify 2>&1)
+check "store and index agree after attachments: $out" grep -q '^ok:' <<<"$out"
 finish

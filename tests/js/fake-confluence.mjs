@@ -14,9 +14,12 @@
 //     "spaces": [{"key", "name"}],
 //     "content": [{"id", "space", "type": "page"|"blogpost", "title", "parent"?, "version", "when",
 //                  "author", "labels": [], "body", "users"?: [accountId], "groups"?: [name],
-//                  "archived"?: true}],   // archived: not returned by search, readable by id
+//                  "archived"?: true,     // archived: not returned by search, readable by id
+//                  "attachments"?: [{"id", "title", "mediaType", "version", "file": path on disk}]}],
+//     // listed by /rest/api/content/{id}/child/attachment (paged), bytes at
+//     // /download/attachments/{page id}/{title}?version=N
 //     "faults": [{"path": "search"|"space"|"content", "status": 429|500, "retry_after"?}] }  // each fires once
-// Every request is appended to LOG_FILE as "<search|space|content> status".
+// Every request is appended to LOG_FILE as "<search|space|content|attachment|download> status".
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -97,7 +100,10 @@ function serve(req, res) {
   const url = new URL(req.url, 'http://x');
   const path = url.pathname.startsWith(CONTEXT) ? url.pathname.slice(CONTEXT.length) : url.pathname;
   const kind = path.startsWith('/rest/api/content/search') ? 'search'
-    : path.startsWith('/rest/api/space') ? 'space' : path.startsWith('/rest/api/content/') ? 'content' : 'other';
+    : path.startsWith('/rest/api/space') ? 'space'
+    : /^\/rest\/api\/content\/[^/]+\/child\/attachment/.test(path) ? 'attachment'
+    : path.startsWith('/rest/api/content/') ? 'content'
+    : path.startsWith('/download/attachments/') ? 'download' : 'other';
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
   const reply = (status, body, headers = {}) => {
     fs.appendFileSync(logFile, `${kind} ${status}\n`);
@@ -127,6 +133,28 @@ function serve(req, res) {
     body.totalSize = found.length;
     body.cqlQuery = url.searchParams.get('cql');
     return reply(200, body);
+  }
+  if (kind === 'attachment') {
+    const id = path.split('/')[4];
+    const c = state.content.find(x => x.id === id);
+    if (!c) return reply(404, { statusCode: 404, message: 'No content found with id' });
+    const atts = (c.attachments || []).map(a => ({
+      id: a.id, type: 'attachment', status: 'current', title: a.title,
+      version: { by: { type: 'known', accountId: 'acc-' + c.author, displayName: c.author }, when: c.when, number: a.version },
+      metadata: { mediaType: a.mediaType },
+      extensions: { mediaType: a.mediaType, fileSize: fs.statSync(a.file).size },
+      _links: { download: `/download/attachments/${c.id}/${encodeURIComponent(a.title)}?version=${a.version}&api=v2`,
+                webui: `/pages/viewpageattachments.action?pageId=${c.id}` } }));
+    return reply(200, paged(atts, url.searchParams, state.page_size, path));
+  }
+  if (kind === 'download') {
+    const [, , , pageId, name] = path.split('/');
+    const c = state.content.find(x => x.id === pageId);
+    const a = c && (c.attachments || []).find(x => x.title === decodeURIComponent(name));
+    if (!a) return reply(404, { statusCode: 404, message: 'no attachment' });
+    fs.appendFileSync(logFile, `download 200 ${a.title}\n`);
+    res.writeHead(200, { 'Content-Type': a.mediaType });
+    return res.end(fs.readFileSync(a.file));
   }
   if (kind === 'content') {
     const c = state.content.find(x => x.id === path.slice('/rest/api/content/'.length));

@@ -1,12 +1,17 @@
 #include "connectors/confluence/api_connector.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/secret.h"
 #include "connectors/confluence/confluence_model.h"
+#include "ingest/parse/parser.h"
 
 namespace savoir {
 namespace {
@@ -22,6 +27,43 @@ std::string Joined(const AccessList& acl) {
   std::string s;
   for (const auto& e : acl) s += e + "\n";
   return s;
+}
+
+// The file name an attachment is parsed under (its extension picks the
+// parser), or "" when it is not a PDF, DOCX or text file.
+std::string AttachmentFileName(const std::string& title, const std::string& media) {
+  std::string name = title;
+  for (char& ch : name)
+    if (ch == '/' || ch == '\\' || static_cast<unsigned char>(ch) < 32) ch = '_';
+  auto ext = [&](const std::string& e) {
+    std::string low = name;
+    std::transform(low.begin(), low.end(), low.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return low.size() >= e.size() && low.compare(low.size() - e.size(), e.size(), e) == 0;
+  };
+  if (media == "application/pdf") return ext(".pdf") ? name : name + ".pdf";
+  if (media == "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return ext(".docx") ? name : name + ".docx";
+  if (ext(".pdf") || ext(".docx") || ext(".html") || ext(".htm") || ext(".eml")) return "";  // media type disagrees
+  if (media.rfind("text/", 0) == 0 && media != "text/html" && IsSupportedFile(name)) return name;
+  if (media == "text/plain") return name + ".txt";
+  if (media.rfind("text/", 0) == 0 && media != "text/html") return "";
+  return (media.empty() || media == "application/octet-stream") && IsSupportedFile(name) ? name : "";
+}
+
+const json& Field(const json& j, std::initializer_list<const char*> path) {
+  static const json kNull;
+  const json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object()) return kNull;
+    auto it = cur->find(k);
+    if (it == cur->end()) return kNull;
+    cur = &*it;
+  }
+  return *cur;
+}
+std::string FieldStr(const json& j, std::initializer_list<const char*> path) {
+  const json& v = Field(j, path);
+  return v.is_string() ? v.get<std::string>() : "";
 }
 
 // One page as the light listing shows it.
@@ -113,11 +155,13 @@ class ConfluenceConnector final : public Connector {
       else return c.status();
     }
     std::map<std::string, Listed> pages;
+    std::map<std::string, std::string> titles;
     int64_t newest = 0;
     for (const auto& c : all) {
       std::string id = c.value("id", "");
       if (id.empty()) continue;
       Listed& p = pages[id];
+      titles[id] = c.value("title", "");
       if (auto v = c.find("version"); v != c.end() && v->is_object()) {
         p.version = v->value("number", int64_t{0});
         p.when = ParseConfluenceTime(v->value("when", ""));
@@ -173,16 +217,156 @@ class ConfluenceConnector final : public Connector {
       add(*c);
     }
     for (const auto& id : gone) pages.erase(id);
-    // Deletions: stored pages of this space the full listing no longer has.
+    // 4. Attachments of every listed page that has readers.
+    std::set<std::string> live_att;
+    std::map<std::string, json> att_state;
+    if (opt_.attachments)
+      for (const auto& [id, p] : pages) {
+        if (p.acl.empty()) continue;
+        json prev = json::object();
+        if (auto it = known.find(id); it != known.end() && it->is_object() && it->contains("att") &&
+                                      (*it)["att"].is_object())
+          prev = (*it)["att"];
+        // Attachments kept unread follow their page's access list.
+        if (auto it = known.find(id); it != known.end() && it->is_object() && it->value("acl", "") != Joined(p.acl))
+          batch->access_changes.push_back({key + "/" + id + "/att/", p.acl});
+        SAVOIR_RETURN_IF_ERROR(
+            SyncAttachments(key, id, titles[id], p.acl, prev, ctx, batch, &live_att, &att_state[id]));
+      }
+    // Deletions: stored pages of this space the full listing no longer has,
+    // and attachments no longer listed.
     const std::string prefix = key + "/";
-    for (const auto& [ext, doc_id] : ctx.stored)
-      if (ext.compare(0, prefix.size(), prefix) == 0 && !pages.count(ext.substr(prefix.size())))
-        batch->deletions.push_back(ext);
+    for (const auto& [ext, doc_id] : ctx.stored) {
+      if (ext.compare(0, prefix.size(), prefix) != 0) continue;
+      std::string rest = ext.substr(prefix.size());
+      bool is_att = rest.find("/att/") != std::string::npos;
+      if (is_att ? !live_att.count(ext) : !pages.count(rest)) batch->deletions.push_back(ext);
+    }
     json next = json::object();
-    for (const auto& [id, p] : pages) next[id] = {{"v", p.version}, {"acl", Joined(p.acl)}};
+    for (const auto& [id, p] : pages) {
+      next[id] = {{"v", p.version}, {"acl", Joined(p.acl)}};
+      if (auto it = att_state.find(id); it != att_state.end() && !it->second.empty()) next[id]["att"] = it->second;
+    }
     (*state)["pages"] = std::move(next);
     (*state)["since"] = std::max(newest, state->value("since", int64_t{0}));
     return Status::Ok();
+  }
+
+  // Lists one page's attachments; new or changed PDF/DOCX/text ones are
+  // downloaded and parsed in a ParseWorker child. `live` receives the
+  // external ids to keep, `state` attachment id -> version stored.
+  Status SyncAttachments(const std::string& key, const std::string& page_id, const std::string& page_title,
+                         const AccessList& acl, const json& prev, SyncContext& ctx, ConnectorBatch* batch,
+                         std::set<std::string>* live, json* state) {
+    *state = json::object();
+    const std::string prefix = key + "/" + page_id + "/att/";
+    auto keep_stored = [&](const std::string& aid) {
+      if (!ctx.stored.count(prefix + aid) || !prev.contains(aid)) return;
+      live->insert(prefix + aid);
+      (*state)[aid] = prev[aid];
+    };
+    auto listed = Paged("/rest/api/content/" + UrlEncode(page_id) + "/child/attachment?limit=" +
+                        std::to_string(opt_.page_size) + "&expand=version");
+    if (!listed.ok()) {
+      if (listed.status().kind() == ErrorKind::kPermissionDenied) return listed.status();
+      if (listed.status().kind() == ErrorKind::kNotFound) return Status::Ok();  // page deleted meanwhile
+      batch->errors.push_back("space " + key + ": attachments of page " + page_id + ": " + listed.status().message());
+      for (auto it = prev.begin(); it != prev.end(); ++it) keep_stored(it.key());
+      return Status::Ok();
+    }
+    for (const auto& a : *listed) {
+      std::string aid = FieldStr(a, {"id"});
+      std::string title = FieldStr(a, {"title"});
+      std::string media = FieldStr(a, {"metadata", "mediaType"});
+      if (media.empty()) media = FieldStr(a, {"extensions", "mediaType"});
+      if (media.empty()) media = FieldStr(a, {"mediaType"});
+      std::string download = FieldStr(a, {"_links", "download"});
+      std::string file_name = AttachmentFileName(title, media);
+      if (aid.empty() || download.empty() || file_name.empty()) continue;
+      const json& vj = Field(a, {"version", "number"});
+      int64_t version = vj.is_number_integer() ? vj.get<int64_t>() : 0;
+      const std::string ext_id = prefix + aid;
+      if (ctx.stored.count(ext_id) && prev.contains(aid) && prev[aid] == version) {
+        live->insert(ext_id);  // unchanged: not downloaded again
+        (*state)[aid] = version;
+        continue;
+      }
+      const std::string what = "space " + key + ": attachment " + title + " of page " + page_id;
+      const json& size = Field(a, {"extensions", "fileSize"});
+      if (size.is_number() && size.get<double>() > static_cast<double>(opt_.limits.max_file_bytes)) {
+        batch->errors.push_back(what + ": larger than the " + std::to_string(opt_.limits.max_file_bytes >> 20) +
+                                " MiB file limit; skipped");
+        continue;
+      }
+      std::string url = download.rfind("http", 0) == 0 ? download : opt_.base_url + download;
+      auto r = http_.Get(url, {auth_});
+      if (r.ok() && (r->status == 401 || r->status == 403))
+        return Status(ErrorKind::kPermissionDenied,
+                      "Confluence refused the credentials (HTTP " + std::to_string(r->status) + ") on " +
+                          UrlWithoutQuery(download));
+      if (!r.ok() || r->status != 200) {
+        batch->errors.push_back(what + ": download failed (" +
+                                (r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message()) + ")");
+        keep_stored(aid);
+        continue;
+      }
+      if (static_cast<int64_t>(r->body.size()) > opt_.limits.max_file_bytes) {
+        batch->errors.push_back(what + ": larger than the file limit; skipped");
+        continue;
+      }
+      auto parsed = ParseUntrusted(r->body, file_name);
+      r->body.clear();
+      if (!parsed.ok()) {
+        batch->errors.push_back(what + ": " + parsed.status().message());
+        keep_stored(aid);
+        continue;
+      }
+      ConnectorDocument d;
+      d.external_id = ext_id;
+      d.title = page_title + " \u203a " + title;
+      d.url = url;
+      d.author = FieldStr(a, {"version", "by", "displayName"});
+      d.updated_at = ParseConfluenceTime(FieldStr(a, {"version", "when"}));
+      d.acl = acl;
+      d.text = parsed->text;
+      d.parsed = std::move(parsed).value();
+      d.metadata_json = json{{"space", key}, {"type", "attachment"}, {"page", page_id}, {"file", title},
+                             {"mediaType", media}, {"version", version}}
+                            .dump();
+      batch->upserts.push_back(std::move(d));
+      live->insert(ext_id);
+      (*state)[aid] = version;
+    }
+    return Status::Ok();
+  }
+
+  // Untrusted bytes: written to a private temp file, parsed in the child.
+  Result<ParsedDocument> ParseUntrusted(const std::string& bytes, const std::string& file_name) {
+    std::error_code ec;
+    std::string dir = std::filesystem::temp_directory_path(ec).string();
+    if (ec || dir.empty()) dir = "/tmp";
+    std::string ext = std::filesystem::path(file_name).extension().string();
+    std::string tmpl = dir + "/savoir-att-XXXXXX" + ext;
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    int fd = mkstemps(buf.data(), static_cast<int>(ext.size()));
+    if (fd < 0) return Status(ErrorKind::kIo, "cannot create a temporary file in " + dir);
+    std::string path(buf.data());
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(fd);
+    if (off != bytes.size()) {
+      unlink(path.c_str());
+      return Status(ErrorKind::kIo, "cannot write a temporary file in " + dir);
+    }
+    if (!worker_) worker_ = std::make_unique<ParseWorker>(opt_.limits);
+    auto parsed = worker_->Parse(path);
+    unlink(path.c_str());
+    return parsed;
   }
 
   Result<std::vector<json>> Search(const std::string& cql, const std::string& expand) {
@@ -223,6 +407,7 @@ class ConfluenceConnector final : public Connector {
   ConfluenceOptions opt_;
   HttpClient http_;
   std::string auth_;
+  std::unique_ptr<ParseWorker> worker_;  // attachments; forked on first use
 };
 
 }  // namespace

@@ -13,7 +13,12 @@
 //     that query missed (clock skew, restriction changed on an ancestor) is
 //     fetched by id.
 // The checkpoint keeps, per space, that time and each page's version and
-// access list. Each space commits with its checkpoint. HTTP 401/403 stop
+// access list. Then every listed page's attachments
+// (`/rest/api/content/{id}/child/attachment`, paged): PDF, DOCX and text
+// files become documents `<KEY>/<page id>/att/<attachment id>` with the
+// page's access list, downloaded only when their version changed, parsed in
+// a ParseWorker child; attachments gone are deleted. The checkpoint keeps
+// each attachment's version. Each space commits with its checkpoint. HTTP 401/403 stop
 // the source with a clear error; other failures cost their space only.
 #pragma once
 
@@ -23,6 +28,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/http/http_client.h"
+#include "ingest/parse_worker.h"
 
 namespace savoir {
 
@@ -33,6 +39,10 @@ struct ConfluenceOptions {
   std::vector<std::string> spaces;  // space keys; empty: every space the credential can list
   int page_size = 50;
   HttpOptions http;
+  // Attachments (PDF, DOCX, text) are parsed in a ParseWorker child with
+  // these limits; larger ones are skipped unread and reported.
+  ParseLimits limits;
+  bool attachments = true;
 };
 
 std::unique_ptr<Connector> NewConfluenceConnector(const ConfluenceOptions& options);
