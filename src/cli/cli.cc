@@ -61,12 +61,12 @@ int RunCli(int argc, char** argv) {
   auto* source = app.add_subcommand("source", "Connector sources (Slack, Confluence, web sites): add, list, sync, remove");
   source->require_subcommand(1);
   auto* source_add = source->add_subcommand("add", "Add a source: slack-export (folder or zip), slack (Web API), "
-                                                "confluence (REST API) or web (site, blog)");
-  source_add->add_option("kind", args.source_kind, "slack-export | slack | confluence | web")->required()
-      ->check(CLI::IsMember({"slack-export", "slack", "confluence", "web"}));
+                                                "confluence (REST API), confluence-export (HTML space export) or web (site, blog)");
+  source_add->add_option("kind", args.source_kind, "slack-export | slack | confluence | confluence-export | web")->required()
+      ->check(CLI::IsMember({"slack-export", "slack", "confluence", "confluence-export", "web"}));
   source_add->add_option("--name", args.source_name, "Unique name; public channels are readable by "
                                                      "group slack-workspace:NAME")->required();
-  source_add->add_option("--path", args.source_path, "slack-export: the export folder or .zip");
+  source_add->add_option("--path", args.source_path, "slack-export, confluence-export: the export folder or .zip");
   source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
   source_add->add_option("--token-file", args.token_file,
                          "slack, confluence: file holding the token (stored encrypted)");
@@ -74,7 +74,8 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--user", args.account,
                          "confluence: Cloud account e-mail (basic auth with an API token); "
                          "without it the token is a Data Center personal access token (bearer)");
-  source_add->add_option("--space", args.spaces, "confluence: a space key to sync (repeatable; default: all)");
+  source_add->add_option("--space", args.spaces, "confluence: a space key to sync (repeatable; default: all); "
+                         "confluence-export: the space key (default: the export's folder name)");
   source_add->add_option("--api-url", args.api_url, "slack: Web API base URL")->default_str("https://slack.com/api");
   source_add->add_option("--rate-per-min", args.rate_per_minute, "slack, confluence, web: requests per minute for this source")
       ->check(CLI::Range(1.0, 10000000.0));
@@ -83,8 +84,9 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--feed", args.feeds, "web: RSS 2.0 or Atom feed URL (repeatable)");
   source_add->add_option("--max-pages", args.max_pages, "web: pages fetched per sync")->default_str("1000")
       ->check(CLI::Range(1, 10000000));
-  source_add->add_option("--acl", args.acl, "web: who may read the pages: public, user:LOGIN, group:NAME "
-                                            "(repeatable; default public)");
+  source_add->add_option("--acl", args.acl, "web, confluence-export: who may read the pages: public, user:LOGIN, group:NAME "
+                                            "(repeatable; default public for web, "
+                                            "group:confluence-space:KEY for confluence-export)");
   source->add_subcommand("list", "Sources with their documents, last success and last error");
   auto* source_sync = source->add_subcommand("sync", "Sync one source (ID) or --all, then update the index");
   source_sync->add_option("id", args.source_id, "Source id");

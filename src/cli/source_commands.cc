@@ -48,7 +48,8 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.base_url = args.base_url;
   s.user = args.account;
   s.spaces = args.spaces;
-  if (s.kind == "slack-export" && s.path.empty()) return Fail("source add slack-export needs --path DIR|ZIP");
+  if ((s.kind == "slack-export" || s.kind == "confluence-export") && s.path.empty())
+    return Fail("source add " + s.kind + " needs --path DIR|ZIP");
   if ((s.kind == "slack" || s.kind == "confluence") && s.token_file.empty())
     return Fail("source add " + s.kind + " needs --token-file FILE");
   if (s.kind == "confluence" && s.base_url.empty()) return Fail("source add confluence needs --base-url URL");

@@ -7,6 +7,7 @@
 #include "common/file.h"
 #include "common/secret.h"
 #include "connectors/confluence/api_connector.h"
+#include "connectors/confluence/export_connector.h"
 #include "connectors/slack/api_connector.h"
 #include "connectors/slack/export_connector.h"
 #include "connectors/web/url.h"
@@ -49,7 +50,8 @@ Status WebConfig(const NewSource& s, json* cfg) {
 }  // namespace
 
 bool IsConnectorKind(const std::string& kind) {
-  return kind == "slack-export" || kind == "slack" || kind == "confluence" || kind == "web";
+  return kind == "slack-export" || kind == "slack" || kind == "confluence" || kind == "confluence-export" ||
+         kind == "web";
 }
 
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {
@@ -66,6 +68,17 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
       return Status(ErrorKind::kNotFound, "cannot read Slack export " + s.path + ": no such file or folder");
     cfg["path"] = std::filesystem::absolute(s.path, ec).lexically_normal().string();
     cfg["domain"] = s.domain.empty() ? s.name : s.domain;
+  } else if (s.kind == "confluence-export") {
+    std::error_code ec;
+    if (s.path.empty() || !std::filesystem::exists(s.path, ec))
+      return Status(ErrorKind::kNotFound, "cannot read Confluence export " + s.path + ": no such file or folder");
+    if (s.spaces.size() > 1) return Status(ErrorKind::kInvalidArgument, "a Confluence export holds one space: one --space");
+    for (const auto& e : s.acl)
+      if (!ValidAccessEntry(e))
+        return Status(ErrorKind::kInvalidArgument, "--acl '" + e + "' is not public, user:LOGIN or group:NAME");
+    cfg["path"] = std::filesystem::absolute(s.path, ec).lexically_normal().string();
+    cfg["space"] = s.spaces.empty() ? "" : s.spaces[0];
+    cfg["acl"] = s.acl;
   } else if (s.kind == "slack" || s.kind == "confluence") {
     if (s.kind == "confluence") {
       if (s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0)
@@ -85,7 +98,7 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
   } else if (s.kind == "web") {
     SAVOIR_RETURN_IF_ERROR(WebConfig(s, &cfg));
   } else {
-    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, confluence, web)");
+    return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, confluence, confluence-export, web)");
   }
   SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
   for (const auto& existing : sources)
@@ -105,6 +118,13 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
     o.domain = cfg.value("domain", "");
     o.source_name = source.name;
     return NewSlackExportConnector(o);
+  }
+  if (source.kind == "confluence-export") {
+    ConfluenceExportOptions o;
+    o.path = cfg.value("path", "");
+    o.space_key = cfg.value("space", "");
+    o.acl = cfg.value("acl", AccessList{});
+    return NewConfluenceExportConnector(o);
   }
   if (source.kind == "slack" || source.kind == "confluence") {
     auto key = SecretKey::FromConfig(config);
