@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/confluence/confluence_model.h"
+#include "connectors/confluence/export_connector.h"
 #include "connectors/confluence/storage_format.h"
 
 namespace savoir {
@@ -116,6 +117,24 @@ TEST(ConfluenceModel, TimesAndDocument) {
   EXPECT_EQ(meta["labels"], json::array({"ops"}));
   EXPECT_EQ(meta["version"], 3);
   EXPECT_EQ(meta["type"], "page");
+}
+
+TEST(ConfluenceExport, PageTitleBreadcrumbsAndMainContent) {
+  const std::string html = R"(<html><head><title>Ops : Deploy</title></head><body>
+<ol id="breadcrumbs"><li><span><a href="index.html">Ops</a></span></li>
+<li><span><a href="Home_1.html">Ops Home</a></span></li><li><a href="Runbooks_2.html"> Run&amp;books </a></li></ol>
+<h1 id="title-heading"><span id="title-text">  Ops :   Deploy </span></h1>
+<div class="page-metadata">Created by someone</div>
+<div id="main-content" class="wiki-content"><p>Body <div>nested</div> text</p></div>
+<div id="footer">footer</div></body></html>)";
+  ExportedPage p = ParseExportedPage(html);
+  EXPECT_EQ(p.title, "Ops : Deploy");
+  EXPECT_EQ(p.breadcrumbs, (std::vector<std::string>{"Ops", "Ops Home", "Run&books"}));
+  EXPECT_EQ(p.body_html, "<p>Body <div>nested</div> text</p>");
+  ExportedPage none = ParseExportedPage("<html><head><title>Only a title</title></head><body></body></html>");
+  EXPECT_EQ(none.title, "Only a title");
+  EXPECT_TRUE(none.breadcrumbs.empty());
+  EXPECT_TRUE(none.body_html.empty());
 }
 
 }  // namespace
