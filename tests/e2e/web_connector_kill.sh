@@ -31,7 +31,7 @@ check "source add web" grep -q "added source 1" <<<"$out"
 "$BIN" --data "$T/data" source sync 1 >"$T/sync1.out" 2>&1 & SYNC=$!
 # Kill once at least two batches are committed (polling the store), but well
 # before the end (400 pages at >= 15 ms each take > 6 s).
-for _ in $(seq 200); do
+for _ in $(seq 600); do
   [ "$(ndocs)" -ge 100 ] && break
   kill -0 $SYNC 2>/dev/null || break
   sleep 0.05
