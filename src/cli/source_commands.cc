@@ -102,10 +102,20 @@ int CmdSourceSync(const Config& config, const CommandArgs& args) {
   ConnectorSyncOptions opt;
   opt.ingest = e.ingest_options();
   opt.interval_seconds = int64_t{config.sync_interval_min} * 60;
+  // The index follows a long sync every few thousand changed documents
+  // instead of taking them all at the end.
+  size_t changed_at_last_catch_up = 0;
+  opt.after_batch = [&](const ConnectorSyncSummary& sum) -> Status {
+    size_t changed = sum.added + sum.updated + sum.removed;
+    if (changed < changed_at_last_catch_up + 2000) return Status::Ok();
+    changed_at_last_catch_up = changed;
+    return e.CatchUp();
+  };
   int rc = 0;
   for (const auto& s : todo) {
     auto t0 = std::chrono::steady_clock::now();
     ConnectorSyncSummary sum;
+    changed_at_last_catch_up = 0;
     auto connector = MakeConnector(s, config);
     Status st = connector.ok() ? SyncConnector(e.store(), s.id, **connector, opt, &sum) : connector.status();
     if (!connector.ok()) {

@@ -146,7 +146,10 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   BatchWriter writer(store, source_id, options, summary);
   SyncContext ctx;
   ctx.source_id = source_id;
-  ctx.emit = [&](ConnectorBatch& batch) { return writer.Write(batch); };
+  ctx.emit = [&](ConnectorBatch& batch) -> Status {
+    SAVOIR_RETURN_IF_ERROR(writer.Write(batch));
+    return options.after_batch ? options.after_batch(*summary) : Status::Ok();
+  };
   Status st = [&]() -> Status {
     SAVOIR_ASSIGN_OR_RETURN(auto stored, store.ListDocuments(source_id));
     for (auto& [ext, id] : stored) ctx.stored.emplace(std::move(ext), id);

@@ -4,6 +4,7 @@
 // outcome is recorded as the source's SyncStatus.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,14 @@
 
 namespace savoir {
 
+struct ConnectorSyncSummary;
+
 struct ConnectorSyncOptions {
   IngestOptions ingest;
   int64_t interval_seconds = 3600;  // next_run = end of this run + interval
+  // Called after each committed batch (e.g. to bring the index up to date
+  // as a long sync goes, so memory and the final catch-up stay bounded).
+  std::function<Status(const ConnectorSyncSummary&)> after_batch;
 };
 
 struct ConnectorSyncSummary {
