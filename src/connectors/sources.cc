@@ -1,5 +1,6 @@
 #include "connectors/sources.h"
 
+#include <ctime>
 #include <filesystem>
 #include <tuple>
 #include <nlohmann/json.hpp>
@@ -50,6 +51,32 @@ Status WebConfig(const NewSource& s, json* cfg) {
 
 bool IsConnectorKind(const std::string& kind) {
   return kind == "slack-export" || kind == "slack" || kind == "confluence" || kind == "web";
+}
+
+int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config) {
+  json cfg = json::parse(source.config_json, nullptr, false);
+  if (cfg.is_object())
+    if (auto it = cfg.find("interval_min"); it != cfg.end() && it->is_number() && it->get<double>() >= 0)
+      return static_cast<int64_t>(it->get<double>() * 60);
+  if (config.sync_interval_s > 0) return config.sync_interval_s;
+  return int64_t{config.sync_interval_min} * 60;
+}
+
+Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
+                  ConnectorSyncSummary* summary) {
+  ConnectorSyncOptions opt;
+  opt.ingest = ingest;
+  opt.interval_seconds = SyncIntervalSeconds(source, config);
+  auto connector = MakeConnector(source, config);
+  if (connector.ok()) return SyncConnector(store, source.id, **connector, opt, summary);
+  SyncStatus failed;
+  failed.last_attempt = std::time(nullptr);
+  if (auto prev = store.GetSyncStatus(source.id); prev.ok()) failed.last_success = prev->last_success;
+  failed.next_run = opt.interval_seconds > 0 ? failed.last_attempt + opt.interval_seconds : 0;
+  failed.errors = {connector.status().message()};
+  summary->errors.push_back(connector.status().message());
+  (void)store.RecordSyncStatus(source.id, failed);
+  return connector.status();
 }
 
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {

@@ -43,4 +43,15 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
 
 bool IsConnectorKind(const std::string& kind);
 
+// Seconds between two scheduled syncs of `source`: its own "interval_min"
+// (0: manual only) when its configuration has one, else --sync-interval-s
+// when above 0, else --sync-interval-min.
+int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config);
+
+// Builds the source's connector and runs it (SyncConnector). A source whose
+// connector cannot be built still gets its SyncStatus recorded (the error,
+// the next run), so a stuck source shows why and the others go on.
+Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
+                  ConnectorSyncSummary* summary);
+
 }  // namespace savoir

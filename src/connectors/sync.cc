@@ -156,7 +156,7 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   if (!st.ok()) summary->errors.push_back(st.message());
   int64_t end = Now();
   if (st.ok()) status.last_success = end;
-  status.next_run = end + options.interval_seconds;
+  status.next_run = options.interval_seconds > 0 ? end + options.interval_seconds : 0;  // 0: manual only
   status.documents_seen = static_cast<int64_t>(summary->seen);
   status.errors = summary->errors;
   Status recorded = store.RecordSyncStatus(source_id, status);

@@ -15,7 +15,7 @@ namespace savoir {
 
 struct ConnectorSyncOptions {
   IngestOptions ingest;
-  int64_t interval_seconds = 3600;  // next_run = end of this run + interval
+  int64_t interval_seconds = 3600;  // next_run = end of this run + interval (0: manual only, next_run 0)
 };
 
 struct ConnectorSyncSummary {
