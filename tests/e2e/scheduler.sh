@@ -57,12 +57,12 @@ check "nor the export path" absent "$T/export" "$body"
 
 first=$(src_field 1 's["status"]["last_attempt"]')
 sleep 1.1  # last_attempt has a one-second resolution
-code=$(curl -s -o "$T/post" -w '%{http_code}' -X POST "$SAVOIR_URL/api/sources/1/sync")
+code=$(curl -s -o "$T/post" -w '%{http_code}' -d '' "$SAVOIR_URL/api/sources/1/sync")
 check "POST /api/sources/1/sync answers 202 queued" bash -c "[ $code = 202 ] && grep -q '\"status\":\"queued\"' '$T/post'"
 check "sync now: last_attempt advances" wait_for 60 1 "s['status']['last_attempt'] > '$first' and not s['syncing'] and not s['queued']"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SAVOIR_URL/api/sources/99/sync")
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '' "$SAVOIR_URL/api/sources/99/sync")
 check "POST for an unknown source answers 404" test "$code" = 404
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SAVOIR_URL/api/sources/abc/sync")
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '' "$SAVOIR_URL/api/sources/abc/sync")
 check "POST for a malformed id answers 400" test "$code" = 400
 
 found=0
