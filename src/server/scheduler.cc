@@ -65,6 +65,7 @@ int64_t SyncScheduler::NextSource() {
     if (!asked_.empty()) {
       int64_t id = asked_.front();
       asked_.pop_front();
+      running_ = id;  // never shown as neither queued nor syncing
       return id;
     }
   }

@@ -298,6 +298,8 @@ test('admin: sources with their sync status, sync now, #/admin, keyboard, French
   assert.equal(await page.evaluate(() => location.hash), '#/admin');
   const names = await page.locator('#admin-list .admin-name').allTextContents();
   assert.deepEqual(names, sources.map((s) => s.name), 'every source is listed');
+  const demo = sources.find((s) => s.kind === 'files');
+  assert.ok(demo && names.includes(demo.name), 'the demo (files) source is listed');
   const first = page.locator('#admin-list .admin-item').first();
   assert.equal(await first.locator('.kind use').count(), 1, 'with its kind icon');
   assert.equal(await first.locator('.admin-documents dd').textContent(), new Intl.NumberFormat('en').format(sources[0].documents));
