@@ -63,9 +63,10 @@ int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config) {
 }
 
 Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
-                  ConnectorSyncSummary* summary) {
+                  ConnectorSyncSummary* summary, std::function<bool()> cancelled) {
   ConnectorSyncOptions opt;
   opt.ingest = ingest;
+  opt.cancelled = std::move(cancelled);
   opt.interval_seconds = SyncIntervalSeconds(source, config);
   auto connector = MakeConnector(source, config);
   if (connector.ok()) return SyncConnector(store, source.id, **connector, opt, summary);

@@ -4,6 +4,7 @@
 // failing source never stops the others.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,6 @@ int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config);
 // connector cannot be built still gets its SyncStatus recorded (the error,
 // the next run), so a stuck source shows why and the others go on.
 Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
-                  ConnectorSyncSummary* summary);
+                  ConnectorSyncSummary* summary, std::function<bool()> cancelled = nullptr);
 
 }  // namespace savoir

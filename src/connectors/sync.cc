@@ -146,7 +146,14 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   BatchWriter writer(store, source_id, options, summary);
   SyncContext ctx;
   ctx.source_id = source_id;
-  ctx.emit = [&](ConnectorBatch& batch) { return writer.Write(batch); };
+  bool interrupted = false;
+  ctx.emit = [&](ConnectorBatch& batch) {
+    if (options.cancelled && options.cancelled()) {
+      interrupted = true;
+      return Status(ErrorKind::kUnavailable, "sync interrupted: the server is stopping");
+    }
+    return writer.Write(batch);
+  };
   Status st = [&]() -> Status {
     SAVOIR_ASSIGN_OR_RETURN(auto stored, store.ListDocuments(source_id));
     for (auto& [ext, id] : stored) ctx.stored.emplace(std::move(ext), id);
@@ -156,7 +163,7 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   if (!st.ok()) summary->errors.push_back(st.message());
   int64_t end = Now();
   if (st.ok()) status.last_success = end;
-  status.next_run = options.interval_seconds > 0 ? end + options.interval_seconds : 0;  // 0: manual only
+  status.next_run = interrupted ? end : options.interval_seconds > 0 ? end + options.interval_seconds : 0;  // 0: manual only
   status.documents_seen = static_cast<int64_t>(summary->seen);
   status.errors = summary->errors;
   Status recorded = store.RecordSyncStatus(source_id, status);

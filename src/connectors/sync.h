@@ -4,6 +4,7 @@
 // outcome is recorded as the source's SyncStatus.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ namespace savoir {
 
 struct ConnectorSyncOptions {
   IngestOptions ingest;
+  // Asked between batches: once it returns true the next batch is refused,
+  // the connector stops, and the run is recorded as interrupted and due again
+  // at once (its committed batches and checkpoint stay).
+  std::function<bool()> cancelled;
   int64_t interval_seconds = 3600;  // next_run = end of this run + interval (0: manual only, next_run 0)
 };
 

@@ -93,7 +93,11 @@ void SyncScheduler::SyncOne(int64_t source_id) {
   if (!source.ok()) return;  // removed meanwhile
   auto t0 = std::chrono::steady_clock::now();
   ConnectorSyncSummary sum;
-  Status st = SyncSource(engine_.store(), config_, *source, engine_.ingest_options(), &sum);
+  // On SIGTERM the sync stops at its next batch (committed batches stay).
+  Status st = SyncSource(engine_.store(), config_, *source, engine_.ingest_options(), &sum, [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_;
+  });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "savoir: synced source %lld %s: seen %zu, added %zu, updated %zu, removed %zu, errors %zu in %.2f s%s%s\n",
                static_cast<long long>(source_id), source->name.c_str(), sum.seen, sum.added, sum.updated, sum.removed,

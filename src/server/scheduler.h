@@ -22,8 +22,9 @@ class SyncScheduler {
   ~SyncScheduler();
 
   void Start();
-  // Wakes the thread and joins it; a sync in progress finishes first (its
-  // batches are committed with their checkpoints anyway).
+  // Wakes the thread and joins it; a sync in progress stops at its next
+  // batch (what it committed stays, with its checkpoint) and is due again at
+  // the next start.
   void Stop();
 
   // "Sync now": the source runs next, before any due one. kNotFound for an

@@ -146,6 +146,26 @@ TEST_F(SyncTest, NextRunFollowsTheIntervalAndZeroMeansManual) {
   EXPECT_EQ(store_->GetSyncStatus(source_)->next_run, 0);
 }
 
+TEST_F(SyncTest, ACancelledRunStopsBetweenBatchesAndIsDueAgainAtOnce) {
+  CountingConnector c;
+  int asked = 0;
+  ConnectorSyncOptions opt;
+  opt.interval_seconds = 3600;
+  opt.cancelled = [&] { return ++asked > 2; };  // two batches, then the server stops
+  ConnectorSyncSummary s1;
+  EXPECT_FALSE(SyncConnector(*store_, source_, c, opt, &s1).ok());
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 2u);
+  auto st = *store_->GetSyncStatus(source_);
+  EXPECT_EQ(st.last_success, 0);
+  EXPECT_LE(st.next_run, st.last_attempt + 1);
+  ASSERT_FALSE(st.errors.empty());
+  EXPECT_NE(st.errors.back().find("interrupted"), std::string::npos);
+  ConnectorSyncSummary s2;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s2).ok());
+  EXPECT_EQ(c.started_from, "1");  // resumes after the last committed batch
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 5u);
+}
+
 TEST(SyncInterval, SourceConfigThenSecondsThenMinutes) {
   Config config;
   config.sync_interval_min = 60;
