@@ -48,6 +48,7 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.base_url = args.base_url;
   s.user = args.account;
   s.spaces = args.spaces;
+  s.interval_min = args.interval_min;
   if (s.kind == "slack-export" && s.path.empty()) return Fail("source add slack-export needs --path DIR|ZIP");
   if ((s.kind == "slack" || s.kind == "confluence") && s.token_file.empty())
     return Fail("source add " + s.kind + " needs --token-file FILE");

@@ -115,6 +115,7 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
   } else {
     return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, confluence, web)");
   }
+  if (s.interval_min >= 0) cfg["interval_min"] = s.interval_min;
   SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
   for (const auto& existing : sources)
     if (existing.name == s.name)

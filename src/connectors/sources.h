@@ -32,6 +32,7 @@ struct NewSource {
   std::string base_url;             // confluence: site URL (".../wiki" on Cloud)
   std::string user;                 // confluence: Cloud account e-mail; empty: bearer PAT
   std::vector<std::string> spaces;  // confluence: space keys (empty: all)
+  double interval_min = -1;         // own sync interval in minutes (0: manual only; < 0: the default)
 };
 
 // Validates and stores the source; its credential is encrypted with the

@@ -3,7 +3,8 @@
 # source is synced by the server on its own (short) interval, shows its status
 # in GET /api/sources, syncs again on POST /api/sources/{id}/sync, becomes
 # searchable without a restart, and the server exits 0 on SIGTERM. A second,
-# broken source fails with its error recorded while the first goes on.
+# broken source fails with its error recorded while the first goes on; a
+# manual-only source (--interval-min 0) is left alone.
 # Usage: scheduler.sh <savoir-binary> <source-dir>
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -24,6 +25,8 @@ out=$(run source add slack-export --path "$T/export" --name houston 2>&1)
 check "source add slack-export" grep -q "added source 1" <<<"$out"
 run source add slack-export --path "$T/broken" --name broken >/dev/null 2>&1
 rm -rf "$T/broken"  # the second source now fails on every run
+out=$(run source add slack-export --path "$T/export" --name manual --interval-min 0 2>&1)
+check "source add --interval-min 0 (manual only)" grep -q "added source 3" <<<"$out"
 
 # Sources: what GET /api/sources says about one source, as "key=value" lines.
 src_field() {  # ID EXPR (python over `s`)
@@ -51,6 +54,8 @@ check "status: documents seen, next run about an hour later, no errors" \
 check "the broken source failed with its error recorded" \
   wait_for 30 2 's["status"]["last_attempt"] is not None and s["status"]["last_success"] is None and len(s["status"]["errors"]) > 0'
 check "the broken source has its next run too" test "$(src_field 2 's["status"]["next_run"] is not None')" = True
+check "a manual-only source is not synced by the scheduler" \
+  test "$(src_field 3 's["interval_min"] == 0 and s["status"]["last_attempt"] is None')" = True
 body=$(curl -s "$SAVOIR_URL/api/sources")
 check "no configuration (path, token) in /api/sources" absent '"config' "$body"
 check "nor the export path" absent "$T/export" "$body"
@@ -77,6 +82,7 @@ check "the synced Slack messages are searchable through /api/search" test $found
 out=$(run source list)
 check "source list shows next run and documents seen" \
   grep -qE '^1 +slack-export +houston +[0-9]+ +[0-9-]+ [0-9:]+ +[0-9-]+ [0-9:]+ +[1-9][0-9]* *$' <<<"$out"
+check "source list shows the manual-only source" grep -qE '^3 +slack-export +manual +0 +never +manual ' <<<"$out"
 check "source list shows the broken source's error" grep -qE '^2 +slack-export +broken .*never.*(cannot|no such|not)' <<<"$out"
 
 savoir_stop; rc=$?
