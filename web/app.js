@@ -16,6 +16,7 @@ const els = {
   status: $('#status'),
   docDialog: $('#doc-dialog'), docTitle: $('#doc-title'), docSource: $('#doc-source'), docMeta: $('#doc-meta'),
   docBody: $('#doc-body'), docClose: $('#doc-close'),
+  adminBtn: $('#admin-btn'), adminDialog: $('#admin-dialog'), adminClose: $('#admin-close'), adminList: $('#admin-list'), adminError: $('#admin-error'),
   historyDialog: $('#history-dialog'), historyList: $('#history-list'), historyClose: $('#history-close'),
 };
 
@@ -67,7 +68,7 @@ function icon(name, cls = 'icon') {
   return svg;
 }
 
-const KINDS = { file: 'files', files: 'files', slack: 'slack', confluence: 'confluence', web: 'web', website: 'web', site: 'web' };
+const KINDS = { file: 'files', files: 'files', slack: 'slack', 'slack-export': 'slack', confluence: 'confluence', web: 'web', website: 'web', site: 'web' };
 const kindOf = (source) => KINDS[String(source?.kind || '').toLowerCase()] || 'files';
 const kindLabel = (source) => t(`kind.${kindOf(source)}`);
 
@@ -753,7 +754,7 @@ els.docDialog.addEventListener('close', () => {
   if (back?.isConnected) back.focus();
 });
 // Click on the backdrop closes the dialogs.
-for (const dialog of [els.docDialog, els.historyDialog]) {
+for (const dialog of [els.docDialog, els.historyDialog, els.adminDialog]) {
   dialog.addEventListener('click', (ev) => {
     if (ev.target !== dialog) return;
     const r = dialog.getBoundingClientRect();
@@ -761,6 +762,96 @@ for (const dialog of [els.docDialog, els.historyDialog]) {
     if (!inside) dialog.close();
   });
 }
+
+/* ---------- admin: sources and their syncs ---------- */
+
+const admin = { timer: null, controller: null };
+
+function adminWhen(iso) {
+  return iso ? formatDate(iso, { dateStyle: 'medium', timeStyle: 'short' }) : t('admin.never');
+}
+
+function adminItem(s) {
+  const st = s.status || {};
+  const errors = st.errors || [];
+  const connector = s.connector !== false && s.interval_min != null;
+  const busy = s.syncing || s.queued;
+  const next = !connector ? t('admin.byIndex')
+    : busy ? t(s.syncing ? 'admin.syncing' : 'admin.queued')
+    : st.next_run ? adminWhen(st.next_run)
+    : s.interval_min > 0 ? t('admin.due') : t('admin.manual');
+  const fact = (label, value, cls) => h('div', { class: `admin-fact ${cls || ''}` }, h('dt', null, label), h('dd', null, value));
+  return h('li', { class: 'admin-item', dataset: { id: String(s.id), kind: s.kind } },
+    h('div', { class: 'admin-head' },
+      sourceBadge(s),
+      h('span', { class: 'admin-name' }, s.name),
+      h('span', { class: 'muted admin-kind' }, s.kind),
+      connector ? h('button', {
+        type: 'button', class: 'btn btn-chip admin-sync', disabled: busy || null,
+        'aria-label': t('admin.syncNamed', { name: s.name }),
+        onclick: () => syncNow(s),
+      }, icon('refresh'), h('span', null, t(busy ? 'admin.syncing' : 'admin.sync'))) : null),
+    h('dl', { class: 'admin-facts' },
+      fact(t('admin.documents'), formatNumber(s.documents ?? 0), 'admin-documents'),
+      fact(t('admin.lastSuccess'), connector ? adminWhen(st.last_success) : '—', 'admin-last-success'),
+      fact(t('admin.nextRun'), next, 'admin-next-run'),
+      fact(t('admin.seen'), connector && st.last_attempt ? formatNumber(st.documents_seen ?? 0) : '—', 'admin-seen')),
+    errors.length ? h('ul', { class: 'admin-errors', 'aria-label': t('admin.errors', { n: errors.length }) },
+      errors.slice(0, 5).map((e) => h('li', null, icon('alert'), h('span', null, e))),
+      errors.length > 5 ? h('li', { class: 'muted' }, t('admin.moreErrors', { n: errors.length - 5 })) : null) : null);
+}
+
+async function refreshAdmin() {
+  admin.controller?.abort();
+  const controller = new AbortController();
+  admin.controller = controller;
+  try {
+    const { sources = [] } = await api.getSources(controller.signal);
+    if (controller.signal.aborted) return;
+    // Keep keyboard focus on the same source's button across re-renders.
+    const focusedId = document.activeElement?.closest?.('.admin-item')?.dataset.id;
+    els.adminList.replaceChildren(...(sources.length ? sources.map(adminItem) : [h('li', { class: 'muted history-empty' }, t('admin.none'))]));
+    els.adminError.hidden = true;
+    if (focusedId) (els.adminList.querySelector(`.admin-item[data-id="${focusedId}"] .admin-sync`) || els.adminClose).focus();
+    els.adminList.dataset.loaded = 'true';
+    clearTimeout(admin.timer);
+    // Poll faster while a sync runs, slowly otherwise.
+    const busy = sources.some((s) => s.syncing || s.queued);
+    if (els.adminDialog.open) admin.timer = setTimeout(refreshAdmin, busy ? 1000 : 5000);
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    els.adminError.textContent = errorMessage(e);
+    els.adminError.hidden = false;
+  }
+}
+
+async function syncNow(source) {
+  try {
+    await api.syncSource(source.id);
+    announce(t('admin.queuedNamed', { name: source.name }));
+  } catch (e) {
+    els.adminError.textContent = errorMessage(e);
+    els.adminError.hidden = false;
+  }
+  refreshAdmin();
+}
+
+function openAdmin() {
+  if (!els.adminDialog.open) els.adminDialog.showModal();
+  if (location.hash !== '#/admin') history.replaceState(null, '', '#/admin');
+  els.adminClose.focus();
+  refreshAdmin();
+}
+
+els.adminBtn.addEventListener('click', openAdmin);
+els.adminClose.addEventListener('click', () => els.adminDialog.close());
+els.adminDialog.addEventListener('close', () => {
+  clearTimeout(admin.timer);
+  admin.controller?.abort();
+  if (location.hash === '#/admin') history.replaceState(null, '', location.pathname + location.search);
+  if (document.activeElement === document.body || !document.activeElement) els.adminBtn.focus();
+});
+window.addEventListener('hashchange', () => { if (location.hash === '#/admin') openAdmin(); });
 
 /* ---------- keyboard ---------- */
 
@@ -805,6 +896,7 @@ async function init() {
   // Keep a chat started before /api/me answered.
   state.chats = [...loadChats().filter((c) => !state.chats.some((x) => x.id === c.id)), ...state.chats];
   document.documentElement.classList.add('ready');
+  if (location.hash === '#/admin') openAdmin();
 }
 
 applyTheme();

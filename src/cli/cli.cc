@@ -82,12 +82,15 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--url", args.site_url, "web: the site; crawled from here when there is no sitemap or feed");
   source_add->add_option("--sitemap", args.sitemaps, "web: sitemap.xml or sitemap index URL (repeatable)");
   source_add->add_option("--feed", args.feeds, "web: RSS 2.0 or Atom feed URL (repeatable)");
+  source_add->add_option("--interval-min", args.interval_min,
+                          "minutes between the server's syncs of this source (0: manual only; default: --sync-interval-min)")
+      ->check(CLI::Range(0.0, 10080.0));
   source_add->add_option("--max-pages", args.max_pages, "web: pages fetched per sync")->default_str("1000")
       ->check(CLI::Range(1, 10000000));
   source_add->add_option("--acl", args.acl, "web, confluence-export: who may read the pages: public, user:LOGIN, group:NAME "
                                             "(repeatable; default public for web, "
                                             "group:confluence-space:KEY for confluence-export)");
-  source->add_subcommand("list", "Sources with their documents, last success and last error");
+  source->add_subcommand("list", "Sources with their documents, last success, next run, documents seen and last error");
   auto* source_sync = source->add_subcommand("sync", "Sync one source (ID) or --all, then update the index");
   source_sync->add_option("id", args.source_id, "Source id");
   source_sync->add_flag("--all", args.all, "Every connector source");

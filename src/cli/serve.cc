@@ -2,6 +2,7 @@
 #include "answer/extractive.h"
 #include "cli/commands.h"
 #include "retrieve/engine.h"
+#include "server/scheduler.h"
 #include "server/server.h"
 
 namespace savoir {
@@ -14,6 +15,9 @@ int CmdServe(const Config& config) {
   ctx.options = ServerOptions::FromConfig(config);
   // No language model is configured yet: the extractive answerer.
   ctx.make_answerer = [] { return MakeExtractiveAnswerer(); };
+  // Connector sources sync on their own intervals inside the server.
+  SyncScheduler scheduler(**engine, config);
+  ctx.scheduler = &scheduler;
   return RunServer(ctx);
 }
 

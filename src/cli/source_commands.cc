@@ -48,6 +48,7 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.base_url = args.base_url;
   s.user = args.account;
   s.spaces = args.spaces;
+  s.interval_min = args.interval_min;
   if ((s.kind == "slack-export" || s.kind == "confluence-export") && s.path.empty())
     return Fail("source add " + s.kind + " needs --path DIR|ZIP");
   if ((s.kind == "slack" || s.kind == "confluence") && s.token_file.empty())
@@ -69,14 +70,20 @@ int CmdSourceList(const Config& config) {
   Store& store = (*engine)->store();
   auto sources = store.ListSources();
   if (!sources.ok()) return Fail(sources.status().message());
-  std::printf("%-4s %-13s %-24s %9s  %-16s  %s\n", "id", "kind", "name", "documents", "last success", "last error");
+  std::printf("%-4s %-13s %-24s %9s  %-16s  %-16s  %5s  %s\n", "id", "kind", "name", "documents", "last success",
+              "next run", "seen", "last error");
   for (const auto& s : *sources) {
     auto st = store.GetSyncStatus(s.id);
     std::string error = st.ok() ? (st->errors.empty() ? "" : st->errors.back()) : st.status().message();
     if (st.ok() && st->errors.size() > 1) error += " (+" + std::to_string(st->errors.size() - 1) + " more)";
-    std::printf("%-4lld %-13s %-24s %9lld  %-16s  %s\n", static_cast<long long>(s.id), s.kind.c_str(),
+    // Files sources are indexed by `savoir index`, never by the scheduler.
+    std::string next = !IsConnectorKind(s.kind) ? "-" : !st.ok() ? "?"
+                       : st->next_run == 0 ? (SyncIntervalSeconds(s, config) > 0 ? "due" : "manual")
+                                           : When(st->next_run);
+    std::string seen = st.ok() && st->last_attempt > 0 ? std::to_string(st->documents_seen) : "-";
+    std::printf("%-4lld %-13s %-24s %9lld  %-16s  %-16s  %5s  %s\n", static_cast<long long>(s.id), s.kind.c_str(),
                 s.name.c_str(), static_cast<long long>(s.documents),
-                st.ok() ? When(st->last_success).c_str() : "?", error.c_str());
+                st.ok() ? When(st->last_success).c_str() : "?", next.c_str(), seen.c_str(), error.c_str());
   }
   return 0;
 }
@@ -99,13 +106,10 @@ int CmdSourceSync(const Config& config, const CommandArgs& args) {
     if (!s.ok()) return Fail(s.status().message());
     todo.push_back(std::move(s).value());
   }
-  ConnectorSyncOptions opt;
-  opt.ingest = e.ingest_options();
-  opt.interval_seconds = int64_t{config.sync_interval_min} * 60;
   // The index follows a long sync every few thousand changed documents
   // instead of taking them all at the end.
   size_t changed_at_last_catch_up = 0;
-  opt.after_batch = [&](const ConnectorSyncSummary& sum) -> Status {
+  auto follow_index = [&](const ConnectorSyncSummary& sum) -> Status {
     size_t changed = sum.added + sum.updated + sum.removed;
     if (changed < changed_at_last_catch_up + 2000) return Status::Ok();
     changed_at_last_catch_up = changed;
@@ -116,24 +120,14 @@ int CmdSourceSync(const Config& config, const CommandArgs& args) {
     auto t0 = std::chrono::steady_clock::now();
     ConnectorSyncSummary sum;
     changed_at_last_catch_up = 0;
-    auto connector = MakeConnector(s, config);
-    Status st = connector.ok() ? SyncConnector(e.store(), s.id, **connector, opt, &sum) : connector.status();
-    if (!connector.ok()) {
-      // Still recorded, so `source list` shows why this source is stuck.
-      SyncStatus failed;
-      failed.last_attempt = std::time(nullptr);
-      if (auto prev = e.store().GetSyncStatus(s.id); prev.ok()) failed.last_success = prev->last_success;
-      failed.errors = {st.message()};
-      (void)e.store().RecordSyncStatus(s.id, failed);
-    }
+    Status st = SyncSource(e.store(), config, s, e.ingest_options(), &sum, nullptr, follow_index);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("source %lld %s: seen %zu, added %zu, updated %zu, unchanged %zu, removed %zu, errors %zu in %.2f s\n",
                 static_cast<long long>(s.id), s.name.c_str(), sum.seen, sum.added, sum.updated, sum.unchanged,
                 sum.removed, sum.errors.size(), secs);
     for (const auto& err : sum.errors) std::printf("  error: %s\n", err.c_str());
     if (!st.ok()) {
-      if (connector.ok()) std::fprintf(stderr, "savoir: source %lld: %s\n", static_cast<long long>(s.id), st.message().c_str());
-      else std::fprintf(stderr, "savoir: %s\n", st.message().c_str());
+      std::fprintf(stderr, "savoir: source %lld: %s\n", static_cast<long long>(s.id), st.message().c_str());
       rc = 1;
     }
   }

@@ -127,6 +127,9 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--sync-interval-min", "SAVOIR_SYNC_INTERVAL_MIN", "60",
        "Minutes between two syncs of a connector source (its next run is shown by `source list`)", "sync",
        IntField("--sync-interval-min", &Config::sync_interval_min, 1, 10080)},
+      {"--sync-interval-s", "SAVOIR_SYNC_INTERVAL_S", "0",
+       "Seconds between two syncs; overrides --sync-interval-min when above 0 (for tests and demos)", "sync",
+       IntField("--sync-interval-s", &Config::sync_interval_s, 0, 604800)},
   };
   return table;
 }

@@ -40,6 +40,7 @@ struct Config {
   std::string secret_key_file;
   std::string secret_key_base64;
   int sync_interval_min = 0;
+  int sync_interval_s = 0;      // > 0: overrides sync_interval_min (tests, demos)
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }

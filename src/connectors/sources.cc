@@ -1,5 +1,6 @@
 #include "connectors/sources.h"
 
+#include <ctime>
 #include <filesystem>
 #include <tuple>
 #include <nlohmann/json.hpp>
@@ -54,6 +55,35 @@ bool IsConnectorKind(const std::string& kind) {
          kind == "web";
 }
 
+int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config) {
+  json cfg = json::parse(source.config_json, nullptr, false);
+  if (cfg.is_object())
+    if (auto it = cfg.find("interval_min"); it != cfg.end() && it->is_number() && it->get<double>() >= 0)
+      return static_cast<int64_t>(it->get<double>() * 60);
+  if (config.sync_interval_s > 0) return config.sync_interval_s;
+  return int64_t{config.sync_interval_min} * 60;
+}
+
+Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
+                  ConnectorSyncSummary* summary, std::function<bool()> cancelled,
+                  std::function<Status(const ConnectorSyncSummary&)> after_batch) {
+  ConnectorSyncOptions opt;
+  opt.ingest = ingest;
+  opt.cancelled = std::move(cancelled);
+  opt.after_batch = std::move(after_batch);
+  opt.interval_seconds = SyncIntervalSeconds(source, config);
+  auto connector = MakeConnector(source, config);
+  if (connector.ok()) return SyncConnector(store, source.id, **connector, opt, summary);
+  SyncStatus failed;
+  failed.last_attempt = std::time(nullptr);
+  if (auto prev = store.GetSyncStatus(source.id); prev.ok()) failed.last_success = prev->last_success;
+  failed.next_run = opt.interval_seconds > 0 ? failed.last_attempt + opt.interval_seconds : 0;
+  failed.errors = {connector.status().message()};
+  summary->errors.push_back(connector.status().message());
+  (void)store.RecordSyncStatus(source.id, failed);
+  return connector.status();
+}
+
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s) {
   if (s.name.empty()) return Status(ErrorKind::kInvalidArgument, "a source needs a --name");
   for (char c : s.name)
@@ -100,6 +130,7 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
   } else {
     return Status(ErrorKind::kInvalidArgument, "unknown source kind '" + s.kind + "' (slack-export, slack, confluence, confluence-export, web)");
   }
+  if (s.interval_min >= 0) cfg["interval_min"] = s.interval_min;
   SAVOIR_ASSIGN_OR_RETURN(auto sources, store.ListSources());
   for (const auto& existing : sources)
     if (existing.name == s.name)

@@ -4,6 +4,7 @@
 // failing source never stops the others.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ struct NewSource {
   std::string base_url;             // confluence: site URL (".../wiki" on Cloud)
   std::string user;                 // confluence: Cloud account e-mail; empty: bearer PAT
   std::vector<std::string> spaces;  // confluence: space keys (empty: all)
+  double interval_min = -1;         // own sync interval in minutes (0: manual only; < 0: the default)
 };
 
 // Validates and stores the source; its credential is encrypted with the
@@ -42,5 +44,17 @@ Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& s
 Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, const Config& config);
 
 bool IsConnectorKind(const std::string& kind);
+
+// Seconds between two scheduled syncs of `source`: its own "interval_min"
+// (0: manual only) when its configuration has one, else --sync-interval-s
+// when above 0, else --sync-interval-min.
+int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config);
+
+// Builds the source's connector and runs it (SyncConnector). A source whose
+// connector cannot be built still gets its SyncStatus recorded (the error,
+// the next run), so a stuck source shows why and the others go on.
+Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
+                  ConnectorSyncSummary* summary, std::function<bool()> cancelled = nullptr,
+                  std::function<Status(const ConnectorSyncSummary&)> after_batch = nullptr);
 
 }  // namespace savoir

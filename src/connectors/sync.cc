@@ -146,7 +146,12 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   BatchWriter writer(store, source_id, options, summary);
   SyncContext ctx;
   ctx.source_id = source_id;
+  bool interrupted = false;
   ctx.emit = [&](ConnectorBatch& batch) -> Status {
+    if (options.cancelled && options.cancelled()) {
+      interrupted = true;
+      return Status(ErrorKind::kUnavailable, "sync interrupted: the server is stopping");
+    }
     SAVOIR_RETURN_IF_ERROR(writer.Write(batch));
     return options.after_batch ? options.after_batch(*summary) : Status::Ok();
   };
@@ -159,7 +164,7 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   if (!st.ok()) summary->errors.push_back(st.message());
   int64_t end = Now();
   if (st.ok()) status.last_success = end;
-  status.next_run = end + options.interval_seconds;
+  status.next_run = interrupted ? end : options.interval_seconds > 0 ? end + options.interval_seconds : 0;  // 0: manual only
   status.documents_seen = static_cast<int64_t>(summary->seen);
   status.errors = summary->errors;
   Status recorded = store.RecordSyncStatus(source_id, status);

@@ -18,7 +18,11 @@ struct ConnectorSyncSummary;
 
 struct ConnectorSyncOptions {
   IngestOptions ingest;
-  int64_t interval_seconds = 3600;  // next_run = end of this run + interval
+  // Asked between batches: once it returns true the next batch is refused,
+  // the connector stops, and the run is recorded as interrupted and due again
+  // at once (its committed batches and checkpoint stay).
+  std::function<bool()> cancelled;
+  int64_t interval_seconds = 3600;  // next_run = end of this run + interval (0: manual only, next_run 0)
   // Called after each committed batch (e.g. to bring the index up to date
   // as a long sync goes, so memory and the final catch-up stay bounded).
   std::function<Status(const ConnectorSyncSummary&)> after_batch;

@@ -5,7 +5,9 @@
 
 #include "server/http_errors.h"
 #include "server/request_context.h"
+#include "connectors/sources.h"
 #include "server/retrieval.h"
+#include "server/scheduler.h"
 #include "server/server.h"
 
 namespace savoir {
@@ -64,6 +66,50 @@ Status Document(ServerContext& ctx, const httplib::Request& req, httplib::Respon
   return Status::Ok();
 }
 
+json TimeOrNull(int64_t t) { return t > 0 ? json(IsoTime(t)) : json(nullptr); }
+
+// A source as the admin page sees it: never its configuration (credentials).
+Status Sources(ServerContext& ctx, httplib::Response& res) {
+  Engine& e = *ctx.engine;
+  SAVOIR_ASSIGN_OR_RETURN(auto sources, e.store().ListSources());
+  json out = json::array();
+  for (const auto& src : sources) {
+    json j = SourceJson(src);
+    j["documents"] = src.documents;
+    const bool connector = IsConnectorKind(src.kind);
+    j["connector"] = connector;
+    j["interval_min"] = connector ? json(static_cast<double>(SyncIntervalSeconds(src, e.config())) / 60) : json(nullptr);
+    j["syncing"] = connector && ctx.scheduler && ctx.scheduler->IsSyncing(src.id);
+    j["queued"] = connector && ctx.scheduler && ctx.scheduler->IsQueued(src.id);
+    auto st = e.store().GetSyncStatus(src.id);
+    if (st.ok()) {
+      j["status"] = {{"last_attempt", TimeOrNull(st->last_attempt)},
+                     {"last_success", TimeOrNull(st->last_success)},
+                     {"next_run", TimeOrNull(st->next_run)},
+                     {"documents_seen", st->documents_seen},
+                     {"errors", st->errors}};
+    } else {
+      j["status"] = nullptr;
+    }
+    out.push_back(std::move(j));
+  }
+  WriteJson(res, {{"sources", out}});
+  return Status::Ok();
+}
+
+Status SyncNow(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  SAVOIR_ASSIGN_OR_RETURN(int64_t id, ParseId(req.matches[1], "the source id"));
+  RequestContext rc = RequestContextFor(req);
+  // Single-user mode: the local user administers the server.
+  if (!rc.principal.all_access) return Status(ErrorKind::kPermissionDenied, "only an administrator may sync sources");
+  if (!ctx.scheduler) return Status(ErrorKind::kUnavailable, "this server does not sync sources");
+  Status st = ctx.scheduler->RequestSync(id);
+  if (st.kind() == ErrorKind::kNotFound) return Status(ErrorKind::kNotFound, "no source " + std::to_string(id));
+  SAVOIR_RETURN_IF_ERROR(st);
+  WriteJson(res, {{"status", "queued"}, {"source_id", id}}, 202);
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx) {
@@ -89,16 +135,11 @@ void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx) {
                return Status::Ok();
              }));
   server.Get("/api/sources", Guarded(s, [&ctx](const httplib::Request&, httplib::Response& res) {
-               SAVOIR_ASSIGN_OR_RETURN(auto sources, ctx.engine->store().ListSources());
-               json out = json::array();
-               for (const auto& src : sources) {
-                 json j = SourceJson(src);
-                 j["documents"] = src.documents;
-                 out.push_back(std::move(j));
-               }
-               WriteJson(res, {{"sources", out}});
-               return Status::Ok();
+               return Sources(ctx, res);
              }));
+  server.Post(R"(/api/sources/([^/]+)/sync)", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
+                return SyncNow(ctx, req, res);
+              }));
   server.Post("/api/search", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
                 return Search(ctx, req, res);
               }));

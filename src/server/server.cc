@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "server/http_errors.h"
+#include "server/scheduler.h"
 
 #ifndef SAVOIR_WEB_DIR
 #define SAVOIR_WEB_DIR "web"
@@ -171,7 +172,9 @@ int RunServer(ServerContext& ctx) {
       if (!st.ok()) std::fprintf(stderr, "savoir: index refresh failed: %s\n", st.ToString().c_str());
     }
   });
+  if (ctx.scheduler) ctx.scheduler->Start();
   bool ok = server.listen_after_bind();  // returns once the pool has drained
+  if (ctx.scheduler) ctx.scheduler->Stop();  // lets a sync in progress finish
   {
     std::lock_guard<std::mutex> lock(refresh_mu);
     finished = true;

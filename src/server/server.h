@@ -33,8 +33,11 @@ struct ServerOptions {
 };
 
 // What the routes share; outlives the httplib::Server it is registered on.
+class SyncScheduler;
+
 struct ServerContext {
   Engine* engine = nullptr;
+  SyncScheduler* scheduler = nullptr;  // null: no connector syncs (POST .../sync answers 503)
   AnswererFactory make_answerer;
   ServerOptions options;
   RequestLimits limits;

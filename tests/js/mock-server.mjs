@@ -267,7 +267,27 @@ export function createServer() {
         return sendJSON(res, 200, { user: mode === 'single-user' ? 'local' : (process.env.MOCK_USER || 'alice'), groups: [], mode });
       }
       if (p === '/api/sources' && req.method === 'GET') {
-        return sendJSON(res, 200, { sources: SOURCES.map((s) => ({ ...s, documents: DOCS.filter((d) => d.source === s.id).length })) });
+        const connector = (s) => s.kind !== 'files';
+        return sendJSON(res, 200, { sources: SOURCES.map((s) => ({
+          ...s,
+          documents: DOCS.filter((d) => d.source === s.id).length,
+          connector: connector(s),
+          interval_min: connector(s) ? 60 : null,
+          syncing: false,
+          queued: false,
+          status: connector(s) ? {
+            last_attempt: '2026-03-02T09:00:00Z',
+            last_success: s.kind === 'web' ? null : '2026-03-02T09:00:05Z',
+            next_run: '2026-03-02T10:00:05Z',
+            documents_seen: DOCS.filter((d) => d.source === s.id).length,
+            errors: s.kind === 'web' ? ['https://intranet.example/: HTTP 503'] : [],
+          } : { last_attempt: null, last_success: null, next_run: null, documents_seen: 0, errors: [] },
+        })) });
+      }
+      const sync = p.match(/^\/api\/sources\/([^/]+)\/sync$/);
+      if (sync && req.method === 'POST') {
+        if (!SOURCES.some((s) => String(s.id) === sync[1])) return sendError(res, 404, 'not_found', `no source ${sync[1]}`);
+        return sendJSON(res, 202, { status: 'queued', source_id: Number(sync[1]) });
       }
       if (p === '/api/search' && req.method === 'POST') {
         const body = await readBody(req);

@@ -287,3 +287,53 @@ test('results show when the answer fails; Stop; escaping', { skip: !!process.env
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('admin: sources with their sync status, sync now, #/admin, keyboard, French', async () => {
+  const { context, page, errors } = await newPage();
+  const { sources } = await (await page.request.get(`${base}/api/sources`)).json();
+  assert.ok(sources.length > 0, 'the server has sources');
+  await page.focus('#admin-btn');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#admin-dialog[open] #admin-list[data-loaded="true"]');
+  assert.equal(await page.evaluate(() => location.hash), '#/admin');
+  const names = await page.locator('#admin-list .admin-name').allTextContents();
+  assert.deepEqual(names, sources.map((s) => s.name), 'every source is listed');
+  const demo = sources.find((s) => s.kind === 'files');
+  assert.ok(demo && names.includes(demo.name), 'the demo (files) source is listed');
+  const first = page.locator('#admin-list .admin-item').first();
+  assert.equal(await first.locator('.kind use').count(), 1, 'with its kind icon');
+  assert.equal(await first.locator('.admin-documents dd').textContent(), new Intl.NumberFormat('en').format(sources[0].documents));
+  for (const label of ['Documents', 'Last success', 'Next run']) assert.ok((await page.textContent('#admin-list')).includes(label));
+  await shot(page, '11-admin');
+
+  // "Sync now" on each connector source POSTs and the list refreshes.
+  const connectors = sources.filter((s) => s.connector);
+  for (const s of connectors) {
+    const posted = page.waitForResponse((r) => r.url().endsWith(`/api/sources/${s.id}/sync`) && r.request().method() === 'POST');
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/sources') && r.request().method() === 'GET');
+    await page.click(`#admin-list .admin-item[data-id="${s.id}"] .admin-sync`);
+    assert.equal((await posted).status(), 202);
+    await refreshed;
+  }
+  // Files sources are indexed by `savoir index`: no button.
+  for (const s of sources.filter((x) => !x.connector))
+    assert.equal(await page.locator(`#admin-list .admin-item[data-id="${s.id}"] .admin-sync`).count(), 0);
+  if (sources.some((s) => s.status?.errors?.length)) assert.ok(await page.locator('#admin-list .admin-errors li').count() > 0, 'errors are shown');
+
+  // Escape closes it, the hash goes and focus returns to the button.
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isVisible('#admin-dialog'), false);
+  // The dialog's close event comes in a task after the key press.
+  await page.waitForFunction(() => location.hash === '' && document.activeElement?.id === 'admin-btn', null, { timeout: 5000 });
+
+  // The #/admin route opens it directly, in French too.
+  const fr = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'fr-FR', colorScheme: 'dark' });
+  const pfr = await fr.newPage();
+  await pfr.goto(`${base}/#/admin`);
+  await pfr.waitForSelector('#admin-dialog[open] #admin-list[data-loaded="true"]');
+  assert.match(await pfr.textContent('#admin-list'), /Dernier succès/);
+  await shot(pfr, '12-admin-fr-dark');
+  await fr.close();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/secret.h"
+#include "connectors/sources.h"
 #include "test_util.h"
 
 namespace savoir {
@@ -126,6 +127,72 @@ TEST_F(SyncTest, BadDocumentsAreReportedWithoutStoppingTheBatch) {
   ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s).ok());
   EXPECT_EQ(s.errors.size(), 2u);
   EXPECT_EQ(store_->ListDocuments(source_)->size(), 1u);
+}
+
+TEST_F(SyncTest, NextRunFollowsTheIntervalAndZeroMeansManual) {
+  CountingConnector c;
+  ConnectorSyncSummary s1;
+  ConnectorSyncOptions every_minute;
+  every_minute.interval_seconds = 60;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, every_minute, &s1).ok());
+  auto st = *store_->GetSyncStatus(source_);
+  EXPECT_GT(st.last_success, 0);
+  EXPECT_EQ(st.next_run, st.last_success + 60);
+  EXPECT_EQ(st.documents_seen, 5);
+  ConnectorSyncSummary s2;
+  ConnectorSyncOptions manual;
+  manual.interval_seconds = 0;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, manual, &s2).ok());
+  EXPECT_EQ(store_->GetSyncStatus(source_)->next_run, 0);
+}
+
+TEST_F(SyncTest, ACancelledRunStopsBetweenBatchesAndIsDueAgainAtOnce) {
+  CountingConnector c;
+  int asked = 0;
+  ConnectorSyncOptions opt;
+  opt.interval_seconds = 3600;
+  opt.cancelled = [&] { return ++asked > 2; };  // two batches, then the server stops
+  ConnectorSyncSummary s1;
+  EXPECT_FALSE(SyncConnector(*store_, source_, c, opt, &s1).ok());
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 2u);
+  auto st = *store_->GetSyncStatus(source_);
+  EXPECT_EQ(st.last_success, 0);
+  EXPECT_LE(st.next_run, st.last_attempt + 1);
+  ASSERT_FALSE(st.errors.empty());
+  EXPECT_NE(st.errors.back().find("interrupted"), std::string::npos);
+  ConnectorSyncSummary s2;
+  ASSERT_TRUE(SyncConnector(*store_, source_, c, {}, &s2).ok());
+  EXPECT_EQ(c.started_from, "1");  // resumes after the last committed batch
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 5u);
+}
+
+TEST(SyncInterval, SourceConfigThenSecondsThenMinutes) {
+  Config config;
+  config.sync_interval_min = 60;
+  SourceRecord plain;
+  EXPECT_EQ(SyncIntervalSeconds(plain, config), 3600);
+  config.sync_interval_s = 5;
+  EXPECT_EQ(SyncIntervalSeconds(plain, config), 5);
+  SourceRecord own;
+  own.config_json = R"({"path": "/x", "interval_min": 15})";
+  EXPECT_EQ(SyncIntervalSeconds(own, config), 900);
+  own.config_json = R"({"interval_min": 0})";
+  EXPECT_EQ(SyncIntervalSeconds(own, config), 0);
+}
+
+TEST_F(SyncTest, ASourceWhoseConnectorCannotBeBuiltRecordsWhyAndItsNextRun) {
+  Config config;
+  config.sync_interval_min = 10;
+  auto source = *store_->GetSource(source_);  // kind "test": no connector
+  ConnectorSyncSummary sum;
+  Status st = SyncSource(*store_, config, source, IngestOptions{}, &sum);
+  EXPECT_FALSE(st.ok());
+  auto status = *store_->GetSyncStatus(source_);
+  EXPECT_GT(status.last_attempt, 0);
+  EXPECT_EQ(status.last_success, 0);
+  EXPECT_EQ(status.next_run, status.last_attempt + 600);
+  ASSERT_EQ(status.errors.size(), 1u);
+  EXPECT_EQ(sum.errors, status.errors);
 }
 
 TEST(Secret, SealsOpensAndRefusesTheWrongKey) {

@@ -143,6 +143,13 @@ me = get_json("GET", "/api/me")
 check(me.get("mode") == "single-user" and me.get("user") == "local" and me.get("all_access") is True, f"/api/me {me}")
 sources = get_json("GET", "/api/sources")["sources"]
 check(len(sources) == 1 and sources[0]["documents"] >= 20 and sources[0]["kind"] == "files", f"sources {sources}")
+src0 = sources[0]
+check(src0["connector"] is False and src0["interval_min"] is None and src0["syncing"] is False, f"files source flags {src0}")
+check(set(src0["status"]) == {"last_attempt", "last_success", "next_run", "documents_seen", "errors"}, f"status {src0}")
+check("config_json" not in src0 and "config" not in src0, "no configuration in /api/sources")
+expect_error("POST", f"/api/sources/{src0['id']}/sync", {}, 400, "savoir index")
+expect_error("POST", "/api/sources/999/sync", {}, 404, "no source 999")
+expect_error("POST", "/api/sources/x/sync", {}, 400)
 
 # --- search ----------------------------------------------------------------
 res = get_json("POST", "/api/search", {"query": "congés payés", "k": 5})
