@@ -106,21 +106,11 @@ int CmdSourceSync(const Config& config, const CommandArgs& args) {
     if (!s.ok()) return Fail(s.status().message());
     todo.push_back(std::move(s).value());
   }
-  // The index follows a long sync every few thousand changed documents
-  // instead of taking them all at the end.
-  size_t changed_at_last_catch_up = 0;
-  auto follow_index = [&](const ConnectorSyncSummary& sum) -> Status {
-    size_t changed = sum.added + sum.updated + sum.removed;
-    if (changed < changed_at_last_catch_up + 2000) return Status::Ok();
-    changed_at_last_catch_up = changed;
-    return e.CatchUp();
-  };
   int rc = 0;
   for (const auto& s : todo) {
     auto t0 = std::chrono::steady_clock::now();
     ConnectorSyncSummary sum;
-    changed_at_last_catch_up = 0;
-    Status st = SyncSource(e.store(), config, s, e.ingest_options(), &sum, nullptr, follow_index);
+    Status st = SyncSource(e.store(), config, s, e.ingest_options(), &sum, nullptr, [&] { return e.CatchUp(); });
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("source %lld %s: seen %zu, added %zu, updated %zu, unchanged %zu, removed %zu, errors %zu in %.2f s\n",
                 static_cast<long long>(s.id), s.name.c_str(), sum.seen, sum.added, sum.updated, sum.unchanged,

@@ -66,11 +66,19 @@ int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config) {
 
 Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
                   ConnectorSyncSummary* summary, std::function<bool()> cancelled,
-                  std::function<Status(const ConnectorSyncSummary&)> after_batch) {
+                  std::function<Status()> catch_up_index) {
   ConnectorSyncOptions opt;
   opt.ingest = ingest;
   opt.cancelled = std::move(cancelled);
-  opt.after_batch = std::move(after_batch);
+  size_t changed_at_last_catch_up = 0;
+  if (catch_up_index) {
+    opt.after_batch = [&](const ConnectorSyncSummary& sum) -> Status {
+      size_t changed = sum.added + sum.updated + sum.removed;
+      if (changed < changed_at_last_catch_up + 2000) return Status::Ok();
+      changed_at_last_catch_up = changed;
+      return catch_up_index();
+    };
+  }
   opt.interval_seconds = SyncIntervalSeconds(source, config);
   auto connector = MakeConnector(source, config);
   if (connector.ok()) return SyncConnector(store, source.id, **connector, opt, summary);

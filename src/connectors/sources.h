@@ -50,11 +50,13 @@ bool IsConnectorKind(const std::string& kind);
 // when above 0, else --sync-interval-min.
 int64_t SyncIntervalSeconds(const SourceRecord& source, const Config& config);
 
-// Builds the source's connector and runs it (SyncConnector). A source whose
+// Builds the source's connector and runs it (SyncConnector). With
+// `catch_up_index`, the index follows the sync every 2,000 changed documents
+// instead of taking them all at the end (bounded memory, earlier results). A source whose
 // connector cannot be built still gets its SyncStatus recorded (the error,
 // the next run), so a stuck source shows why and the others go on.
 Status SyncSource(Store& store, const Config& config, const SourceRecord& source, const IngestOptions& ingest,
                   ConnectorSyncSummary* summary, std::function<bool()> cancelled = nullptr,
-                  std::function<Status(const ConnectorSyncSummary&)> after_batch = nullptr);
+                  std::function<Status()> catch_up_index = nullptr);
 
 }  // namespace savoir

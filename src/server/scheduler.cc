@@ -94,19 +94,11 @@ void SyncScheduler::SyncOne(int64_t source_id) {
   auto t0 = std::chrono::steady_clock::now();
   ConnectorSyncSummary sum;
   // On SIGTERM the sync stops at its next batch (committed batches stay).
-  // Searches see a long sync's documents as it goes (every 2,000 changes),
-  // which also bounds the memory of the index update.
-  size_t changed_at_last_catch_up = 0;
-  auto follow_index = [&](const ConnectorSyncSummary& s) -> Status {
-    size_t changed = s.added + s.updated + s.removed;
-    if (changed < changed_at_last_catch_up + 2000) return Status::Ok();
-    changed_at_last_catch_up = changed;
-    return engine_.CatchUp();
-  };
+  // Searches see a long sync's documents as it goes.
   Status st = SyncSource(engine_.store(), config_, *source, engine_.ingest_options(), &sum, [this] {
     std::lock_guard<std::mutex> lock(mu_);
     return stop_;
-  }, follow_index);
+  }, [this] { return engine_.CatchUp(); });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "savoir: synced source %lld %s: seen %zu, added %zu, updated %zu, removed %zu, errors %zu in %.2f s%s%s\n",
                static_cast<long long>(source_id), source->name.c_str(), sum.seen, sum.added, sum.updated, sum.removed,
