@@ -124,12 +124,13 @@ int CmdSearch(const Config& config, const CommandArgs& args) {
   req.filters.sources = args.sources;
   req.filters.languages = args.languages;
   auto t0 = std::chrono::steady_clock::now();
-  auto hits = e.searcher().Search(req);
+  AnalyzedQuery q;
+  auto hits = e.searcher().Search(req, &q);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!hits.ok()) return Fail(hits.status().message());
-  AnalyzedQuery q = e.searcher().Analyze(req.query, *e.index().snapshot());
   std::unordered_set<std::string> terms;
   for (const auto& t : q.terms) terms.insert(t.term);
+  SnippetTerms snippet_terms(req.query, std::move(terms));
   bool tty = isatty(STDOUT_FILENO);
   int rank = 0;
   for (const auto& h : *hits) {
@@ -139,9 +140,7 @@ int CmdSearch(const Config& config, const CommandArgs& args) {
     const DocumentRecord* doc = &rec->doc;
     const ChunkRecord* chunk = &rec->chunk;
     std::string_view passage = rec->text;
-    std::unordered_set<std::string> chunk_terms;
-    for (const auto& w : Analyzer::Terms(req.query, chunk->language)) chunk_terms.insert(w);
-    Snippet sn = MakeSnippet(passage, chunk_terms.empty() ? terms : chunk_terms, chunk->language);
+    Snippet sn = MakeSnippet(passage, snippet_terms.For(chunk->language), chunk->language);
     if (args.json) {
       json j = {{"rank", rank}, {"document_id", h.doc_id}, {"chunk_id", h.chunk_id},
                 {"score", h.score}, {"title", doc->title}, {"url", doc->url},

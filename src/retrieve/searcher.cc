@@ -82,11 +82,12 @@ AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap) co
   return out;
 }
 
-Result<std::vector<DocumentHit>> Searcher::Search(const SearchRequest& req) const {
+Result<std::vector<DocumentHit>> Searcher::Search(const SearchRequest& req, AnalyzedQuery* analyzed) const {
   if (req.query.find_first_not_of(" \t\r\n") == std::string::npos)
     return Status(ErrorKind::kInvalidArgument, "the query is empty");
   auto snap = index_.snapshot();
   AnalyzedQuery q = Analyze(req.query, *snap);
+  if (analyzed) *analyzed = q;
   std::vector<DocumentHit> out;
   if (q.terms.empty() || req.k == 0) return out;
   PermissionFilter filter(req.principal, req.filters);

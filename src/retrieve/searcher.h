@@ -44,7 +44,10 @@ class Searcher {
  public:
   Searcher(const KeywordIndex& index, SearcherOptions options) : index_(index), options_(std::move(options)) {}
 
-  Result<std::vector<DocumentHit>> Search(const SearchRequest& request) const;
+  // `analyzed`, when given, receives the query as it was analyzed (for
+  // snippets), so callers need not analyze it again.
+  Result<std::vector<DocumentHit>> Search(const SearchRequest& request,
+                                          AnalyzedQuery* analyzed = nullptr) const;
   AnalyzedQuery Analyze(const std::string& query, const Snapshot& snap) const;
   const SearcherOptions& options() const { return options_; }
 

@@ -24,6 +24,16 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
+const std::unordered_set<std::string>& SnippetTerms::For(const std::string& language) {
+  auto it = by_language_.find(language);
+  if (it == by_language_.end()) {
+    std::unordered_set<std::string> terms;
+    for (auto& w : Analyzer::Terms(query_, language)) terms.insert(std::move(w));
+    it = by_language_.emplace(language, std::move(terms)).first;
+  }
+  return it->second.empty() ? fallback_ : it->second;
+}
+
 Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::string>& terms,
                     const std::string& language, size_t max_words) {
   // Word boundaries from the analyzer without stop-word removal would be

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace savoir {
@@ -19,5 +20,20 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
                     const std::string& language, size_t max_words = 40);
 
 std::string HtmlEscape(std::string_view s);
+
+// The query's terms as a passage in a given language matches them: the query
+// analyzed in that language, falling back to `fallback` (the searcher's own
+// analysis) when that yields nothing. Computed once per language.
+class SnippetTerms {
+ public:
+  SnippetTerms(std::string query, std::unordered_set<std::string> fallback)
+      : query_(std::move(query)), fallback_(std::move(fallback)) {}
+  const std::unordered_set<std::string>& For(const std::string& language);
+
+ private:
+  std::string query_;
+  std::unordered_set<std::string> fallback_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> by_language_;
+};
 
 }  // namespace savoir

@@ -53,12 +53,8 @@ void StripMarkTags(std::string* s) {
   }
 }
 
-std::string MakeResultSnippet(std::string_view passage, const ChunkRecord& chunk, const std::string& query,
-                              const std::unordered_set<std::string>& query_terms) {
-  std::unordered_set<std::string> terms;
-  for (auto& w : Analyzer::Terms(query, chunk.language)) terms.insert(std::move(w));
-  Snippet sn = MakeSnippet(passage, terms.empty() ? query_terms : terms, chunk.language);
-  return MarkOnlySnippet(sn.html);
+std::string MakeResultSnippet(std::string_view passage, const ChunkRecord& chunk, SnippetTerms& terms) {
+  return MarkOnlySnippet(MakeSnippet(passage, terms.For(chunk.language), chunk.language).html);
 }
 
 }  // namespace
@@ -104,12 +100,13 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
   req.principal = principal;
   req.filters = filters;
   req.k = k;
-  SAVOIR_ASSIGN_OR_RETURN(std::vector<DocumentHit> hits, engine.searcher().Search(req));
+  AnalyzedQuery analyzed;
+  SAVOIR_ASSIGN_OR_RETURN(std::vector<DocumentHit> hits, engine.searcher().Search(req, &analyzed));
   Retrieval out;
-  AnalyzedQuery analyzed = engine.searcher().Analyze(query, *engine.index().snapshot());
   out.language = analyzed.language;
   std::unordered_set<std::string> query_terms;
   for (const auto& t : analyzed.terms) query_terms.insert(t.term);
+  SnippetTerms snippet_terms(query, std::move(query_terms));
   std::map<int64_t, SourceRecord> sources;
   for (const auto& h : hits) {
     auto passage = engine.store().GetPassage(h.chunk_id);
@@ -123,7 +120,7 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
     }
     RetrievedHit r{h, std::move(passage->doc), std::move(passage->chunk), src->second, {},
                    std::move(passage->text)};
-    r.snippet = MakeResultSnippet(r.text, r.chunk, query, query_terms);
+    r.snippet = MakeResultSnippet(r.text, r.chunk, snippet_terms);
     out.hits.push_back(std::move(r));
   }
   out.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
