@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "connectors/http/http_client.h"
+#include "net/http_client.h"
 #include "ingest/parse_worker.h"
 
 namespace savoir {

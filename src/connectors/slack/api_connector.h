@@ -14,7 +14,7 @@
 #include <string>
 
 #include "connectors/connector.h"
-#include "connectors/http/http_client.h"
+#include "net/http_client.h"
 
 namespace savoir {
 

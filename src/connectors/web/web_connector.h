@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "connectors/http/http_client.h"
+#include "net/http_client.h"
 
 namespace savoir {
 

@@ -1,5 +1,6 @@
-// The one HTTP client connectors use (libcurl): timeouts, TLS verification
-// always on, a per-client rate limit (one client per source), and retries
+// The one HTTP client of the program (libcurl), for connectors and remote models:
+// timeouts, TLS verification always on, a per-client rate limit (one client per
+// source or model endpoint), and retries
 // with exponential backoff and jitter on network errors, HTTP 5xx and HTTP
 // 429 (honouring Retry-After). Messages name the URL without its query, so
 // no credential passed in a query or header ends up in an error.

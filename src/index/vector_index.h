@@ -1,0 +1,66 @@
+// The vector index: chunk embeddings of one model (one vector space), with
+// the permission filter applied inside the search. Small allowed sets are
+// scanned exactly; larger ones go through the graph with the filter passed
+// into the traversal (never "search, then drop"). Vectors are stored
+// compactly (f16 or int8), persisted in `dir` and memory-mapped on open, so
+// a restart reloads without rebuilding. The library choice and the switch
+// point between exact scan and graph are measured: bench/vector_bench and
+// docs/vectors.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+#include "common/status.h"
+
+namespace savoir {
+
+struct VectorIndexOptions {
+  int dimensions = 0;                 // required when creating; checked on open
+  std::string quantization = "f16";   // "f32", "f16" or "i8"
+  int connectivity = 16;              // graph degree (HNSW M)
+  int expansion_add = 128;            // ef_construction
+  int expansion_search = 64;          // ef at query time (raised to k when smaller)
+  // An allowed set smaller than this share of the index is scanned exactly
+  // instead of searched through the graph (measured; see docs/vectors.md).
+  double exact_scan_below = 0.02;
+};
+
+struct VectorHit {
+  int64_t id = 0;       // the chunk id
+  float score = 0;      // cosine similarity (vectors are unit length), higher is better
+};
+
+class VectorIndex {
+ public:
+  // Opens the index in `dir`, creating it when absent. kCorrupt when the
+  // files fail validation; kInvalidArgument when the dimensions differ.
+  static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir, const VectorIndexOptions& options);
+  virtual ~VectorIndex() = default;
+
+  // Adds or replaces vectors (n = ids.size(), vectors holds n * dimensions
+  // floats, unit length). Ids must be < 2^32 (chunk ids).
+  virtual Status Add(const std::vector<int64_t>& ids, const std::vector<float>& vectors) = 0;
+  virtual Status Remove(const std::vector<int64_t>& ids) = 0;
+  // Makes everything added or removed so far durable (atomic on crash: the
+  // previous committed state or the new one).
+  virtual Status Commit() = 0;
+
+  // The k most similar allowed vectors, best first. `allowed` == nullptr
+  // means every id is allowed. Safe to call from many threads at once, and
+  // concurrently with one writer (Add/Remove/Commit are serialized by the
+  // caller).
+  virtual Result<std::vector<VectorHit>> Search(const float* query, size_t k,
+                                                const Roaring* allowed) const = 0;
+
+  virtual size_t size() const = 0;
+  virtual int dimensions() const = 0;
+  virtual bool Contains(int64_t id) const = 0;
+};
+
+}  // namespace savoir
