@@ -38,6 +38,27 @@ std::function<Status(Config&, const std::string&)> IntField(const char* flag, T 
   };
 }
 
+std::function<Status(Config&, const std::string&)> TextField(std::string Config::*field) {
+  return [=](Config& c, const std::string& v) {
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> OneOf(const char* flag, std::string Config::*field,
+                                                         std::vector<std::string> allowed) {
+  return [=](Config& c, const std::string& v) {
+    for (const auto& a : allowed)
+      if (v == a) {
+        c.*field = v;
+        return Status::Ok();
+      }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + (a.empty() ? std::string("''") : a);
+    return Status(ErrorKind::kInvalidArgument, std::string(flag) + " expects one of " + list + ", got '" + v + "'");
+  };
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& OptionTable() {
@@ -130,6 +151,39 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--sync-interval-s", "SAVOIR_SYNC_INTERVAL_S", "0",
        "Seconds between two syncs; overrides --sync-interval-min when above 0 (for tests and demos)", "sync",
        IntField("--sync-interval-s", &Config::sync_interval_s, 0, 604800)},
+      {"--embedder", "SAVOIR_EMBEDDER", "",
+       "Embedding model kind for hybrid search: empty (none, BM25 only), llama, openai or bedrock", "all",
+       OneOf("--embedder", &Config::embedder, {"", "llama", "openai", "bedrock"})},
+      {"--embed-model", "SAVOIR_EMBED_MODEL", "",
+       "Embedding model: a GGUF file path (llama) or the endpoint's model name (openai, bedrock)", "all",
+       TextField(&Config::embed_model)},
+      {"--embed-url", "SAVOIR_EMBED_URL", "",
+       "Base URL of an OpenAI-compatible embeddings endpoint, e.g. http://127.0.0.1:11434/v1", "all",
+       TextField(&Config::embed_url)},
+      {"--embed-api-key-file", "SAVOIR_EMBED_API_KEY_FILE", "",
+       "File holding the API key of the embeddings endpoint (never logged)", "all",
+       TextField(&Config::embed_api_key_file)},
+      {"--chat", "SAVOIR_CHAT", "",
+       "Language model kind for answers: empty (extractive answers), llama, openai or bedrock", "serve",
+       OneOf("--chat", &Config::chat, {"", "llama", "openai", "bedrock"})},
+      {"--chat-model", "SAVOIR_CHAT_MODEL", "",
+       "Language model: a GGUF file path (llama) or the endpoint's model name / Bedrock model id", "serve",
+       TextField(&Config::chat_model)},
+      {"--chat-url", "SAVOIR_CHAT_URL", "",
+       "Base URL of an OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8081/v1", "serve",
+       TextField(&Config::chat_url)},
+      {"--chat-api-key-file", "SAVOIR_CHAT_API_KEY_FILE", "",
+       "File holding the API key of the chat endpoint (never logged)", "serve",
+       TextField(&Config::chat_api_key_file)},
+      {"--aws-region", "SAVOIR_AWS_REGION", "",
+       "AWS region for Bedrock; empty: AWS_REGION, AWS_DEFAULT_REGION or the profile's region", "all",
+       TextField(&Config::aws_region)},
+      {"--bedrock-endpoint", "SAVOIR_BEDROCK_ENDPOINT", "",
+       "Bedrock runtime endpoint (a VPC endpoint URL); empty: https://bedrock-runtime.REGION.amazonaws.com", "all",
+       TextField(&Config::bedrock_endpoint)},
+      {"--llama-threads", "SAVOIR_LLAMA_THREADS", "0",
+       "CPU threads for local GGUF models (0: every core)", "all",
+       IntField("--llama-threads", &Config::llama_threads, 0, 1024)},
   };
   return table;
 }

@@ -42,6 +42,19 @@ struct Config {
   int sync_interval_min = 0;
   int sync_interval_s = 0;      // > 0: overrides sync_interval_min (tests, demos)
 
+  // Models (docs/models.md). Empty kind: no model (BM25 only, extractive answers).
+  std::string embedder;          // "", "llama", "openai", "bedrock"
+  std::string embed_model;       // GGUF path (llama) or model name (openai, bedrock)
+  std::string embed_url;         // base URL of an OpenAI-compatible endpoint (".../v1")
+  std::string embed_api_key_file;
+  std::string chat;              // "", "llama", "openai", "bedrock"
+  std::string chat_model;
+  std::string chat_url;
+  std::string chat_api_key_file;
+  std::string aws_region;        // empty: from the AWS environment / profile
+  std::string bedrock_endpoint;  // empty: https://bedrock-runtime.<region>.amazonaws.com
+  int llama_threads = 0;         // 0: every core
+
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }
 };

@@ -10,11 +10,6 @@
 namespace savoir {
 namespace {
 
-size_t OnBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 size_t OnHeader(char* data, size_t size, size_t n, void* out) {
   std::string line(data, size * n);
   size_t colon = line.find(':');
@@ -57,33 +52,88 @@ HttpClient::HttpClient(HttpOptions options)
 
 void HttpClient::Sleep(double seconds) {
   if (seconds <= 0) return;
-  stats_.waited_s += seconds;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.waited_s += seconds;
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
 }
 
 // Spaces request starts evenly: politer to the server than bursts followed
-// by 429s, and keeps each source within its own budget.
+// by 429s, and keeps each source within its own budget. Threads sharing a
+// client take their turns under the lock.
 void HttpClient::Pace() {
   if (opt_.requests_per_minute <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
   auto interval = std::chrono::duration<double>(60.0 / opt_.requests_per_minute);
   auto now = std::chrono::steady_clock::now();
   if (last_request_.time_since_epoch().count() != 0) {
     auto due = last_request_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
-    if (due > now) Sleep(std::chrono::duration<double>(due - now).count());
+    if (due > now) {
+      double s = std::chrono::duration<double>(due - now).count();
+      stats_.waited_s += s;
+      std::this_thread::sleep_for(std::chrono::duration<double>(s));
+    }
   }
   last_request_ = std::chrono::steady_clock::now();
 }
 
-Result<HttpResponse> HttpClient::Once(const std::string& url, const std::vector<std::string>& headers) {
+// Exponential backoff with "equal jitter": half fixed, half random, so many
+// clients that failed together do not retry together.
+double HttpClient::Jitter(double cap) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return cap / 2 + cap / 2 * static_cast<double>(rng_ % 1000) / 1000.0;
+}
+
+namespace {
+
+struct BodyTarget {
+  CURL* curl = nullptr;
+  HttpResponse* response = nullptr;
+  const BodySink* sink = nullptr;
+  bool* streamed = nullptr;
+};
+
+size_t OnBodyTo(char* data, size_t size, size_t n, void* p) {
+  auto* t = static_cast<BodyTarget*>(p);
+  size_t len = size * n;
+  if (t->sink && *t->sink) {
+    long status = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      *t->streamed = true;
+      if (!(*t->sink)(std::string_view(data, len))) {
+        t->response->stopped = true;
+        return 0;  // makes curl end the transfer (CURLE_WRITE_ERROR)
+      }
+      return len;
+    }
+  }
+  t->response->body.append(data, len);
+  return len;
+}
+
+}  // namespace
+
+Result<HttpResponse> HttpClient::Once(const HttpRequest& req, const BodySink& sink, bool* streamed) {
   CURL* curl = curl_easy_init();
   if (!curl) return Status(ErrorKind::kInternal, "cannot create an HTTP handle");
   HttpResponse r;
+  BodyTarget target{curl, &r, &sink, streamed};
   curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  for (const auto& h : req.headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  if (req.method == "POST" || req.method == "PUT" || !req.body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  }
+  if (req.method != "GET" && req.method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBodyTo);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &target);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout_ms));
@@ -98,34 +148,47 @@ Result<HttpResponse> HttpClient::Once(const std::string& url, const std::vector<
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
+  if (rc == CURLE_WRITE_ERROR && r.stopped) return r;
   if (rc != CURLE_OK) {
     ErrorKind kind = rc == CURLE_OPERATION_TIMEDOUT ? ErrorKind::kTimeout : ErrorKind::kUnavailable;
-    return Status(kind, "GET " + UrlWithoutQuery(url) + ": " + curl_easy_strerror(rc));
+    return Status(kind, req.method + " " + UrlWithoutQuery(req.url) + ": " + curl_easy_strerror(rc));
   }
   return r;
 }
 
 Result<HttpResponse> HttpClient::Get(const std::string& url, const std::vector<std::string>& headers) {
-  Status last = Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": no attempt made");
+  HttpRequest req;
+  req.url = url;
+  req.headers = headers;
+  return Send(req);
+}
+
+Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const BodySink& sink) {
+  const std::string what = req.method + " " + UrlWithoutQuery(req.url);
+  Status last = Status(ErrorKind::kUnavailable, what + ": no attempt made");
   for (int attempt = 0; attempt < opt_.max_attempts; ++attempt) {
-    if (attempt > 0) ++stats_.retries;
     Pace();
-    ++stats_.requests;
-    auto r = Once(url, headers);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (attempt > 0) ++stats_.retries;
+      ++stats_.requests;
+    }
+    bool streamed = false;
+    auto r = Once(req, sink, &streamed);
+    // Bytes already handed to the reader cannot be taken back: no retry.
+    if (streamed) return r;
     double wait = -1;
     if (r.ok()) {
       if (r->status == 429) {
-        last = Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": rate limited (HTTP 429)");
+        last = Status(ErrorKind::kUnavailable, what + ": rate limited (HTTP 429)");
         if (auto it = r->headers.find("retry-after"); it != r->headers.end()) {
           double s = std::atof(it->second.c_str());
           if (s > opt_.max_retry_after_s)
-            return Status(ErrorKind::kUnavailable, "GET " + UrlWithoutQuery(url) + ": rate limited for " +
-                                                       it->second + " s (Retry-After)");
+            return Status(ErrorKind::kUnavailable, what + ": rate limited for " + it->second + " s (Retry-After)");
           wait = std::max(0.0, s);
         }
       } else if (r->status >= 500) {
-        last = Status(ErrorKind::kUnavailable,
-                      "GET " + UrlWithoutQuery(url) + ": HTTP " + std::to_string(r->status));
+        last = Status(ErrorKind::kUnavailable, what + ": HTTP " + std::to_string(r->status));
       } else {
         return r;
       }
@@ -133,15 +196,8 @@ Result<HttpResponse> HttpClient::Get(const std::string& url, const std::vector<s
       last = r.status();
     }
     if (attempt + 1 == opt_.max_attempts) break;
-    if (wait < 0) {
-      // Exponential backoff with "equal jitter": half fixed, half random, so
-      // many clients that failed together do not retry together.
-      double cap = std::min<double>(opt_.backoff_max_ms, opt_.backoff_base_ms * std::pow(2.0, attempt)) / 1000.0;
-      rng_ ^= rng_ << 13;
-      rng_ ^= rng_ >> 7;
-      rng_ ^= rng_ << 17;
-      wait = cap / 2 + cap / 2 * static_cast<double>(rng_ % 1000) / 1000.0;
-    }
+    if (wait < 0)
+      wait = Jitter(std::min<double>(opt_.backoff_max_ms, opt_.backoff_base_ms * std::pow(2.0, attempt)) / 1000.0);
     Sleep(wait);
   }
   return Status(last.kind(), last.message() + " (gave up after " + std::to_string(opt_.max_attempts) + " attempts)");

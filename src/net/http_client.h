@@ -8,8 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -31,8 +34,22 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased
+  bool stopped = false;  // the sink asked to stop reading
 };
 
+struct HttpRequest {
+  std::string method = "GET";  // "GET", "POST", "PUT", "DELETE"
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+};
+
+// Receives a successful (2xx) response's body as it arrives; return false to
+// stop reading (see Send).
+using BodySink = std::function<bool(std::string_view chunk)>;
+
+// Thread-safe: one client may serve many threads (the rate limit and the
+// statistics are shared under a lock).
 class HttpClient {
  public:
   explicit HttpClient(HttpOptions options = {});
@@ -40,19 +57,30 @@ class HttpClient {
   // knows what it means); only transport failures and exhausted retries are
   // errors (kUnavailable / kTimeout).
   Result<HttpResponse> Get(const std::string& url, const std::vector<std::string>& headers);
+  // Any method, with the same retries. With `sink`, a 2xx body is streamed
+  // to it instead of being kept in HttpResponse::body (error bodies are
+  // still kept); retries stop once any byte reached the sink. A sink that
+  // returns false ends the request early and Send returns the response so
+  // far (status 2xx, `stopped` set).
+  Result<HttpResponse> Send(const HttpRequest& request, const BodySink& sink = nullptr);
 
   struct Stats {
     int requests = 0, retries = 0;
     double waited_s = 0;  // in rate limiting and backoff
   };
-  const Stats& stats() const { return stats_; }
+  Stats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
 
  private:
-  Result<HttpResponse> Once(const std::string& url, const std::vector<std::string>& headers);
+  Result<HttpResponse> Once(const HttpRequest& request, const BodySink& sink, bool* streamed);
   void Pace();
   void Sleep(double seconds);
+  double Jitter(double cap);
 
   HttpOptions opt_;
+  mutable std::mutex mu_;  // guards stats_, last_request_, rng_
   Stats stats_;
   std::chrono::steady_clock::time_point last_request_{};
   uint64_t rng_;

@@ -71,6 +71,26 @@ CREATE TABLE source_state(
   documents_seen INTEGER NOT NULL DEFAULT 0,
   errors TEXT NOT NULL DEFAULT '');
 )sql",
+    // Models (docs/models.md): vectors cached by model and chunk text hash,
+    // so re-indexing unchanged text embeds nothing; and what each model
+    // answer cost.
+    R"sql(
+CREATE TABLE embedding_cache(
+  model TEXT NOT NULL,
+  text_hash BLOB NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY(model, text_hash)) WITHOUT ROWID;
+CREATE TABLE answer_usage(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  latency_ms REAL NOT NULL DEFAULT 0,
+  first_token_ms REAL NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '');
+)sql",
 };
 
 int64_t NowSeconds() {
