@@ -43,6 +43,9 @@ async function request(path, { method = 'GET', body, signal } = {}) {
 export const getMe = (signal) => request('/api/me', { signal });
 export const getSources = (signal) => request('/api/sources', { signal });
 export const syncSource = (id, signal) => request(`/api/sources/${encodeURIComponent(id)}/sync`, { method: 'POST', body: {}, signal });
+export const addSource = (body, signal) => request('/api/sources', { method: 'POST', body, signal });
+export const updateSource = (id, body, signal) => request(`/api/sources/${encodeURIComponent(id)}`, { method: 'PATCH', body, signal });
+export const removeSource = (id, signal) => request(`/api/sources/${encodeURIComponent(id)}`, { method: 'DELETE', signal });
 export const search = (body, signal) => request('/api/search', { method: 'POST', body, signal });
 export const getDocument = (id, chunk, signal) =>
   request(`/api/documents/${encodeURIComponent(id)}${chunk != null ? `?chunk=${encodeURIComponent(chunk)}` : ''}`, { signal });

@@ -17,6 +17,8 @@ const els = {
   docDialog: $('#doc-dialog'), docTitle: $('#doc-title'), docSource: $('#doc-source'), docMeta: $('#doc-meta'),
   docBody: $('#doc-body'), docClose: $('#doc-close'),
   adminBtn: $('#admin-btn'), adminDialog: $('#admin-dialog'), adminClose: $('#admin-close'), adminList: $('#admin-list'), adminError: $('#admin-error'),
+  adminAddBar: $('#admin-add-bar'), adminAdd: $('#admin-add'), sourceForm: $('#source-form'), sourceFormFields: $('#source-form-fields'),
+  sourceFormError: $('#source-form-error'), sourceFormCancel: $('#source-form-cancel'), sourceFormSubmit: $('#source-form-submit'),
   historyDialog: $('#history-dialog'), historyList: $('#history-list'), historyClose: $('#history-close'),
 };
 
@@ -28,6 +30,7 @@ const MAX_HISTORY_TURNS = 6; // previous question/answer pairs sent as `history`
 const state = {
   user: null,
   mode: null,
+  admin: false,        // may add, configure and remove sources
   sources: [],
   chats: [],
   chat: null,          // current chat {id, title, createdAt, updatedAt, turns: [...]}
@@ -765,7 +768,12 @@ for (const dialog of [els.docDialog, els.historyDialog, els.adminDialog]) {
 
 /* ---------- admin: sources and their syncs ---------- */
 
-const admin = { timer: null, controller: null };
+const admin = { timer: null, controller: null, sources: [], editing: null, confirming: null };
+
+function renderAdmin() {
+  const sources = admin.sources;
+  els.adminList.replaceChildren(...(sources.length ? sources.map(adminItem) : [h('li', { class: 'muted history-empty' }, t('admin.none'))]));
+}
 
 function adminWhen(iso) {
   return iso ? formatDate(iso, { dateStyle: 'medium', timeStyle: 'short' }) : t('admin.never');
@@ -798,7 +806,211 @@ function adminItem(s) {
       fact(t('admin.seen'), connector && st.last_attempt ? formatNumber(st.documents_seen ?? 0) : '—', 'admin-seen')),
     errors.length ? h('ul', { class: 'admin-errors', 'aria-label': t('admin.errors', { n: errors.length }) },
       errors.slice(0, 5).map((e) => h('li', null, icon('alert'), h('span', null, e))),
-      errors.length > 5 ? h('li', { class: 'muted' }, t('admin.moreErrors', { n: errors.length - 5 })) : null) : null);
+      errors.length > 5 ? h('li', { class: 'muted' }, t('admin.moreErrors', { n: errors.length - 5 })) : null) : null,
+    state.admin ? adminActions(s, connector) : null,
+    state.admin && admin.editing === s.id ? adminEditPanel(s) : null,
+    state.admin && admin.confirming === s.id ? adminConfirmPanel(s) : null);
+}
+
+/* Admin actions: edit (interval, credential) and remove with a confirmation. */
+const CREDENTIAL_KINDS = new Set(['slack', 'confluence']);
+
+function adminActions(s, connector) {
+  return h('div', { class: 'admin-item-actions' },
+    connector ? h('button', {
+      type: 'button', class: 'btn btn-chip admin-edit-btn', 'aria-expanded': String(admin.editing === s.id),
+      'aria-label': t('admin.editNamed', { name: s.name }),
+      onclick: () => { admin.editing = admin.editing === s.id ? null : s.id; admin.confirming = null; renderAdmin(); focusIn(s.id, '.admin-edit input'); },
+    }, icon('sliders'), h('span', null, t('admin.edit'))) : null,
+    h('button', {
+      type: 'button', class: 'btn btn-chip admin-remove-btn', 'aria-label': t('admin.removeNamed', { name: s.name }),
+      onclick: () => { admin.confirming = s.id; admin.editing = null; renderAdmin(); focusIn(s.id, '.admin-confirm-cancel'); },
+    }, icon('trash'), h('span', null, t('admin.remove'))));
+}
+
+function focusIn(id, sel) {
+  els.adminList.querySelector(`.admin-item[data-id="${id}"] ${sel}`)?.focus();
+}
+
+function field(label, input, hint) {
+  return h('label', { class: 'form-field' }, h('span', null, label), input, hint ? h('span', { class: 'hint' }, hint) : null);
+}
+
+function adminEditPanel(s) {
+  const own = s.own_interval === true;
+  const interval = h('input', {
+    type: 'number', min: '0', max: '10080', step: 'any', class: 'admin-edit-interval', 'data-field': 'interval_min',
+    value: own && s.interval_min != null ? String(s.interval_min) : '', placeholder: t('admin.intervalDefault'),
+  });
+  const cred = CREDENTIAL_KINDS.has(s.kind)
+    ? h('input', { type: 'password', autocomplete: 'off', class: 'admin-edit-credential', 'data-field': 'credential', placeholder: t('admin.credentialKeep') })
+    : null;
+  const error = h('p', { id: `admin-edit-error-${s.id}`, class: 'admin-error admin-edit-error', role: 'alert', hidden: true });
+  const form = h('form', {
+    class: 'admin-edit', novalidate: true,
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const body = {};
+      const iv = interval.value.trim();
+      if (iv !== (own && s.interval_min != null ? String(s.interval_min) : '')) body.interval_min = iv === '' ? null : Number(iv);
+      if (cred && cred.value) body.credential = cred.value;
+      if (!Object.keys(body).length) { admin.editing = null; renderAdmin(); return; }
+      try {
+        await api.updateSource(s.id, body);
+        if (cred) cred.value = '';
+        admin.editing = null;
+        announce(t('admin.savedNamed', { name: s.name }));
+        await refreshAdmin();
+        focusIn(s.id, '.admin-edit-btn');
+      } catch (e) {
+        showFieldError(form, error, e);
+      }
+    },
+  },
+  h('div', { class: 'admin-edit-fields' },
+    field(t('admin.interval'), interval, t('admin.intervalHint')),
+    cred ? field(t('admin.credentialReplace'), cred,
+      h('span', { class: 'admin-credential' }, t(s.credential_set ? 'admin.credentialSet' : 'admin.credentialNotSet'))) : null),
+  error,
+  h('div', { class: 'source-form-actions' },
+    h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => { admin.editing = null; renderAdmin(); focusIn(s.id, '.admin-edit-btn'); } }, t('admin.cancel')),
+    h('button', { type: 'submit', class: 'btn btn-primary admin-edit-save' }, t('admin.save'))));
+  return form;
+}
+
+function adminConfirmPanel(s) {
+  const error = h('p', { class: 'admin-error', role: 'alert', hidden: true });
+  return h('div', { class: 'admin-confirm', role: 'group', 'aria-label': t('admin.removeNamed', { name: s.name }) },
+    h('p', null, t('admin.confirmRemove', { name: s.name, n: formatNumber(s.documents ?? 0) })),
+    error,
+    h('div', { class: 'source-form-actions' },
+      h('button', { type: 'button', class: 'btn btn-ghost admin-confirm-cancel', onclick: () => { admin.confirming = null; renderAdmin(); focusIn(s.id, '.admin-remove-btn'); } }, t('admin.cancel')),
+      h('button', {
+        type: 'button', class: 'btn btn-danger admin-confirm-remove',
+        onclick: async (ev) => {
+          ev.currentTarget.disabled = true;
+          try {
+            await api.removeSource(s.id);
+            admin.confirming = null;
+            announce(t('admin.removedNamed', { name: s.name }));
+            await refreshAdmin();
+            reloadSources();
+            els.adminClose.focus();
+          } catch (e) {
+            ev.currentTarget.disabled = false;
+            error.textContent = errorMessage(e);
+            error.hidden = false;
+          }
+        },
+      }, t('admin.removeConfirm'))));
+}
+
+// A server error "config.url: ..." marks that field of `form` invalid.
+function showFieldError(form, errorEl, e) {
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  errorEl.textContent = errorMessage(e);
+  errorEl.hidden = false;
+  const name = /^([\w.]+):/.exec(e?.message || '')?.[1];
+  const input = name && form.querySelector(`[data-field="${name}"]`);
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', errorEl.id || '');
+    input.focus();
+  }
+}
+
+/* The "add a source" form: the kind's own fields, as the API takes them. */
+const SOURCE_KINDS = ['slack', 'confluence', 'web', 'slack-export', 'confluence-export'];
+const KIND_FIELDS = {
+  slack: [{ key: 'api_url', type: 'url', placeholder: 'https://slack.com/api' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' },
+    { key: 'rescan_days', type: 'number', placeholder: '7' }],
+  confluence: [{ key: 'base_url', type: 'url', placeholder: 'https://acme.atlassian.net/wiki' }, { key: 'user', type: 'text' },
+    { key: 'spaces', type: 'list', placeholder: 'ENG, OPS' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' }],
+  web: [{ key: 'url', type: 'url', placeholder: 'https://intranet.example.com/' }, { key: 'sitemaps', type: 'lines' }, { key: 'feeds', type: 'lines' },
+    { key: 'max_pages', type: 'number', placeholder: '1000' }, { key: 'acl', type: 'list', placeholder: 'public' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' }],
+  'slack-export': [{ key: 'path', type: 'text' }, { key: 'workspace', type: 'text' }],
+  'confluence-export': [{ key: 'path', type: 'text' }, { key: 'space', type: 'text' }, { key: 'acl', type: 'list' }],
+};
+
+function fieldInput(f) {
+  const attrs = { 'data-field': `config.${f.key}`, name: f.key, placeholder: f.placeholder || null, autocomplete: 'off' };
+  if (f.type === 'lines') return h('textarea', { ...attrs, rows: '2' });
+  return h('input', { ...attrs, type: f.type === 'list' ? 'text' : f.type, step: f.type === 'number' ? 'any' : null });
+}
+
+function renderSourceForm(kind) {
+  const prev = Object.fromEntries([...els.sourceFormFields.querySelectorAll('[data-field]')].map((i) => [i.dataset.field, i.value]));
+  const kindSel = h('select', { 'data-field': 'kind', name: 'kind', onchange: (ev) => renderSourceForm(ev.target.value) },
+    SOURCE_KINDS.map((k) => h('option', { value: k, selected: k === kind || null }, `${t(`admin.kind.${k}`)} (${k})`)));
+  const common = [
+    field(t('admin.field.kind'), kindSel),
+    field(t('admin.field.name'), h('input', { 'data-field': 'name', name: 'name', autocomplete: 'off', value: prev.name || '' }), t('admin.hint.name')),
+  ];
+  const own = KIND_FIELDS[kind].map((f) => field(t(`admin.field.${f.key}`), fieldInput(f), f.type === 'list' ? t('admin.hint.list') : f.type === 'lines' ? t('admin.hint.lines') : null));
+  const cred = CREDENTIAL_KINDS.has(kind)
+    ? [field(t('admin.field.credential'), h('input', { type: 'password', 'data-field': 'credential', name: 'credential', autocomplete: 'off' }), t(`admin.hint.credential.${kind}`))]
+    : [];
+  const interval = field(t('admin.interval'), h('input', { type: 'number', min: '0', max: '10080', step: 'any', 'data-field': 'interval_min', name: 'interval_min', placeholder: t('admin.intervalDefault'), value: prev.interval_min || '' }), t('admin.intervalHint'));
+  els.sourceFormFields.replaceChildren(...common, ...own, ...cred, interval);
+  els.sourceForm.dataset.kind = kind;
+}
+
+function sourceFormBody() {
+  const kind = els.sourceForm.dataset.kind;
+  const body = { kind, name: '', config: {} };
+  for (const input of els.sourceFormFields.querySelectorAll('[data-field]')) {
+    const key = input.dataset.field;
+    const v = input.value.trim();
+    if (key === 'kind') continue;
+    if (key === 'name') { body.name = v; continue; }
+    if (key === 'credential') { if (input.value) body.credential = input.value; continue; }
+    if (key === 'interval_min') { if (v !== '') body.interval_min = Number(v); continue; }
+    const f = KIND_FIELDS[kind].find((x) => `config.${x.key}` === key);
+    if (!f || v === '') continue;
+    body.config[f.key] = f.type === 'number' ? Number(v)
+      : f.type === 'list' ? v.split(/[\s,]+/).filter(Boolean)
+      : f.type === 'lines' ? v.split(/\s+/).filter(Boolean) : v;
+  }
+  return body;
+}
+
+function openSourceForm(open) {
+  els.sourceForm.hidden = !open;
+  els.adminAdd.setAttribute('aria-expanded', String(open));
+  els.sourceFormError.hidden = true;
+  if (open) {
+    renderSourceForm(els.sourceForm.dataset.kind || 'slack');
+    els.sourceFormFields.querySelector('select')?.focus();
+  }
+}
+
+els.adminAdd.addEventListener('click', () => openSourceForm(els.sourceForm.hidden));
+els.sourceFormCancel.addEventListener('click', () => { openSourceForm(false); els.adminAdd.focus(); });
+els.sourceForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const body = sourceFormBody();
+  els.sourceFormSubmit.disabled = true;
+  try {
+    const added = await api.addSource(body);
+    els.sourceFormFields.replaceChildren();
+    openSourceForm(false);
+    announce(t('admin.addedNamed', { name: added.name }));
+    await refreshAdmin();
+    reloadSources();
+    focusIn(added.id, '.admin-edit-btn');
+  } catch (e) {
+    showFieldError(els.sourceForm, els.sourceFormError, e);
+  } finally {
+    els.sourceFormSubmit.disabled = false;
+  }
+});
+
+// The search filters' source list follows additions and removals.
+async function reloadSources() {
+  try {
+    state.sources = (await api.getSources()).sources || [];
+    renderSourcesFilter();
+  } catch { /* the filter keeps its list */ }
 }
 
 async function refreshAdmin() {
@@ -808,11 +1020,20 @@ async function refreshAdmin() {
   try {
     const { sources = [] } = await api.getSources(controller.signal);
     if (controller.signal.aborted) return;
-    // Keep keyboard focus on the same source's button across re-renders.
-    const focusedId = document.activeElement?.closest?.('.admin-item')?.dataset.id;
-    els.adminList.replaceChildren(...(sources.length ? sources.map(adminItem) : [h('li', { class: 'muted history-empty' }, t('admin.none'))]));
+    els.adminAddBar.hidden = !state.admin;
+    admin.sources = sources;
+    if (!sources.some((x) => x.id === admin.editing)) admin.editing = null;
+    if (!sources.some((x) => x.id === admin.confirming)) admin.confirming = null;
+    // An open edit form or confirmation is not redrawn under the user's hands.
+    if (admin.editing == null && admin.confirming == null) {
+      // Keep keyboard focus on the same source's button across re-renders.
+      const focused = document.activeElement;
+      const focusedId = focused?.closest?.('.admin-item')?.dataset.id;
+      const focusedCls = ['admin-sync', 'admin-edit-btn', 'admin-remove-btn'].find((c) => focused?.classList?.contains(c)) || 'admin-sync';
+      renderAdmin();
+      if (focusedId) (els.adminList.querySelector(`.admin-item[data-id="${focusedId}"] .${focusedCls}`) || els.adminClose).focus();
+    }
     els.adminError.hidden = true;
-    if (focusedId) (els.adminList.querySelector(`.admin-item[data-id="${focusedId}"] .admin-sync`) || els.adminClose).focus();
     els.adminList.dataset.loaded = 'true';
     clearTimeout(admin.timer);
     // Poll faster while a sync runs, slowly otherwise.
@@ -846,6 +1067,9 @@ function openAdmin() {
 els.adminBtn.addEventListener('click', openAdmin);
 els.adminClose.addEventListener('click', () => els.adminDialog.close());
 els.adminDialog.addEventListener('close', () => {
+  admin.editing = null;
+  admin.confirming = null;
+  openSourceForm(false);
   clearTimeout(admin.timer);
   admin.controller?.abort();
   if (location.hash === '#/admin') history.replaceState(null, '', location.pathname + location.search);
@@ -879,6 +1103,7 @@ async function init() {
   if (me.status === 'fulfilled') {
     state.user = me.value.user || 'anonymous';
     state.mode = me.value.mode || null;
+    state.admin = me.value.admin === true;
     els.banner.hidden = state.mode !== 'single-user';
     if (state.mode !== 'single-user' && state.user) {
       els.user.textContent = state.user;

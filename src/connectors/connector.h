@@ -47,6 +47,14 @@ struct ConnectorBatch {
   std::vector<AccessChange> access_changes;
   std::string checkpoint;  // the resume point once this batch is stored
   std::vector<std::string> errors;  // per-item failures that did not stop the run
+  // Per-item resume state (key -> value, e.g. a web page's ETag and links),
+  // stored with the batch and stamped with `item_run` (Store::PutItemStates),
+  // for state that grows with the source and would bloat the checkpoint.
+  std::vector<std::pair<std::string, std::string>> item_states;
+  int64_t item_run = 0;
+  // After this batch: drop the items of runs before `item_run` (the run is
+  // complete; what it did not touch is gone).
+  bool prune_items = false;
 };
 
 // What a connector may ask the framework while it runs.
@@ -58,6 +66,9 @@ struct SyncContext {
   // Stores `batch` and its checkpoint atomically; an error means the store
   // refused and the connector must stop.
   std::function<Status(ConnectorBatch&)> emit;
+  // The item state a batch stored under `key` (any earlier run), nullopt
+  // when none. Unset when the store keeps no item state.
+  std::function<Result<std::optional<std::string>>(const std::string& key)> item_state;
 };
 
 class Connector {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/config.h"
 #include "connectors/connector.h"
 #include "connectors/sync.h"
@@ -17,12 +19,16 @@
 namespace savoir {
 
 struct NewSource {
-  std::string kind;  // "slack-export", "slack", "confluence" or "web"
+  std::string kind;  // "slack-export", "slack", "confluence", "confluence-export" or "web"
   std::string name;
+  // Error messages name the JSON field (config.url) instead of the CLI flag (--url).
+  bool api = false;
   std::string path;        // slack-export: folder or zip
   std::string domain;      // slack-export: workspace domain for permalinks (default: name)
-  std::string token_file;  // slack: file holding the token
+  std::string token_file;  // slack, confluence: file holding the token (CLI)
+  std::string token;       // slack, confluence: the token itself (API); token_file wins
   std::string api_url = "https://slack.com/api";
+  double rescan_days = -1;           // slack: full re-scan period in days (< 0: the default, 7; 0: never)
   double requests_per_minute = 50;  // slack, confluence, web: this source's own budget
   std::string url;                    // web: the site (crawled without sitemap/feed)
   std::vector<std::string> sitemaps;  // web
@@ -37,7 +43,25 @@ struct NewSource {
 
 // Validates and stores the source; its credential is encrypted with the
 // configured secret key (an error names what is missing, never the secret).
+// Nothing is stored when validation fails. The CLI (`savoir source add`) and
+// the API (`POST /api/sources`) both come here.
 Result<int64_t> AddSource(Store& store, const Config& config, const NewSource& source);
+
+// The API's body {"kind", "name", "config": {...}, "credential", "interval_min"}
+// as a NewSource. Errors name the field: "config.url: 'ftp://x' is not an
+// http(s) URL", "kind: unknown source kind 'x' ...", unknown config fields.
+Result<NewSource> NewSourceFromJson(const nlohmann::json& body);
+
+// `PATCH /api/sources/{id}`: {"interval_min": N|null, "config": {...},
+// "credential": "..."}, each optional. "config" fields replace the stored ones
+// (the kind's own fields, as in NewSourceFromJson; kind and name cannot
+// change); "credential" replaces the sealed token; "interval_min" null goes
+// back to the server default. Validated as a whole before anything is
+// written.
+Status UpdateSource(Store& store, const Config& config, int64_t id, const nlohmann::json& patch);
+
+// Whether the source holds a (sealed) credential: all the API says of it.
+bool SourceHasCredential(const SourceRecord& source);
 
 // The connector for a stored source; kUnsupported for kinds without one
 // (e.g. "files", synced by `savoir index`).

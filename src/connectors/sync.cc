@@ -73,6 +73,9 @@ class BatchWriter {
         ++summary_->removed;
       }
       for (const auto& change : batch.access_changes) SAVOIR_RETURN_IF_ERROR(ApplyAccess(change));
+      if (!batch.item_states.empty())
+        SAVOIR_RETURN_IF_ERROR(store_.PutItemStates(source_, batch.item_run, batch.item_states));
+      if (batch.prune_items) SAVOIR_RETURN_IF_ERROR(store_.PruneItemStates(source_, batch.item_run));
       return store_.SetCheckpoint(source_, batch.checkpoint);
     });
   }
@@ -146,6 +149,7 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
   BatchWriter writer(store, source_id, options, summary);
   SyncContext ctx;
   ctx.source_id = source_id;
+  ctx.item_state = [&store, source_id](const std::string& key) { return store.GetItemState(source_id, key); };
   bool interrupted = false;
   ctx.emit = [&](ConnectorBatch& batch) -> Status {
     if (options.cancelled && options.cancelled()) {

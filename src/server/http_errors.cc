@@ -22,6 +22,7 @@ int HttpStatusFor(ErrorKind kind) {
     case ErrorKind::kInvalidArgument: return 400;
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kPermissionDenied: return 403;
+    case ErrorKind::kAlreadyExists: return 409;
     case ErrorKind::kTooLarge: return 413;
     case ErrorKind::kTimeout: return 504;
     case ErrorKind::kUnavailable: return 503;

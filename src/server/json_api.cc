@@ -5,6 +5,7 @@
 
 #include "server/http_errors.h"
 #include "server/request_context.h"
+#include "server/request_parsing.h"
 #include "connectors/sources.h"
 #include "server/retrieval.h"
 #include "server/scheduler.h"
@@ -68,40 +69,96 @@ Status Document(ServerContext& ctx, const httplib::Request& req, httplib::Respon
 
 json TimeOrNull(int64_t t) { return t > 0 ? json(IsoTime(t)) : json(nullptr); }
 
-// A source as the admin page sees it: never its configuration (credentials).
-Status Sources(ServerContext& ctx, httplib::Response& res) {
+// A source as the admin page sees it.
+json AdminSourceJson(ServerContext& ctx, const SourceRecord& src, bool admin = true) {
   Engine& e = *ctx.engine;
-  SAVOIR_ASSIGN_OR_RETURN(auto sources, e.store().ListSources());
-  json out = json::array();
-  for (const auto& src : sources) {
-    json j = SourceJson(src);
-    j["documents"] = src.documents;
-    const bool connector = IsConnectorKind(src.kind);
-    j["connector"] = connector;
-    j["interval_min"] = connector ? json(static_cast<double>(SyncIntervalSeconds(src, e.config())) / 60) : json(nullptr);
-    j["syncing"] = connector && ctx.scheduler && ctx.scheduler->IsSyncing(src.id);
-    j["queued"] = connector && ctx.scheduler && ctx.scheduler->IsQueued(src.id);
-    auto st = e.store().GetSyncStatus(src.id);
-    if (st.ok()) {
-      j["status"] = {{"last_attempt", TimeOrNull(st->last_attempt)},
-                     {"last_success", TimeOrNull(st->last_success)},
-                     {"next_run", TimeOrNull(st->next_run)},
-                     {"documents_seen", st->documents_seen},
-                     {"errors", st->errors}};
-    } else {
-      j["status"] = nullptr;
-    }
-    out.push_back(std::move(j));
+  json j = SourceJson(src);
+  j["documents"] = src.documents;
+  const bool connector = IsConnectorKind(src.kind);
+  j["connector"] = connector;
+  j["interval_min"] = connector ? json(static_cast<double>(SyncIntervalSeconds(src, e.config())) / 60) : json(nullptr);
+  j["syncing"] = connector && ctx.scheduler && ctx.scheduler->IsSyncing(src.id);
+  j["queued"] = connector && ctx.scheduler && ctx.scheduler->IsQueued(src.id);
+  auto st = e.store().GetSyncStatus(src.id);
+  if (st.ok()) {
+    j["status"] = {{"last_attempt", TimeOrNull(st->last_attempt)},
+                   {"last_success", TimeOrNull(st->last_success)},
+                   {"next_run", TimeOrNull(st->next_run)},
+                   {"documents_seen", st->documents_seen},
+                   {"errors", st->errors}};
+  } else {
+    j["status"] = nullptr;
   }
+  // Never the configuration (it holds the sealed token, paths, URLs):
+  // whether a credential is set, and whether the interval is the source's own.
+  if (connector && admin) {
+    j["credential_set"] = SourceHasCredential(src);
+    json cfg = json::parse(src.config_json, nullptr, false);
+    j["own_interval"] = cfg.is_object() && cfg.contains("interval_min");
+  }
+  return j;
+}
+
+// Everyone may list sources (the search filters need them); only an admin
+// sees whether a credential is set.
+Status Sources(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const bool admin = RequireAdmin(RequestContextFor(req), "").ok();
+  SAVOIR_ASSIGN_OR_RETURN(auto sources, ctx.engine->store().ListSources());
+  json out = json::array();
+  for (const auto& src : sources) out.push_back(AdminSourceJson(ctx, src, admin));
   WriteJson(res, {{"sources", out}});
+  return Status::Ok();
+}
+
+// POST /api/sources {"kind", "name", "config", "credential", "interval_min"}:
+// validated in full (connectors/sources.h, the CLI's code) before anything is
+// stored; the credential is sealed and never sent back.
+Status AddSourceRoute(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  SAVOIR_RETURN_IF_ERROR(RequireAdmin(RequestContextFor(req), "add sources"));
+  SAVOIR_ASSIGN_OR_RETURN(json body, ParseJsonObject(req.body));
+  SAVOIR_ASSIGN_OR_RETURN(NewSource s, NewSourceFromJson(body));
+  SAVOIR_ASSIGN_OR_RETURN(int64_t id, AddSource(ctx.engine->store(), ctx.engine->config(), s));
+  SAVOIR_ASSIGN_OR_RETURN(SourceRecord src, ctx.engine->store().GetSource(id));
+  WriteJson(res, AdminSourceJson(ctx, src), 201);
+  return Status::Ok();
+}
+
+Status UpdateSourceRoute(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  SAVOIR_ASSIGN_OR_RETURN(int64_t id, ParseId(req.matches[1], "the source id"));
+  SAVOIR_RETURN_IF_ERROR(RequireAdmin(RequestContextFor(req), "configure sources"));
+  SAVOIR_ASSIGN_OR_RETURN(json body, ParseJsonObject(req.body));
+  Status st = UpdateSource(ctx.engine->store(), ctx.engine->config(), id, body);
+  if (st.kind() == ErrorKind::kNotFound && !ctx.engine->store().GetSource(id).ok())
+    return Status(ErrorKind::kNotFound, "no source " + std::to_string(id));
+  SAVOIR_RETURN_IF_ERROR(st);
+  SAVOIR_ASSIGN_OR_RETURN(SourceRecord src, ctx.engine->store().GetSource(id));
+  WriteJson(res, AdminSourceJson(ctx, src));
+  return Status::Ok();
+}
+
+// DELETE /api/sources/{id}: the source, its documents (gone from the index
+// at once), its checkpoint and sync status. A sync in progress is stopped
+// first.
+Status RemoveSourceRoute(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  SAVOIR_ASSIGN_OR_RETURN(int64_t id, ParseId(req.matches[1], "the source id"));
+  SAVOIR_RETURN_IF_ERROR(RequireAdmin(RequestContextFor(req), "remove sources"));
+  Store& store = ctx.engine->store();
+  auto src = store.GetSource(id);
+  if (!src.ok())
+    return src.status().kind() == ErrorKind::kNotFound ? Status(ErrorKind::kNotFound, "no source " + std::to_string(id))
+                                                       : src.status();
+  size_t documents = 0;
+  if (auto docs = store.ListDocuments(id); docs.ok()) documents = docs->size();
+  auto remove = [&] { return store.DeleteSource(id); };
+  SAVOIR_RETURN_IF_ERROR(ctx.scheduler ? ctx.scheduler->RemoveSource(id, remove) : remove());
+  SAVOIR_RETURN_IF_ERROR(ctx.engine->CatchUp());
+  WriteJson(res, {{"removed", id}, {"name", src->name}, {"documents", documents}});
   return Status::Ok();
 }
 
 Status SyncNow(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
   SAVOIR_ASSIGN_OR_RETURN(int64_t id, ParseId(req.matches[1], "the source id"));
-  RequestContext rc = RequestContextFor(req);
-  // Single-user mode: the local user administers the server.
-  if (!rc.principal.all_access) return Status(ErrorKind::kPermissionDenied, "only an administrator may sync sources");
+  SAVOIR_RETURN_IF_ERROR(RequireAdmin(RequestContextFor(req), "sync sources"));
   if (!ctx.scheduler) return Status(ErrorKind::kUnavailable, "this server does not sync sources");
   Status st = ctx.scheduler->RequestSync(id);
   if (st.kind() == ErrorKind::kNotFound) return Status(ErrorKind::kNotFound, "no source " + std::to_string(id));
@@ -131,12 +188,22 @@ void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx) {
                WriteJson(res, {{"user", rc.principal.user},
                                {"groups", rc.principal.groups},
                                {"mode", rc.mode},
+                               {"admin", rc.admin},
                                {"all_access", rc.principal.all_access}});
                return Status::Ok();
              }));
-  server.Get("/api/sources", Guarded(s, [&ctx](const httplib::Request&, httplib::Response& res) {
-               return Sources(ctx, res);
+  server.Get("/api/sources", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
+               return Sources(ctx, req, res);
              }));
+  server.Post("/api/sources", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
+                return AddSourceRoute(ctx, req, res);
+              }));
+  server.Patch(R"(/api/sources/([^/]+))", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
+                 return UpdateSourceRoute(ctx, req, res);
+               }));
+  server.Delete(R"(/api/sources/([^/]+))", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
+                  return RemoveSourceRoute(ctx, req, res);
+                }));
   server.Post(R"(/api/sources/([^/]+)/sync)", Guarded(s, [&ctx](const httplib::Request& req, httplib::Response& res) {
                 return SyncNow(ctx, req, res);
               }));

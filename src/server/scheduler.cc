@@ -47,6 +47,22 @@ Status SyncScheduler::RequestSync(int64_t source_id) {
   return Status::Ok();
 }
 
+Status SyncScheduler::RemoveSource(int64_t source_id, const std::function<Status()>& remove, int wait_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  asked_.erase(std::remove(asked_.begin(), asked_.end(), source_id), asked_.end());
+  if (running_ == source_id) {
+    cancel_ = source_id;
+    bool stopped = idle_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return running_ != source_id; });
+    cancel_ = 0;
+    if (!stopped)
+      return Status(ErrorKind::kUnavailable, "source " + std::to_string(source_id) +
+                                                 " is still syncing; nothing was removed, try again in a moment");
+  }
+  // Holding the lock: the scheduler cannot mark the source running meanwhile,
+  // and a sync that starts afterwards finds it gone.
+  return remove();
+}
+
 bool SyncScheduler::IsSyncing(int64_t source_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return running_ == source_id;
@@ -97,7 +113,7 @@ void SyncScheduler::SyncOne(int64_t source_id) {
   // Searches see a long sync's documents as it goes.
   Status st = SyncSource(engine_.store(), config_, *source, engine_.ingest_options(), &sum, [this] {
     std::lock_guard<std::mutex> lock(mu_);
-    return stop_;
+    return stop_ || (cancel_ != 0 && cancel_ == running_);
   }, [this] { return engine_.CatchUp(); });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "savoir: synced source %lld %s: seen %zu, added %zu, updated %zu, removed %zu, errors %zu in %.2f s%s%s\n",
@@ -121,8 +137,11 @@ void SyncScheduler::Loop() {
       SyncOne(id);
       lock.lock();
       running_ = 0;
+      idle_cv_.notify_all();
       synced = true;
     }
+    running_ = 0;  // NextSource marks an asked source running before the checks above
+    idle_cv_.notify_all();
     if (synced && !stop_) {
       lock.unlock();
       Status st = engine_.CatchUp();

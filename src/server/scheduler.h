@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -32,6 +33,12 @@ class SyncScheduler {
   // queued or syncing does not queue it twice.
   Status RequestSync(int64_t source_id);
 
+  // Removing a source: drops it from the queue, stops its sync in progress
+  // at the next batch (waiting up to `wait_ms` for that), then runs `remove`
+  // while no sync of the source can start. kUnavailable when the sync did
+  // not stop in time (nothing removed).
+  Status RemoveSource(int64_t source_id, const std::function<Status()>& remove, int wait_ms = 60000);
+
   bool IsSyncing(int64_t source_id) const;
   bool IsQueued(int64_t source_id) const;
 
@@ -46,6 +53,8 @@ class SyncScheduler {
   int tick_ms_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;  // running_ went back to 0
+  int64_t cancel_ = 0;               // the source whose sync should stop
   bool stop_ = false;
   std::deque<int64_t> asked_;
   int64_t running_ = 0;

@@ -91,6 +91,17 @@ CREATE TABLE answer_usage(
   first_token_ms REAL NOT NULL DEFAULT 0,
   error TEXT NOT NULL DEFAULT '');
 )sql",
+    // Connector item state (Store::PutItemStates): per source and item key,
+    // stamped with the run that last wrote it.
+    R"sql(
+CREATE TABLE connector_items(
+  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(source_id, key)) WITHOUT ROWID;
+CREATE INDEX connector_items_run ON connector_items(source_id, run);
+)sql",
 };
 
 int64_t NowSeconds() {
@@ -229,6 +240,37 @@ class SqliteStore final : public Store {
         "ON CONFLICT(source_id) DO UPDATE SET checkpoint = excluded.checkpoint");
     up.Bind(1, source_id).Bind(2, checkpoint);
     if (up.Step() != SQLITE_DONE) return Error("cannot save the checkpoint of source " + std::to_string(source_id));
+    return Status::Ok();
+  }
+
+  Status PutItemStates(int64_t source_id, int64_t run,
+                       const std::vector<std::pair<std::string, std::string>>& items) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    for (const auto& [key, value] : items) {
+      Stmt up = Prepare(  // cached; reset when `up` goes
+          "INSERT INTO connector_items(source_id, key, run, value) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(source_id, key) DO UPDATE SET run = excluded.run, value = excluded.value");
+      up.Bind(1, source_id).Bind(2, key).Bind(3, run).Bind(4, value);
+      if (up.Step() != SQLITE_DONE) return Error("cannot save the item state of source " + std::to_string(source_id));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::string>> GetItemState(int64_t source_id, const std::string& key) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare("SELECT value FROM connector_items WHERE source_id = ? AND key = ?");
+    q.Bind(1, source_id).Bind(2, key);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return Error("cannot read the item state of source " + std::to_string(source_id));
+    return std::optional<std::string>(q.Text(0));
+  }
+
+  Status PruneItemStates(int64_t source_id, int64_t before_run) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt del = Prepare("DELETE FROM connector_items WHERE source_id = ? AND run < ?");
+    del.Bind(1, source_id).Bind(2, before_run);
+    if (del.Step() != SQLITE_DONE) return Error("cannot prune the item state of source " + std::to_string(source_id));
     return Status::Ok();
   }
 

@@ -99,6 +99,25 @@ class Store {
   virtual Result<std::string> GetCheckpoint(int64_t source_id) = 0;
   virtual Status SetCheckpoint(int64_t source_id, const std::string& checkpoint) = 0;
   virtual Status RecordSyncStatus(int64_t source_id, const SyncStatus& status) = 0;
+
+  // Per-item resume state of a connector (a web page's ETag, Last-Modified,
+  // document id and links), keyed by source + item key, so that state that
+  // grows with the source lives here instead of in the checkpoint. Written
+  // inside the batch transaction like the checkpoint; `run` stamps the
+  // items, and PruneItemStates drops those of earlier runs (items a complete
+  // run did not touch). Removed with the source. Stores without them answer
+  // kUnsupported.
+  virtual Status PutItemStates(int64_t /*source_id*/, int64_t /*run*/,
+                               const std::vector<std::pair<std::string, std::string>>& /*items*/) {
+    return Status(ErrorKind::kUnsupported, "this store keeps no connector item state");
+  }
+  // The item's state, or nullopt when there is none.
+  virtual Result<std::optional<std::string>> GetItemState(int64_t /*source_id*/, const std::string& /*key*/) {
+    return Status(ErrorKind::kUnsupported, "this store keeps no connector item state");
+  }
+  virtual Status PruneItemStates(int64_t /*source_id*/, int64_t /*before_run*/) {
+    return Status(ErrorKind::kUnsupported, "this store keeps no connector item state");
+  }
   virtual Result<SyncStatus> GetSyncStatus(int64_t source_id) = 0;
 
   // Runs `body` in one transaction (committed if it returns ok). Writes made

@@ -9,7 +9,9 @@
 # completes exactly, then attachments (a PDF and a DOCX generated here, a
 # text file on the restricted page, an image that is skipped): indexed with
 # their page's access list, not downloaded again when unchanged, re-read on
-# a new version, deleted when removed.
+# a new version, deleted when removed; then footer comments (a reply, an
+# inline comment left out, a restricted page's), rebuilt on an edit, deleted
+# with the last comment.
 # Usage: confluence_api.sh <savoir-binary> <source-dir>
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -231,4 +233,42 @@ check "the page's access change reaches its attachment (u-bob out)" bash -c "! g
 check "u-ada still reads it" found ENG/103/att/att4 "ibis payroll calendar" --as confluence:u-ada
 out=$(run verify 2>&1)
 check "store and index agree after attachments: $out" grep -q '^ok:' <<<"$out"
+
+# Footer comments: three on page 102 (one a reply, so two pages of comments),
+# an inline comment (not indexed), one on restricted page 103.
+edit_state "
+byid['102']['comments'] = [
+  dict(id='c1', author='Ada Lovelace', when='2024-03-02T10:00:00.000Z', version=1, body='<p>Remember the <b>kestrel</b> dry-run before deploying.</p>'),
+  dict(id='c2', author='Bob', when='2024-03-02T11:00:00.000Z', version=1, body='<p>kestrel done for March</p>', parent='c1'),
+  dict(id='c3', author='Cy', when='2024-03-03T09:00:00.000Z', version=1, body='<p>Also check the dashboards.</p>'),
+  dict(id='c4', author='Cy', when='2024-03-03T09:30:00.000Z', version=1, body='<p>inline note about magpie</p>', location='inline')]
+byid['103']['comments'] = [dict(id='c9', author='Ada Lovelace', when='2024-03-04T09:00:00.000Z', version=1, body='<p>payroll comment about the lapwing deadline</p>')]"
+: > "$T/log"
+out=$(run source sync 1 2>&1)
+echo "$out" | sed 's/^/    /'
+check "comments: one document per commented page (2 added)" grep -qE "added 2, updated 0, unchanged 0, removed 0, errors 0" <<<"$out"
+check "comments were listed for every page, paged" test "$(grep -c '^comment 200' "$T/log")" -ge 11
+out=$(run search "kestrel dry-run" --group confluence-space:ENG --json -k 3)
+check "a footer comment is found (id SPACE/page/comments)" grep -q '"external_id":"ENG/102/comments"' <<<"$out"
+check "comments title is 'page › comments'" grep -q '"title":"Deploy runbook › comments"' <<<"$out"
+check "comments URL is the page's" grep -q "\"url\":\"$BASE/spaces/ENG/pages/102\"" <<<"$out"
+text=$(sqlite3 "$T/data/savoir.db" "SELECT content FROM documents WHERE external_id = 'ENG/102/comments'")
+check "each comment a paragraph 'Author (day): text', replies included, oldest first" \
+  bash -c 'grep -q "^Ada Lovelace (2024-03-02): Remember the kestrel dry-run before deploying." <<<"$1" && grep -q "^Bob (2024-03-02): kestrel done for March" <<<"$1" && [ "$(grep -n "^Cy" <<<"$1" | cut -d: -f1)" -gt "$(grep -n "^Bob" <<<"$1" | cut -d: -f1)" ]' _ "$text"
+check "inline comments are not indexed" absent magpie "$text"
+check "a restricted page's comments: allowed user" found ENG/103/comments "lapwing deadline" --as confluence:u-ada
+check "a restricted page's comments: hidden from the space" bash -c "! grep -q 'ENG/103/comments' <<<\"\$('$BIN' --data '$T/data' search 'lapwing deadline' --group confluence-space:ENG --json)\""
+out=$(run source sync 1 2>&1)
+check "re-sync: unchanged comments write nothing" grep -qE "added 0, updated 0, unchanged 0, removed 0, errors 0" <<<"$out"
+# A comment edited (version 2), the restricted page's only comment deleted.
+edit_state "
+byid['102']['comments'][0].update(version=2, body='<p>Remember the kestrel and merlin dry-runs before deploying.</p>')
+byid['103']['comments'] = []"
+out=$(run source sync 1 2>&1)
+echo "$out" | sed 's/^/    /'
+check "edited comment rebuilds the page's comments, the last one deleted removes them" grep -qE "added 0, updated 1, unchanged 0, removed 1, errors 0" <<<"$out"
+check "the edited comment is found by its new text" found ENG/102/comments "merlin dry-runs" --group confluence-space:ENG
+check "the deleted comment is gone" bash -c "! grep -q 'ENG/103/comments' <<<\"\$('$BIN' --data '$T/data' search 'lapwing deadline' --as confluence:u-ada --json)\""
+out=$(run verify 2>&1)
+check "store and index agree after comments: $out" grep -q '^ok:' <<<"$out"
 finish

@@ -15,11 +15,14 @@
 //     "content": [{"id", "space", "type": "page"|"blogpost", "title", "parent"?, "version", "when",
 //                  "author", "labels": [], "body", "users"?: [accountId], "groups"?: [name],
 //                  "archived"?: true,     // archived: not returned by search, readable by id
-//                  "attachments"?: [{"id", "title", "mediaType", "version", "file": path on disk}]}],
+//                  "attachments"?: [{"id", "title", "mediaType", "version", "file": path on disk}],
+//                  "comments"?: [{"id", "author", "when", "version", "body", "parent"?: comment id,
+//                                 "location"?: "footer"|"inline"}]}],
+//     // comments listed by /rest/api/content/{id}/child/comment (paged; location, depth=all)
 //     // listed by /rest/api/content/{id}/child/attachment (paged), bytes at
 //     // /download/attachments/{page id}/{title}?version=N
 //     "faults": [{"path": "search"|"space"|"content", "status": 429|500, "retry_after"?}] }  // each fires once
-// Every request is appended to LOG_FILE as "<search|space|content|attachment|download> status".
+// Every request is appended to LOG_FILE as "<search|space|content|attachment|comment|download> status".
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -102,6 +105,7 @@ function serve(req, res) {
   const kind = path.startsWith('/rest/api/content/search') ? 'search'
     : path.startsWith('/rest/api/space') ? 'space'
     : /^\/rest\/api\/content\/[^/]+\/child\/attachment/.test(path) ? 'attachment'
+    : /^\/rest\/api\/content\/[^/]+\/child\/comment/.test(path) ? 'comment'
     : path.startsWith('/rest/api/content/') ? 'content'
     : path.startsWith('/download/attachments/') ? 'download' : 'other';
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
@@ -146,6 +150,25 @@ function serve(req, res) {
       _links: { download: `/download/attachments/${c.id}/${encodeURIComponent(a.title)}?version=${a.version}&api=v2`,
                 webui: `/pages/viewpageattachments.action?pageId=${c.id}` } }));
     return reply(200, paged(atts, url.searchParams, state.page_size, path));
+  }
+  if (kind === 'comment') {
+    // Footer and inline comments; replies name their parent comment. Without
+    // depth=all only top-level comments are returned, as Confluence does.
+    const id = path.split('/')[4];
+    const c = state.content.find(x => x.id === id);
+    if (!c) return reply(404, { statusCode: 404, message: 'No content found with id' });
+    const location = url.searchParams.get('location');
+    const all = url.searchParams.get('depth') === 'all';
+    const comments = (c.comments || [])
+      .filter(m => (!location || (m.location || 'footer') === location) && (all || !m.parent))
+      .map(m => ({
+        id: m.id, type: 'comment', status: 'current', title: `Re: ${c.title}`,
+        version: { by: { type: 'known', accountId: 'acc-' + m.author, displayName: m.author }, when: m.when, number: m.version || 1 },
+        ...(expand.includes('body.storage') ? { body: { storage: { value: m.body, representation: 'storage' } } } : {}),
+        extensions: { location: m.location || 'footer' },
+        ...(m.parent ? { ancestors: [{ id: m.parent, type: 'comment' }] } : {}),
+        _links: { webui: `/spaces/${c.space}/pages/${c.id}?focusedCommentId=${m.id}#comment-${m.id}` } }));
+    return reply(200, paged(comments, url.searchParams, state.page_size, path));
   }
   if (kind === 'download') {
     const [, , , pageId, name] = path.split('/');

@@ -7,7 +7,9 @@
 // workspace (delete a message, change members) by rewriting it:
 //   { "token": "xoxb-good", "domain": "fakeco", "page_size": 2, "delay_ms": 0,
 //     "users": [{"id","name","real_name"}],
-//     "channels": [{"id","name","is_private","members":[...]}],
+//     "channels": [{"id","name","is_private","members":[...]},
+//                  {"id":"D1","is_im":true,"user":"U2","members":[...]}, {"id","name","is_mpim":true,"members"}],
+//     "no_dm_scope": false,   // true: conversations.list with im/mpim answers missing_scope
 //     "messages": {"C1": [{"ts","user","text","thread_ts"?}]},
 //     "faults": [{"method","channel"?,"status":429|500,"retry_after"?}] }  // each fires once
 // Every request is appended to LOG_FILE as "method status".
@@ -37,9 +39,16 @@ function handle(method, params, state) {
     }
     case 'conversations.list': {
       const types = (params.get('types') || 'public_channel').split(',');
-      const chans = state.channels.filter(c => types.includes(c.is_private ? 'private_channel' : 'public_channel'))
-        .map(c => ({ id: c.id, name: c.name, is_channel: !c.is_private, is_group: false, is_private: !!c.is_private,
-                     is_archived: false, created: 1690000000, num_members: (c.members || []).length }));
+      // A token without im:read / mpim:read may not list DMs at all.
+      if (state.no_dm_scope && (types.includes('im') || types.includes('mpim')))
+        return { ok: false, error: 'missing_scope', needed: 'im:read,mpim:read', provided: 'channels:read,groups:read' };
+      const typeOf = c => c.is_im ? 'im' : c.is_mpim ? 'mpim' : c.is_private ? 'private_channel' : 'public_channel';
+      const chans = state.channels.filter(c => types.includes(typeOf(c)))
+        .map(c => c.is_im
+          // Slack's IM object: no name, the peer in `user`.
+          ? { id: c.id, created: 1690000000, is_im: true, is_org_shared: false, user: c.user, is_user_deleted: false, priority: 0 }
+          : { id: c.id, name: c.name, is_channel: !c.is_private && !c.is_mpim, is_group: !!c.is_mpim, is_mpim: !!c.is_mpim,
+              is_private: !!(c.is_private || c.is_mpim), is_archived: false, created: 1690000000, num_members: (c.members || []).length });
       const { slice, next } = page(chans, params, state);
       return { ok: true, channels: slice, response_metadata: { next_cursor: next } };
     }

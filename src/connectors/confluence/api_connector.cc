@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "common/secret.h"
 #include "connectors/confluence/confluence_model.h"
+#include "connectors/confluence/storage_format.h"
 #include "ingest/parse/parser.h"
 
 namespace savoir {
@@ -155,13 +157,14 @@ class ConfluenceConnector final : public Connector {
       else return c.status();
     }
     std::map<std::string, Listed> pages;
-    std::map<std::string, std::string> titles;
+    std::map<std::string, std::string> titles, webui;
     int64_t newest = 0;
     for (const auto& c : all) {
       std::string id = c.value("id", "");
       if (id.empty()) continue;
       Listed& p = pages[id];
       titles[id] = c.value("title", "");
+      webui[id] = FieldStr(c, {"_links", "webui"});
       if (auto v = c.find("version"); v != c.end() && v->is_object()) {
         p.version = v->value("number", int64_t{0});
         p.when = ParseConfluenceTime(v->value("when", ""));
@@ -233,19 +236,39 @@ class ConfluenceConnector final : public Connector {
         SAVOIR_RETURN_IF_ERROR(
             SyncAttachments(key, id, titles[id], p.acl, prev, ctx, batch, &live_att, &att_state[id]));
       }
+    // 5. Footer comments of every listed page that has readers: one
+    // document per page, rebuilt when a comment is added, edited or removed.
+    std::set<std::string> live_comments;
+    std::map<std::string, std::string> comment_state;
+    if (opt_.comments)
+      for (const auto& [id, p] : pages) {
+        if (p.acl.empty()) continue;
+        std::string prev;
+        bool acl_changed = false;
+        if (auto it = known.find(id); it != known.end() && it->is_object()) {
+          prev = it->value("cm", "");
+          acl_changed = it->value("acl", "") != Joined(p.acl);
+        }
+        std::string url = webui[id].empty() ? "" : opt_.base_url + webui[id];
+        SAVOIR_RETURN_IF_ERROR(SyncComments(key, id, titles[id], url, p.acl, prev, acl_changed, ctx, batch,
+                                            &live_comments, &comment_state[id]));
+      }
     // Deletions: stored pages of this space the full listing no longer has,
-    // and attachments no longer listed.
+    // and attachments and comments no longer listed.
     const std::string prefix = key + "/";
     for (const auto& [ext, doc_id] : ctx.stored) {
       if (ext.compare(0, prefix.size(), prefix) != 0) continue;
       std::string rest = ext.substr(prefix.size());
       bool is_att = rest.find("/att/") != std::string::npos;
-      if (is_att ? !live_att.count(ext) : !pages.count(rest)) batch->deletions.push_back(ext);
+      bool is_comments = !is_att && rest.size() > 9 && rest.compare(rest.size() - 9, 9, "/comments") == 0;
+      bool keep = is_att ? live_att.count(ext) > 0 : is_comments ? live_comments.count(ext) > 0 : pages.count(rest) > 0;
+      if (!keep) batch->deletions.push_back(ext);
     }
     json next = json::object();
     for (const auto& [id, p] : pages) {
       next[id] = {{"v", p.version}, {"acl", Joined(p.acl)}};
       if (auto it = att_state.find(id); it != att_state.end() && !it->second.empty()) next[id]["att"] = it->second;
+      if (auto it = comment_state.find(id); it != comment_state.end() && !it->second.empty()) next[id]["cm"] = it->second;
     }
     (*state)["pages"] = std::move(next);
     (*state)["since"] = std::max(newest, state->value("since", int64_t{0}));
@@ -340,6 +363,82 @@ class ConfluenceConnector final : public Connector {
     return Status::Ok();
   }
 
+  // Lists one page's footer comments (replies included, paged) and, when
+  // their ids and versions differ from `prev` (the checkpoint's signature),
+  // rebuilds the page's comments document `<KEY>/<page id>/comments`: a
+  // paragraph per comment, "Author (YYYY-MM-DD): text", oldest first, with
+  // the page's access list. `signature` receives what to keep.
+  Status SyncComments(const std::string& key, const std::string& page_id, const std::string& page_title,
+                      const std::string& page_url, const AccessList& acl, const std::string& prev, bool acl_changed,
+                      SyncContext& ctx, ConnectorBatch* batch, std::set<std::string>* live, std::string* signature) {
+    const std::string ext_id = key + "/" + page_id + "/comments";
+    auto listed = Paged("/rest/api/content/" + UrlEncode(page_id) +
+                        "/child/comment?location=footer&depth=all&expand=body.storage,version&limit=" +
+                        std::to_string(opt_.page_size));
+    if (!listed.ok()) {
+      if (listed.status().kind() == ErrorKind::kPermissionDenied) return listed.status();
+      if (listed.status().kind() == ErrorKind::kNotFound) return Status::Ok();  // page deleted meanwhile
+      batch->errors.push_back("space " + key + ": comments of page " + page_id + ": " + listed.status().message());
+      if (ctx.stored.count(ext_id)) {  // kept as stored
+        live->insert(ext_id);
+        *signature = prev;
+      }
+      return Status::Ok();
+    }
+    struct Comment {
+      int64_t when = 0;
+      std::string id, author, text;
+    };
+    std::vector<Comment> comments;
+    std::string sig;
+    for (const auto& c : *listed) {
+      Comment cm;
+      cm.id = FieldStr(c, {"id"});
+      if (cm.id.empty()) continue;
+      const json& vj = Field(c, {"version", "number"});
+      sig += cm.id + ":" + std::to_string(vj.is_number_integer() ? vj.get<int64_t>() : 0) + ";";
+      cm.author = FieldStr(c, {"version", "by", "displayName"});
+      cm.when = ParseConfluenceTime(FieldStr(c, {"version", "when"}));
+      auto body = ConfluenceStorageToDocument(FieldStr(c, {"body", "storage", "value"}));
+      if (!body.ok()) {
+        batch->errors.push_back("space " + key + ": comment " + cm.id + " of page " + page_id + ": " +
+                                body.status().message());
+        continue;
+      }
+      cm.text = body->text;
+      while (!cm.text.empty() && (cm.text.back() == '\n' || cm.text.back() == ' ')) cm.text.pop_back();
+      if (!cm.text.empty()) comments.push_back(std::move(cm));
+    }
+    if (comments.empty()) return Status::Ok();  // a stored comments document goes
+    live->insert(ext_id);
+    *signature = sig;
+    if (ctx.stored.count(ext_id) && sig == prev) {
+      if (acl_changed) batch->access_changes.push_back({ext_id, acl});
+      return Status::Ok();  // unchanged: not rebuilt
+    }
+    std::stable_sort(comments.begin(), comments.end(), [](const Comment& a, const Comment& b) { return a.when < b.when; });
+    ConnectorDocument d;
+    d.external_id = ext_id;
+    d.title = page_title + " \u203a comments";
+    d.url = page_url;
+    d.acl = acl;
+    for (const auto& cm : comments) {
+      if (!d.text.empty()) d.text += "\n\n";
+      char day[16] = "";
+      time_t t = cm.when;
+      struct tm tm {};
+      if (cm.when > 0 && gmtime_r(&t, &tm)) strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+      d.text += (cm.author.empty() ? std::string("Someone") : cm.author) + (day[0] ? " (" + std::string(day) + ")" : "") +
+                ": " + cm.text;
+      d.updated_at = std::max(d.updated_at, cm.when);
+    }
+    d.author = comments.front().author;
+    d.created_at = comments.front().when;
+    d.metadata_json = json{{"space", key}, {"type", "comments"}, {"page", page_id}, {"comments", comments.size()}}.dump();
+    batch->upserts.push_back(std::move(d));
+    return Status::Ok();
+  }
+
   // Untrusted bytes: written to a private temp file, parsed in the child.
   Result<ParsedDocument> ParseUntrusted(const std::string& bytes, const std::string& file_name) {
     std::error_code ec;
@@ -381,8 +480,8 @@ class ConfluenceConnector final : public Connector {
     if (r.status == 401 || r.status == 403)
       return Status(ErrorKind::kPermissionDenied,
                     "Confluence refused the credentials (HTTP " + std::to_string(r.status) + ") on " + what +
-                        ": the token is expired, revoked or lacks access; update it with `savoir source remove` + "
-                        "`source add`");
+                        ": the token is expired, revoked or lacks access; replace it on the admin page or with "
+                        "PATCH /api/sources/ID");
     if (r.status != 200)
       return Status(r.status == 404 ? ErrorKind::kNotFound : ErrorKind::kUnavailable,
                     what + ": HTTP " + std::to_string(r.status));

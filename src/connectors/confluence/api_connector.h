@@ -18,7 +18,11 @@
 // files become documents `<KEY>/<page id>/att/<attachment id>` with the
 // page's access list, downloaded only when their version changed, parsed in
 // a ParseWorker child; attachments gone are deleted. The checkpoint keeps
-// each attachment's version. Each space commits with its checkpoint. HTTP 401/403 stop
+// each attachment's version. Then every listed page's footer comments
+// (`/rest/api/content/{id}/child/comment?location=footer&depth=all`, paged):
+// one document `<KEY>/<page id>/comments` per page with the page's access
+// list, rebuilt when the comments' ids or versions change (their signature
+// is in the checkpoint), deleted when the last comment goes. Each space commits with its checkpoint. HTTP 401/403 stop
 // the source with a clear error; other failures cost their space only.
 #pragma once
 
@@ -43,6 +47,8 @@ struct ConfluenceOptions {
   // these limits; larger ones are skipped unread and reported.
   ParseLimits limits;
   bool attachments = true;
+  // Footer comments: one document per page (`<KEY>/<page id>/comments`).
+  bool comments = true;
 };
 
 std::unique_ptr<Connector> NewConfluenceConnector(const ConfluenceOptions& options);

@@ -1,5 +1,6 @@
 #include "connectors/slack/api_connector.h"
 
+#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -33,11 +34,24 @@ class SlackApiConnector final : public Connector {
 
     SAVOIR_ASSIGN_OR_RETURN(auto users, Paged("users.list", {}, "members"));
     for (const auto& u : users) ws.names.users[u.value("id", "")] = SlackUserDisplayName(u);
-    SAVOIR_ASSIGN_OR_RETURN(
-        auto listed, Paged("conversations.list", {{"types", "public_channel,private_channel"}, {"exclude_archived", "false"}},
-                           "channels"));
+    // DMs and group DMs too when the token may list them (im:read,
+    // mpim:read); without those scopes Slack answers missing_scope and the
+    // channels are synced alone (the DMs' stored documents then go, like
+    // any conversation the token can no longer list).
+    std::string dm_note;
+    last_slack_error_.clear();
+    auto listed = Paged("conversations.list",
+                        {{"types", "public_channel,private_channel,mpim,im"}, {"exclude_archived", "false"}}, "channels");
+    if (!listed.ok() && last_slack_error_ == "missing_scope") {
+      dm_note = "direct messages and group DMs not synced: the token lacks " +
+                (last_needed_.empty() ? std::string("im:read, mpim:read") : last_needed_) +
+                " (Slack: missing_scope); add the scopes (and im:history, mpim:history) to sync them";
+      listed = Paged("conversations.list", {{"types", "public_channel,private_channel"}, {"exclude_archived", "false"}},
+                     "channels");
+    }
+    if (!listed.ok()) return listed.status();
     std::vector<SlackChannel> channels;
-    for (const auto& c : listed) {
+    for (const auto& c : *listed) {
       SlackChannel ch = SlackChannelFromJson(c, false);
       ch.members.clear();  // conversations.list does not list members reliably
       if (ch.id.empty()) continue;
@@ -45,11 +59,12 @@ class SlackApiConnector final : public Connector {
       channels.push_back(std::move(ch));
     }
 
+    const int64_t now = std::time(nullptr);
     std::set<std::string> live_channels;
     for (auto& ch : channels) {
       live_channels.insert(ch.id);
       ConnectorBatch batch;
-      Status st = SyncChannel(ws, ch, cp, ctx, &batch);
+      Status st = SyncChannel(ws, ch, cp, now, ctx, &batch);
       if (!st.ok()) {
         if (st.kind() == ErrorKind::kPermissionDenied) return st;  // the token itself
         // One channel failing (not_in_channel, a server error that outlived
@@ -63,6 +78,7 @@ class SlackApiConnector final : public Connector {
     // Channels no longer listed (deleted, or the token lost access): their
     // documents go, rather than stay readable under an outdated list.
     ConnectorBatch last;
+    if (!dm_note.empty()) last.errors.push_back(dm_note);
     for (const auto& [ext, id] : ctx.stored)
       if (!live_channels.count(ext.substr(0, ext.find('/')))) last.deletions.push_back(ext);
     for (auto it = cp["channels"].begin(); it != cp["channels"].end();)
@@ -72,8 +88,9 @@ class SlackApiConnector final : public Connector {
   }
 
  private:
-  Status SyncChannel(const SlackWorkspace& ws, SlackChannel& ch, json& cp, SyncContext& ctx, ConnectorBatch* batch) {
-    if (ch.is_private) {
+  Status SyncChannel(const SlackWorkspace& ws, SlackChannel& ch, json& cp, int64_t now, SyncContext& ctx,
+                     ConnectorBatch* batch) {
+    if (ch.is_private) {  // private channels, DMs and group DMs
       SAVOIR_ASSIGN_OR_RETURN(auto members, Paged("conversations.members", {{"channel", ch.id}}, "members"));
       for (const auto& m : members)
         if (m.is_string()) ch.members.push_back(m.get<std::string>());
@@ -82,9 +99,13 @@ class SlackApiConnector final : public Connector {
     json& state = cp["channels"][ch.id];
     if (!state.is_object()) state = json::object();
     std::string latest = state.value("latest", "");
+    // Full re-scan every rescan_days: edits and deletions older than the
+    // refetch window, and new replies to old threads, are picked up then.
+    const bool full = latest.empty() ||
+                      (opt_.rescan_days > 0 && now - state.value("full_at", int64_t{0}) >= opt_.rescan_days * 86400);
     // Refetch window: whole UTC days, so each day group is rebuilt complete.
     int64_t oldest = 0;
-    if (!latest.empty()) {
+    if (!full) {
       oldest = SlackTsSeconds(latest) - int64_t{opt_.refetch_days} * 86400;
       oldest -= oldest % 86400;
       if (oldest < 0) oldest = 0;
@@ -131,6 +152,7 @@ class SlackApiConnector final : public Connector {
     }
     batch->access_changes.push_back({prefix, SlackChannelAccess(ch, ws.source_name)});
     if (!latest.empty()) state["latest"] = latest;
+    if (full) state["full_at"] = now;
     return Status::Ok();
   }
 
@@ -159,9 +181,14 @@ class SlackApiConnector final : public Connector {
     }
     if (!j.value("ok", false)) {
       std::string error = j.value("error", "unknown_error");
+      last_slack_error_ = error;
+      last_needed_ = j.value("needed", "");
+      if (error == "missing_scope" && method == "conversations.list" && params.count("types") &&
+          params.at("types").find("im") != std::string::npos)
+        return Status(ErrorKind::kUnavailable, method + ": Slack error missing_scope");  // retried without DMs
       if (IsCredentialError(error))
         return Status(ErrorKind::kPermissionDenied, "Slack refused the token (" + error + ") on " + method +
-                                                        "; update it with `savoir source remove` + `source add`");
+                                                        "; replace it on the admin page or with PATCH /api/sources/ID {\"credential\": ...}");
       return Status(ErrorKind::kUnavailable, method + ": Slack error " + error);
     }
     return j;
@@ -187,6 +214,7 @@ class SlackApiConnector final : public Connector {
 
   SlackApiOptions opt_;
   HttpClient http_;
+  std::string last_slack_error_, last_needed_;  // of the last {"ok":false}
 };
 
 }  // namespace

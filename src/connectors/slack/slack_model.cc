@@ -148,7 +148,15 @@ std::vector<ConnectorDocument> SlackDocuments(const SlackWorkspace& ws, const Sl
     else days[m.day].push_back(&m);
   }
   const AccessList acl = SlackChannelAccess(channel, ws.source_name);
-  const std::string label = channel.name.empty() ? channel.id : "#" + channel.name;
+  // A DM has no name: "DM ada, Bob Noyce" from its members.
+  std::string label = "#" + channel.name;
+  if (channel.name.empty()) {
+    label = channel.members.empty() ? channel.id : "DM";
+    for (size_t i = 0; i < channel.members.size(); ++i) {
+      auto u = ws.names.users.find(channel.members[i]);
+      label += (i ? ", " : " ") + (u != ws.names.users.end() && !u->second.empty() ? u->second : channel.members[i]);
+    }
+  }
   std::vector<ConnectorDocument> out;
   auto make = [&](const std::string& key, const std::string& kind, const std::string& anchor_ts,
                   const std::vector<const SlackMessage*>& group) {

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,33 +23,40 @@ struct PageState {
   std::vector<std::string> links;  // crawl mode only
 };
 
+json StateJson(const PageState& p) {
+  json e = {{"id", p.id}};
+  if (!p.etag.empty()) e["etag"] = p.etag;
+  if (!p.last_modified.empty()) e["lm"] = p.last_modified;
+  if (!p.links.empty()) e["links"] = p.links;
+  return e;
+}
+
+std::optional<PageState> StateFromJson(const json& e) {
+  if (!e.is_object()) return std::nullopt;
+  PageState p;
+  p.id = e.value("id", "");
+  p.etag = e.value("etag", "");
+  p.last_modified = e.value("lm", "");
+  if (e.contains("links") && e["links"].is_array())
+    for (const auto& l : e["links"])
+      if (l.is_string()) p.links.push_back(l.get<std::string>());
+  if (p.id.empty()) return std::nullopt;
+  return p;
+}
+
 json ToJson(const std::map<std::string, PageState>& pages) {
   json out = json::object();
-  for (const auto& [url, p] : pages) {
-    json e = {{"id", p.id}};
-    if (!p.etag.empty()) e["etag"] = p.etag;
-    if (!p.last_modified.empty()) e["lm"] = p.last_modified;
-    if (!p.links.empty()) e["links"] = p.links;
-    out[url] = std::move(e);
-  }
+  for (const auto& [url, p] : pages) out[url] = StateJson(p);
   return json{{"pages", std::move(out)}};
 }
 
-std::map<std::string, PageState> FromJson(const std::string& checkpoint) {
+// Per-URL state kept in the checkpoint: written by stores without item
+// state, and by savoir before the state moved to the store (read once).
+std::map<std::string, PageState> FromJson(const json& j) {
   std::map<std::string, PageState> out;
-  json j = json::parse(checkpoint, nullptr, false);
   if (!j.is_object() || !j.contains("pages") || !j["pages"].is_object()) return out;
-  for (const auto& [url, e] : j["pages"].items()) {
-    if (!e.is_object()) continue;
-    PageState p;
-    p.id = e.value("id", "");
-    p.etag = e.value("etag", "");
-    p.last_modified = e.value("lm", "");
-    if (e.contains("links") && e["links"].is_array())
-      for (const auto& l : e["links"])
-        if (l.is_string()) p.links.push_back(l.get<std::string>());
-    if (!p.id.empty()) out.emplace(url, std::move(p));
-  }
+  for (const auto& [url, e] : j["pages"].items())
+    if (auto p = StateFromJson(e)) out.emplace(url, std::move(*p));
   return out;
 }
 
@@ -63,7 +71,13 @@ class WebConnector : public Connector {
 
   Status Run(const std::string& checkpoint, SyncContext& ctx) override {
     ctx_ = &ctx;
-    previous_ = FromJson(checkpoint);
+    json cp = json::parse(checkpoint.empty() ? "{}" : checkpoint, nullptr, false);
+    previous_ = FromJson(cp);
+    // Per-URL state lives in the store (one row per URL, written with each
+    // batch), so the checkpoint is only the run number and memory does not
+    // grow with the site's state.
+    in_store_ = static_cast<bool>(ctx.item_state);
+    run_ = (cp.is_object() ? cp.value("run", int64_t{0}) : 0) + 1;
     crawl_ = opt_.sitemaps.empty() && opt_.feeds.empty();
     if (!web::ParseUrl(opt_.start_url, &start_))
       return Status(ErrorKind::kInvalidArgument, "not an http(s) URL: " + opt_.start_url);
@@ -150,7 +164,21 @@ class WebConnector : public Connector {
     seen_ids_.insert(state.id);
     if (crawl_)
       for (const auto& l : state.links) MaybeFollow(l);
-    current_[url] = std::move(state);
+    if (in_store_) batch_.item_states.emplace_back(url, StateJson(state).dump());
+    else current_[url] = std::move(state);
+  }
+
+  // What the last runs remembered of `url`: the store's row, else an old
+  // checkpoint's entry.
+  std::optional<PageState> Previous(const std::string& url) {
+    if (in_store_) {
+      auto row = ctx_->item_state(url);
+      if (row.ok() && *row)
+        if (auto p = StateFromJson(json::parse(**row, nullptr, false))) return p;
+    }
+    auto it = previous_.find(url);
+    if (it == previous_.end()) return std::nullopt;
+    return it->second;
   }
 
   void MaybeFollow(const std::string& link) {
@@ -160,20 +188,19 @@ class WebConnector : public Connector {
 
   void Fetch(const std::string& url, const web::Url& u) {
     ++pending_;
-    auto prev = previous_.find(url);
-    bool known = prev != previous_.end() && ctx_->stored.count(prev->second.id);
+    std::optional<PageState> prev = Previous(url);
+    bool known = prev && ctx_->stored.count(prev->id);
     std::vector<std::string> headers;
-    if (known && !prev->second.etag.empty()) headers.push_back("If-None-Match: " + prev->second.etag);
-    if (known && !prev->second.last_modified.empty())
-      headers.push_back("If-Modified-Since: " + prev->second.last_modified);
+    if (known && !prev->etag.empty()) headers.push_back("If-None-Match: " + prev->etag);
+    if (known && !prev->last_modified.empty()) headers.push_back("If-Modified-Since: " + prev->last_modified);
     auto r = http_.Get(url, headers);
     if (!r.ok() || (r->status >= 500) || r->status == 429 || r->status == 401 || r->status == 403) {
       // Transient or access trouble: report, keep what was stored.
       batch_.errors.push_back(url + ": " + (r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message()));
-      if (prev != previous_.end()) Keep(url, prev->second);
+      if (prev) Keep(url, std::move(*prev));
       return;
     }
-    if (r->status == 304 && known) return Keep(url, prev->second);
+    if (r->status == 304 && known) return Keep(url, std::move(*prev));
     if (r->status >= 300 && r->status < 400) {
       std::string to = web::ResolveUrl(u, Header(*r, "location"));
       if (crawl_) MaybeFollow(to);
@@ -205,13 +232,21 @@ class WebConnector : public Connector {
     Keep(url, std::move(state));
   }
 
-  // The checkpoint mid-run is the previous one updated with this run's
-  // pages (a killed run still skips what it fetched); at the end it is
-  // exactly this run's pages.
+  // In the store: the batch's pages are stamped with this run, and the last
+  // batch drops the rows of earlier runs (a killed run's rows stay usable by
+  // the next one until it completes). In the checkpoint (stores without item
+  // state): mid-run, the previous pages updated with this run's (a killed
+  // run still skips what it fetched); at the end exactly this run's pages.
   Status Emit(bool final) {
-    std::map<std::string, PageState> cp = current_;
-    if (!final) cp.insert(previous_.begin(), previous_.end());
-    batch_.checkpoint = ToJson(cp).dump();
+    if (in_store_) {
+      batch_.checkpoint = json{{"run", run_}}.dump();
+      batch_.item_run = run_;
+      batch_.prune_items = final;
+    } else {
+      std::map<std::string, PageState> cp = current_;
+      if (!final) cp.insert(previous_.begin(), previous_.end());
+      batch_.checkpoint = ToJson(cp).dump();
+    }
     Status st = ctx_->emit(batch_);
     batch_ = ConnectorBatch();
     pending_ = 0;
@@ -223,6 +258,8 @@ class WebConnector : public Connector {
   SyncContext* ctx_ = nullptr;
   web::Url start_;
   bool crawl_ = false;
+  bool in_store_ = false;
+  int64_t run_ = 1;
   std::deque<std::string> queue_;
   std::unordered_set<std::string> queued_, emitted_, seen_ids_;
   std::unordered_map<std::string, web::Robots> robots_;

@@ -2,9 +2,12 @@
 // RSS/Atom feeds, or a breadth-first crawl of the start URL's host, up to
 // max_pages; robots.txt obeyed (groups "savoir" then "*").
 //
-// Incremental: the checkpoint keeps, per fetched URL, its ETag and
-// Last-Modified, the document it became (canonical URL) and, when crawling,
-// its links, so a 304 costs one request and writes nothing. Pages answering
+// Incremental: the store keeps, per fetched URL (Store::PutItemStates, one
+// row per URL written with each batch), its ETag and Last-Modified, the
+// document it became (canonical URL) and, when crawling, its links, so a 304
+// costs one request and writes nothing; the checkpoint is only the run
+// number, so memory does not grow with the state (stores without item state
+// keep it in the checkpoint, as before). Pages answering
 // 404/410, no longer discovered, newly disallowed or marked noindex are
 // deleted at the end of a run; a run whose sitemap, feed or robots.txt cannot
 // be read fails before deleting anything. Text is the page's main content
