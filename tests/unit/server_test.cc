@@ -19,7 +19,8 @@ TEST(ServerErrors, MapsEveryKindToOneStatus) {
   EXPECT_EQ(HttpStatusFor(ErrorKind::kTooLarge), 413);
   EXPECT_EQ(HttpStatusFor(ErrorKind::kTimeout), 504);
   EXPECT_EQ(HttpStatusFor(ErrorKind::kUnavailable), 503);
-  for (ErrorKind k : {ErrorKind::kAlreadyExists, ErrorKind::kUnsupported, ErrorKind::kCorrupt, ErrorKind::kIo,
+  EXPECT_EQ(HttpStatusFor(ErrorKind::kAlreadyExists), 409);  // a source name in use
+  for (ErrorKind k : {ErrorKind::kUnsupported, ErrorKind::kCorrupt, ErrorKind::kIo,
                       ErrorKind::kInternal})
     EXPECT_EQ(HttpStatusFor(k), 500) << ErrorKindName(k);
 }

@@ -233,6 +233,34 @@ TEST_P(StoreTest, DeleteSourceRemovesItsDocumentsAndState) {
   EXPECT_EQ(*store_->GetCheckpoint(again), "");
 }
 
+TEST_P(StoreTest, ItemStatesCommitWithTheirBatchArePrunedByRunAndGoWithTheSource) {
+  int64_t src = store_->EnsureSource("web", "site").value();
+  int64_t other = store_->EnsureSource("web", "other").value();
+  EXPECT_FALSE(store_->GetItemState(src, "https://a/").value().has_value());
+  ASSERT_TRUE(store_->InTransaction([&]() -> Status {
+    SAVOIR_RETURN_IF_ERROR(store_->PutItemStates(src, 1, {{"https://a/", "A1"}, {"https://b/", "B1"}}));
+    SAVOIR_RETURN_IF_ERROR(store_->PutItemStates(other, 1, {{"https://a/", "other"}}));
+    return store_->SetCheckpoint(src, R"({"run":1})");
+  }).ok());
+  EXPECT_EQ(store_->GetItemState(src, "https://a/").value(), std::optional<std::string>("A1"));
+  EXPECT_EQ(store_->GetItemState(other, "https://a/").value(), std::optional<std::string>("other"));
+  // A failed batch writes no item state.
+  EXPECT_FALSE(store_->InTransaction([&]() -> Status {
+    SAVOIR_RETURN_IF_ERROR(store_->PutItemStates(src, 2, {{"https://a/", "A2"}}));
+    return Status(ErrorKind::kIo, "killed");
+  }).ok());
+  EXPECT_EQ(store_->GetItemState(src, "https://a/").value(), std::optional<std::string>("A1"));
+  // Run 2 touches only /a; pruning before run 2 drops /b, not /a, not the other source's.
+  ASSERT_TRUE(store_->PutItemStates(src, 2, {{"https://a/", "A2"}}).ok());
+  ASSERT_TRUE(store_->PruneItemStates(src, 2).ok());
+  EXPECT_EQ(store_->GetItemState(src, "https://a/").value(), std::optional<std::string>("A2"));
+  EXPECT_FALSE(store_->GetItemState(src, "https://b/").value().has_value());
+  EXPECT_TRUE(store_->GetItemState(other, "https://a/").value().has_value());
+  ASSERT_TRUE(store_->DeleteSource(src).ok());
+  EXPECT_FALSE(store_->GetItemState(src, "https://a/").value().has_value());
+  EXPECT_TRUE(store_->GetItemState(other, "https://a/").value().has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(Factories()),
                          [](const auto& info) { return info.param.name; });
 
