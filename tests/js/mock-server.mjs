@@ -264,7 +264,7 @@ export function createServer() {
     try {
       if (p === '/api/me' && req.method === 'GET') {
         const mode = process.env.MOCK_MODE || 'single-user';
-        return sendJSON(res, 200, { user: mode === 'single-user' ? 'local' : (process.env.MOCK_USER || 'alice'), groups: [], mode });
+        return sendJSON(res, 200, { user: mode === 'single-user' ? 'local' : (process.env.MOCK_USER || 'alice'), groups: [], mode, admin: mode === 'single-user' });
       }
       if (p === '/api/sources' && req.method === 'GET') {
         const connector = (s) => s.kind !== 'files';
@@ -272,7 +272,8 @@ export function createServer() {
           ...s,
           documents: DOCS.filter((d) => d.source === s.id).length,
           connector: connector(s),
-          interval_min: connector(s) ? 60 : null,
+          interval_min: connector(s) ? (s.interval_min ?? 60) : null,
+          ...(connector(s) ? { credential_set: ['slack', 'confluence'].includes(s.kind), own_interval: s.interval_min != null } : {}),
           syncing: false,
           queued: false,
           status: connector(s) ? {
@@ -283,6 +284,34 @@ export function createServer() {
             errors: s.kind === 'web' ? ['https://intranet.example/: HTTP 503'] : [],
           } : { last_attempt: null, last_success: null, next_run: null, documents_seen: 0, errors: [] },
         })) });
+      }
+      // Add, configure, remove (the real server validates much more: src/connectors/sources.cc).
+      if (p === '/api/sources' && req.method === 'POST') {
+        const body = await readBody(req) || {};
+        const kinds = ['slack', 'slack-export', 'confluence', 'confluence-export', 'web'];
+        if (!kinds.includes(body.kind)) return sendError(res, 400, 'invalid_argument', `kind: unknown source kind '${body.kind}' (${kinds.join(', ')})`);
+        if (!/^[\w.-]+$/.test(body.name || '')) return sendError(res, 400, 'invalid_argument', 'name: a source needs a name');
+        if (['slack', 'confluence'].includes(body.kind) && !String(body.credential || '').trim())
+          return sendError(res, 400, 'invalid_argument', `credential: a ${body.kind} source needs a token`);
+        if (SOURCES.some((s) => s.name === body.name)) return sendError(res, 409, 'already_exists', `name: a source named '${body.name}' already exists`);
+        const s = { id: Math.max(...SOURCES.map((x) => x.id)) + 1, kind: body.kind, name: body.name, interval_min: body.interval_min ?? null };
+        SOURCES.push(s);
+        return sendJSON(res, 201, { ...s, documents: 0, connector: true, interval_min: s.interval_min ?? 60, syncing: false, queued: false,
+          credential_set: !!body.credential, own_interval: s.interval_min != null, status: { last_attempt: null, last_success: null, next_run: null, documents_seen: 0, errors: [] } });
+      }
+      const one = p.match(/^\/api\/sources\/([^/]+)$/);
+      if (one && (req.method === 'PATCH' || req.method === 'DELETE')) {
+        const i = SOURCES.findIndex((s) => String(s.id) === one[1]);
+        if (i < 0) return sendError(res, 404, 'not_found', `no source ${one[1]}`);
+        if (req.method === 'DELETE') {
+          const [s] = SOURCES.splice(i, 1);
+          return sendJSON(res, 200, { removed: s.id, name: s.name, documents: DOCS.filter((d) => d.source === s.id).length });
+        }
+        const body = await readBody(req) || {};
+        if ('interval_min' in body) SOURCES[i].interval_min = body.interval_min;
+        return sendJSON(res, 200, { ...SOURCES[i], documents: DOCS.filter((d) => d.source === SOURCES[i].id).length, connector: true,
+          interval_min: SOURCES[i].interval_min ?? 60, credential_set: ['slack', 'confluence'].includes(SOURCES[i].kind),
+          own_interval: SOURCES[i].interval_min != null, syncing: false, queued: false, status: null });
       }
       const sync = p.match(/^\/api\/sources\/([^/]+)\/sync$/);
       if (sync && req.method === 'POST') {
