@@ -85,6 +85,10 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--interval-min", args.interval_min,
                           "minutes between the server's syncs of this source (0: manual only; default: --sync-interval-min)")
       ->check(CLI::Range(0.0, 10080.0));
+  source_add->add_option("--rescan-days", args.rescan_days,
+                         "slack: days between full re-reads of a channel, which notice edits and deletions older "
+                         "than 7 days (default 7; 0: never)")
+      ->check(CLI::Range(0.0, 3650.0));
   source_add->add_option("--max-pages", args.max_pages, "web: pages fetched per sync")->default_str("1000")
       ->check(CLI::Range(1, 10000000));
   source_add->add_option("--acl", args.acl, "web, confluence-export: who may read the pages: public, user:LOGIN, group:NAME "

@@ -25,6 +25,7 @@ struct CommandArgs {
   std::vector<std::string> sitemaps, feeds, acl;  // web
   int max_pages = 1000;                     // web
   double interval_min = -1;                 // source add: own sync interval (-1: --sync-interval-min)
+  double rescan_days = -1;                  // source add slack: full re-scan period (-1: the default, 7)
   std::string base_url, account;     // source add confluence (--user)
   std::vector<std::string> spaces;   // source add confluence --space
   std::string source_id;  // sync: one id; empty with --all

@@ -49,6 +49,7 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   s.user = args.account;
   s.spaces = args.spaces;
   s.interval_min = args.interval_min;
+  s.rescan_days = args.rescan_days;
   if ((s.kind == "slack-export" || s.kind == "confluence-export") && s.path.empty())
     return Fail("source add " + s.kind + " needs --path DIR|ZIP");
   if ((s.kind == "slack" || s.kind == "confluence") && s.token_file.empty())

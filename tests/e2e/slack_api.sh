@@ -111,7 +111,8 @@ check "a group DM is found by its member U3" grep -q 'G002/' <<<"$(search_as U3 
 check "a group DM is hidden from a non-member" absent 'G002/' "$(run search "surprise party puffin" --as slack:U9 --group slack-workspace:fakeco --json)"
 
 # A second source with a refused token fails alone.
-run source add slack --token-file "$T/bad-token" --name expired --api-url "$API" --rate-per-min 6000 >/dev/null
+run source add slack --token-file "$T/bad-token" --name expired --api-url "$API" --rate-per-min 6000 --rescan-days 14 >/dev/null
+check "--rescan-days is stored with the source" grep -q '"rescan_days":14' <<<"$(sqlite3 "$T/data/savoir.db" "SELECT config FROM sources WHERE name = 'expired'")"
 out=$(run source sync --all 2>&1); rc=$?
 check "sync --all exits 1 when one source fails" test $rc -eq 1
 check "the bad source says invalid_auth" grep -q 'invalid_auth' <<<"$out"
