@@ -2,7 +2,9 @@
 // whole and then in chunks whose sizes come from the input itself. Checks
 // that both feedings agree, and that every decoded message re-encodes to a
 // frame that decodes to the same message.
-#include "fuzz/fuzz_target.h"
+#include <algorithm>
+
+#include "fuzz_target.h"
 #include "net/aws_eventstream.h"
 
 using namespace savoir;
