@@ -33,7 +33,7 @@ Result<HttpResponse> BedrockRuntime::Post(const std::string& model_id, const std
   req.url = endpoint_ + "/model/" + AwsUriEncode(model_id, false) + "/" + action;
   req.headers = {"Content-Type: application/json", "Accept: " + accept};
   req.body = json_body;
-  SAVOIR_RETURN_IF_ERROR(SigV4SignHttpRequest(&req, *creds, config_.region, "bedrock", std::time(nullptr)));
+  SAVOIR_RETURN_IF_ERROR(SigV4SignHttpRequest(&req, *creds, config_.region, "bedrock", config_.now()));
   auto resp = http_.Send(req, sink);
   if (!resp.ok()) return resp.status();
   long status = resp->status;

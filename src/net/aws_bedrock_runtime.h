@@ -5,6 +5,8 @@
 // and Bedrock's errors mapped to Status kinds.
 #pragma once
 
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,7 @@ struct BedrockRuntimeConfig {
     o.user_agent = "savoir/0.1";
     return o;
   }();
+  std::function<std::time_t()> now = [] { return std::time(nullptr); };  // signing clock (tests skew it)
 };
 
 class BedrockRuntime {
