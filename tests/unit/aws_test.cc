@@ -13,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include "net/aws_credentials.h"
 #include "net/aws_eventstream.h"
 #include "net/aws_sigv4.h"
@@ -32,7 +34,8 @@ bool NodeToolsPresent() {
 
 // Runs `node aws-tools.mjs <args>` with `input` on stdin; returns stdout.
 std::string RunNodeTool(const std::string& args, const std::string& input) {
-  std::string in = testing::TempDir() + "/aws_tool_in.json";
+  // One file per process: CTest runs these tests in parallel.
+  std::string in = testing::TempDir() + "/aws_tool_in." + std::to_string(getpid()) + ".json";
   std::ofstream(in, std::ios::binary) << input;
   std::string cmd = "cd '" + kJsDir + "' && node aws-tools.mjs " + args + " < '" + in + "'";
   std::string out;
@@ -42,6 +45,7 @@ std::string RunNodeTool(const std::string& args, const std::string& input) {
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0) << cmd;
+  fs::remove(in);
   return out;
 }
 
@@ -398,7 +402,7 @@ TEST(AwsCredentials, EnvironmentComesFirst) {
 }
 
 TEST(AwsCredentials, SharedFilesAndProfiles) {
-  std::string dir = testing::TempDir() + "/aws_profiles";
+  std::string dir = testing::TempDir() + "/aws_profiles." + std::to_string(getpid());
   fs::create_directories(dir + "/.aws");
   std::ofstream(dir + "/.aws/credentials") << "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = sdefault\n"
                                               "# a comment\n[work]\naws_access_key_id=AKWORK\naws_secret_access_key=swork\n"
@@ -460,7 +464,7 @@ TEST(AwsCredentials, WebIdentityThroughSts) {
                     "text/xml");
   });
   sts.Start();
-  std::string token_file = testing::TempDir() + "/k8s-token";
+  std::string token_file = testing::TempDir() + "/k8s-token." + std::to_string(getpid());
   std::ofstream(token_file) << "eyJ.k8s.token\n";
   std::time_t clock = now;
   AwsCredentialOptions o;
