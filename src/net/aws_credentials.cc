@@ -196,6 +196,7 @@ Result<AwsCredentials> AwsCredentialChain::Resolve() {
   // 2. Shared credentials / config files.
   std::string profile_name = EnvOr(env, "AWS_PROFILE", "default");
   auto profile = LoadAwsProfile(env, profile_name);
+  const bool profile_found = !profile.empty();
   if (!profile["aws_access_key_id"].empty() || !profile["aws_secret_access_key"].empty()) {
     if (profile["aws_access_key_id"].empty() || profile["aws_secret_access_key"].empty()) {
       return Status(ErrorKind::kPermissionDenied, "AWS profile '" + profile_name +
@@ -208,7 +209,7 @@ Result<AwsCredentials> AwsCredentialChain::Resolve() {
   if (!profile["role_arn"].empty() && !profile["web_identity_token_file"].empty()) {
     return FromWebIdentity(profile["web_identity_token_file"], profile["role_arn"], profile["role_session_name"]);
   }
-  if (EnvOr(env, "AWS_PROFILE").empty() || !profile.empty()) {
+  if (EnvOr(env, "AWS_PROFILE").empty() || profile_found) {
     tried.push_back("shared files (no keys in profile '" + profile_name + "')");
   } else {
     return Status(ErrorKind::kPermissionDenied, "AWS_PROFILE names profile '" + profile_name +

@@ -434,7 +434,16 @@ TEST(AwsCredentials, SharedFilesAndProfiles) {
   o.env = MapEnv({{"HOME", dir}, {"AWS_PROFILE", "nope"}, {"AWS_EC2_METADATA_DISABLED", "true"}});
   auto none = AwsCredentialChain(o).Get();
   EXPECT_EQ(none.status().kind(), ErrorKind::kPermissionDenied);
-  EXPECT_NE(none.status().message().find("'nope'"), std::string::npos);
+  EXPECT_NE(none.status().message().find("AWS_PROFILE names profile 'nope', which is in neither"), std::string::npos)
+      << none.status().message();
+  // A profile that assumes a role with a web identity token goes to STS (none here: refused, named).
+  std::ofstream(dir + "/.aws/config", std::ios::app) << "[profile irsa]\nrole_arn = arn:aws:iam::1:role/r\n"
+                                                        "web_identity_token_file = " << dir << "/no-token\n";
+  o.env = MapEnv({{"HOME", dir}, {"AWS_PROFILE", "irsa"}, {"AWS_EC2_METADATA_DISABLED", "true"}});
+  auto irsa = AwsCredentialChain(o).Get();
+  EXPECT_EQ(irsa.status().kind(), ErrorKind::kPermissionDenied);
+  EXPECT_NE(irsa.status().message().find("cannot read the web identity token file " + dir + "/no-token"),
+            std::string::npos) << irsa.status().message();
   // Region order: AWS_REGION, then AWS_DEFAULT_REGION, then the profile.
   EXPECT_EQ(*ResolveAwsRegion("", MapEnv({{"HOME", dir}, {"AWS_REGION", "ap-south-1"}, {"AWS_DEFAULT_REGION", "x"}})),
             "ap-south-1");
