@@ -69,7 +69,41 @@ function frames() {
 
 if (process.argv[2] === 'sign') sign();
 else if (process.argv[2] === 'frames') frames();
-else if (process.argv[1] && process.argv[1].endsWith('aws-tools.mjs')) {
+else if (process.argv[2] !== 'bench' && process.argv[1] && process.argv[1].endsWith('aws-tools.mjs')) {
   console.error('usage: node aws-tools.mjs sign|frames');
   process.exit(2);
 }
+
+// node aws-tools.mjs bench N -> the reference rates for bench/aws_bench.cc:
+// aws4 signing the same kind of Bedrock request, and @smithy/eventstream-codec
+// decoding the same stream of contentBlockDelta frames (split into frames by
+// their prelude, as the SDK's chunked stream does).
+export function bench(n) {
+  const body = JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x'.repeat(2000) }] }] });
+  const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench/secret', sessionToken: 'token' };
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    aws4.sign({ host: 'bedrock-runtime.eu-west-3.amazonaws.com', method: 'POST', service: 'bedrock', region: 'eu-west-3',
+      path: `/model/anthropic.claude-3-haiku-20240307-v1%3A${i % 10}/converse-stream`,
+      headers: { 'Content-Type': 'application/json', 'X-Amz-Date': '20261126T120000Z' }, body }, creds);
+  }
+  const signSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const frames = [];
+  for (let i = 0; i < n; i++) {
+    frames.push(codec.encode({ headers: { ':message-type': { type: 'string', value: 'event' },
+      ':event-type': { type: 'string', value: 'contentBlockDelta' }, ':content-type': { type: 'string', value: 'application/json' } },
+    body: utf8.from(JSON.stringify({ contentBlockIndex: 0, delta: { text: `token ${i} ` }, p: 'abcdefghij' })) }));
+  }
+  const stream = Buffer.concat(frames.map((f) => Buffer.from(f)));
+  t = process.hrtime.bigint();
+  let decoded = 0;
+  for (let pos = 0; pos < stream.length;) {
+    const len = stream.readUInt32BE(pos);
+    const m = codec.decode(new Uint8Array(stream.buffer, stream.byteOffset + pos, len));
+    decoded += m.body.length > 0 ? 1 : 0;
+    pos += len;
+  }
+  const decodeSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  return { signs_per_s: n / signSeconds, frames_per_s: decoded / decodeSeconds, stream_bytes: stream.length };
+}
+if (process.argv[2] === 'bench') process.stdout.write(JSON.stringify(bench(Number(process.argv[3] || 20000))));
