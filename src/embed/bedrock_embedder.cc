@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <optional>
+#include <thread>
 
 namespace savoir {
 namespace {
@@ -106,10 +110,23 @@ Result<std::vector<std::vector<float>>> BedrockEmbedder::Embed(const std::vector
                                                    std::to_string(max_batch()) + " for " + config_.model_id);
   }
   if (cohere_) return EmbedCohere(texts, kind);
-  for (const auto& t : texts) {
-    auto v = EmbedTitan(t.empty() ? std::string(" ") : t);  // Titan refuses empty input
-    if (!v.ok()) return v.status();
-    out.push_back(std::move(*v));
+  // One call per text, `concurrency` of them in flight (the runtime's HTTP
+  // client is thread-safe); results kept in input order.
+  std::vector<std::optional<Result<std::vector<float>>>> results(texts.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < texts.size();) {
+      results[i] = EmbedTitan(texts[i].empty() ? std::string(" ") : texts[i]);  // Titan refuses empty input
+    }
+  };
+  size_t workers = std::min<size_t>(std::max(1, config_.concurrency), texts.size());
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& r : results) {
+    if (!r->ok()) return r->status();
+    out.push_back(std::move(r->value()));
   }
   for (const auto& v : out) {
     if (dimensions_ && static_cast<int>(v.size()) != dimensions_) {

@@ -1,6 +1,6 @@
 // Embedder over AWS Bedrock InvokeModel:
 //  - Amazon Titan Text Embeddings ("amazon.titan-embed-text-v2:0": one text
-//    per call, {"inputText", "dimensions", "normalize": true}; v1 takes only
+//    per call, several calls in flight, {"inputText", "dimensions", "normalize": true}; v1 takes only
 //    inputText),
 //  - Cohere Embed ("cohere.embed-*": up to 96 texts per call, input_type
 //    search_query / search_document, truncate END).
@@ -19,6 +19,7 @@ namespace savoir {
 struct BedrockEmbedderConfig {
   std::string model_id;  // "amazon.titan-embed-text-v2:0", "cohere.embed-multilingual-v3"...
   int dimensions = 0;    // Titan v2: 256, 512 or 1024 (0: the model's default); probed when 0
+  int concurrency = 8;   // Titan takes one text per call: this many calls in flight per batch
 };
 
 class BedrockEmbedder : public Embedder {

@@ -250,6 +250,17 @@ TEST(BedrockEmbedder, TitanOneTextPerCall) {
   EXPECT_EQ(reqs[1]["rawPath"], "/model/amazon.titan-embed-text-v2%3A0/invoke");
   EXPECT_EQ(reqs[1]["body"]["inputText"], "congés payés");
   EXPECT_EQ(reqs[1]["body"]["normalize"], true);
+  // A batch of 32 runs several calls at once; each vector stays with its text.
+  std::vector<std::string> many;
+  for (int i = 0; i < 32; ++i) many.push_back("chunk number " + std::to_string(i));
+  auto batch = (*e)->Embed(many, EmbedKind::kPassage);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 32u);
+  for (int i : {0, 7, 31}) {
+    auto one = (*e)->Embed({many[i]}, EmbedKind::kPassage);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ((*batch)[i], (*one)[0]) << i;
+  }
   // Titan v2 with 256 dimensions.
   auto small = BedrockEmbedder::Create({"amazon.titan-embed-text-v2:0", 256}, Runtime(fake));
   ASSERT_TRUE(small.ok());
