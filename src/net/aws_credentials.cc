@@ -221,7 +221,13 @@ Result<AwsCredentials> AwsCredentialChain::Resolve() {
     return FromWebIdentity(token_file, role, EnvOr(env, "AWS_ROLE_SESSION_NAME"));
   }
   tried.push_back("web identity (AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN unset)");
-  // 4. Instance metadata.
+  // 4. Container credentials.
+  std::string relative = EnvOr(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+              full = EnvOr(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (!relative.empty()) return FromContainer("http://169.254.170.2" + relative);
+  if (!full.empty()) return FromContainer(full);
+  tried.push_back("container (AWS_CONTAINER_CREDENTIALS_*_URI unset)");
+  // 5. Instance metadata.
   std::string disabled = EnvOr(env, "AWS_EC2_METADATA_DISABLED");
   if (disabled == "true" || disabled == "TRUE" || disabled == "1") {
     tried.push_back("instance metadata (AWS_EC2_METADATA_DISABLED)");
@@ -275,6 +281,49 @@ Result<AwsCredentials> AwsCredentialChain::FromWebIdentity(const std::string& to
                    "web identity " + role_arn};
   if (c.access_key_id.empty() || c.secret_access_key.empty()) {
     return Status(ErrorKind::kUnavailable, "STS AssumeRoleWithWebIdentity answered without credentials");
+  }
+  return c;
+}
+
+Result<AwsCredentials> AwsCredentialChain::FromContainer(const std::string& url) {
+  // As the SDKs do: plain http only to the container agent or this machine.
+  if (!url.starts_with("https://")) {
+    bool allowed = false;
+    for (const char* host : {"http://169.254.170.2", "http://169.254.170.23", "http://127.", "http://localhost",
+                             "http://[::1]", "http://[fd00:ec2::23]"}) {
+      if (url.starts_with(host)) {
+        size_t rest = std::string(host).size();
+        allowed = std::string(host).back() == '.' || rest == url.size() || url[rest] == ':' || url[rest] == '/';
+        if (allowed) break;
+      }
+    }
+    if (!allowed) {
+      return Status(ErrorKind::kPermissionDenied, "container credentials URL " + UrlWithoutQuery(url) +
+                                                      " must be https or a loopback / container agent address");
+    }
+  }
+  std::vector<std::string> headers;
+  std::string token = EnvOr(opt_.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  if (std::string file = EnvOr(opt_.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
+    bool ok = false;
+    token = Trim(ReadFileText(file, &ok));
+    if (!ok) return Status(ErrorKind::kPermissionDenied, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + file);
+  }
+  if (!token.empty()) headers.push_back("Authorization: " + token);
+  auto resp = imds_.Get(url, headers);
+  if (!resp.ok()) return Status(resp.status().kind(), "container credentials: " + resp.status().message());
+  if (resp->status != 200) {
+    return Status(ErrorKind::kPermissionDenied, "container credentials endpoint " + UrlWithoutQuery(url) +
+                                                    " answered HTTP " + std::to_string(resp->status));
+  }
+  auto j = nlohmann::json::parse(resp->body, nullptr, false);
+  AwsCredentials c;
+  if (j.is_object()) {
+    c = {j.value("AccessKeyId", ""), j.value("SecretAccessKey", ""), j.value("Token", ""),
+         ParseIso8601(j.value("Expiration", "")), "container " + j.value("RoleArn", std::string("role"))};
+  }
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    return Status(ErrorKind::kUnavailable, "container credentials endpoint returned no usable credentials");
   }
   return c;
 }

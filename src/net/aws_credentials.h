@@ -6,7 +6,12 @@
 //   3. web identity (Kubernetes IRSA): AWS_WEB_IDENTITY_TOKEN_FILE +
 //      AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME) -> STS AssumeRoleWithWebIdentity
 //      (endpoint: AWS_ENDPOINT_URL_STS, else https://sts.REGION.amazonaws.com)
-//   4. instance role through IMDSv2 (PUT a token, then GET the role name and
+//   4. container credentials (ECS, EKS Pod Identity):
+//      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on http://169.254.170.2) or
+//      AWS_CONTAINER_CREDENTIALS_FULL_URI (https, or http on a loopback or
+//      the container link-local address), with AWS_CONTAINER_AUTHORIZATION_TOKEN
+//      or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE as the Authorization header
+//   5. instance role through IMDSv2 (PUT a token, then GET the role name and
 //      its credentials; endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT, default
 //      http://169.254.169.254; off with AWS_EC2_METADATA_DISABLED=true)
 // Temporary credentials are cached and refreshed 5 minutes before they
@@ -53,6 +58,7 @@ class AwsCredentialChain {
   Result<AwsCredentials> FromWebIdentity(const std::string& token_file, const std::string& role_arn,
                                          const std::string& session_name);
   Result<AwsCredentials> FromInstanceMetadata();
+  Result<AwsCredentials> FromContainer(const std::string& url);
 
   AwsCredentialOptions opt_;
   std::mutex mu_;

@@ -557,6 +557,38 @@ TEST(AwsCredentials, InstanceRoleThroughImdsV2) {
   EXPECT_EQ(AwsCredentialChain(o).Get()->access_key_id, "AKENV");
 }
 
+TEST(AwsCredentials, ContainerCredentials) {
+  LocalServer agent;
+  std::time_t now = std::time(nullptr);
+  agent.server.Get("/v2/credentials/abc", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "agent-token") {
+      res.status = 401;
+      return;
+    }
+    Json j = {{"AccessKeyId", "ASIAECS"}, {"SecretAccessKey", "ecssecret"}, {"Token", "ECSSESSION"},
+              {"Expiration", IsoTime(now + 900)}, {"RoleArn", "arn:aws:iam::1:role/task"}};
+    res.set_content(j.dump(), "application/json");
+  });
+  agent.Start();
+  std::string token_file = testing::TempDir() + "/ecs-token." + std::to_string(getpid());
+  std::ofstream(token_file) << "agent-token\n";
+  AwsCredentialOptions o;
+  o.env = MapEnv({{"HOME", "/nonexistent"}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.url() + "/v2/credentials/abc"},
+                  {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file}, {"AWS_EC2_METADATA_DISABLED", "true"}});
+  auto c = AwsCredentialChain(o).Get();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->access_key_id, "ASIAECS");
+  EXPECT_EQ(c->session_token, "ECSSESSION");
+  EXPECT_EQ(c->expiration, now + 900);
+  EXPECT_EQ(c->source, "container arn:aws:iam::1:role/task");
+  // Without the token the agent refuses; a plain-http URL elsewhere is not even tried.
+  o.env = MapEnv({{"HOME", "/nonexistent"}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.url() + "/v2/credentials/abc"}});
+  EXPECT_NE(AwsCredentialChain(o).Get().status().message().find("HTTP 401"), std::string::npos);
+  o.env = MapEnv({{"HOME", "/nonexistent"}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}});
+  EXPECT_NE(AwsCredentialChain(o).Get().status().message().find("must be https"), std::string::npos);
+  fs::remove(token_file);
+}
+
 TEST(AwsCredentials, NothingFoundNamesEveryLinkAndNoSecret) {
   LocalServer imds;  // a metadata service with no role attached
   imds.server.Put("/latest/api/token", [](const httplib::Request&, httplib::Response& res) { res.set_content("T", "text/plain"); });
@@ -568,7 +600,7 @@ TEST(AwsCredentials, NothingFoundNamesEveryLinkAndNoSecret) {
   auto c = AwsCredentialChain(o).Get();
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().kind(), ErrorKind::kPermissionDenied);
-  for (const char* part : {"environment", "shared files", "web identity", "instance metadata", "no IAM role"}) {
+  for (const char* part : {"environment", "shared files", "web identity", "container", "instance metadata", "no IAM role"}) {
     EXPECT_NE(c.status().message().find(part), std::string::npos) << c.status().message();
   }
 }
