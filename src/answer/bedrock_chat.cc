@@ -81,7 +81,7 @@ Result<ChatUsage> BedrockChat::Chat(const std::vector<ChatMessage>& messages, co
   auto start = Clock::now();
 
   if (!config_.stream) {
-    auto resp = runtime_->Post(config_.model_id, "converse", *body, "application/json");
+    auto resp = runtime_->Post(config_.model_id, "converse", *body, "");
     if (!resp.ok()) return resp.status();
     Json j = Json::parse(resp->body, nullptr, false);
     if (!j.is_object() || !j.contains("output")) {
@@ -151,7 +151,7 @@ Result<ChatUsage> BedrockChat::Chat(const std::vector<ChatMessage>& messages, co
     }
     return true;
   };
-  auto resp = runtime_->Post(config_.model_id, "converse-stream", *body, "application/vnd.amazon.eventstream", on_body);
+  auto resp = runtime_->Post(config_.model_id, "converse-stream", *body, "", on_body);
   if (!failure.ok()) return failure;
   if (!resp.ok()) return resp.status();
   usage.latency_ms = MsSince(start);

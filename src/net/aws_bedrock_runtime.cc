@@ -31,7 +31,8 @@ Result<HttpResponse> BedrockRuntime::Post(const std::string& model_id, const std
   HttpRequest req;
   req.method = "POST";
   req.url = endpoint_ + "/model/" + AwsUriEncode(model_id, false) + "/" + action;
-  req.headers = {"Content-Type: application/json", "Accept: " + accept};
+  req.headers = {"Content-Type: application/json"};
+  if (!accept.empty()) req.headers.push_back("Accept: " + accept);
   req.body = json_body;
   SAVOIR_RETURN_IF_ERROR(SigV4SignHttpRequest(&req, *creds, config_.region, "bedrock", config_.now()));
   auto resp = http_.Send(req, sink);

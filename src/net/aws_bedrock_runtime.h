@@ -35,7 +35,8 @@ class BedrockRuntime {
  public:
   BedrockRuntime(BedrockRuntimeConfig config, std::shared_ptr<AwsCredentialChain> credentials);
   // POST {endpoint}/model/{url-encoded model id}/{action} with a JSON body,
-  // signed. A 2xx body goes to `sink` when given. Non-2xx answers become
+  // signed, with an Accept header unless `accept` is empty (Converse and
+  // ConverseStream send none, as the AWS SDKs do). A 2xx body goes to `sink` when given. Non-2xx answers become
   // errors: 403 kPermissionDenied ("credentials refused"), 400/404/422
   // kInvalidArgument, 429/5xx kUnavailable.
   Result<HttpResponse> Post(const std::string& model_id, const std::string& action, const std::string& json_body,
