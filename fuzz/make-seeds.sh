@@ -26,6 +26,7 @@ declare -A exts=(
   [answer]="txt md"
   [acl]=""
   [segment]=""
+  [eventstream]=""
 )
 for h in "${!exts[@]}"; do
   mkdir -p "$out/$h"

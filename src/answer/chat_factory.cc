@@ -1,9 +1,12 @@
 #include "answer/chat_factory.h"
 
+#include "answer/bedrock_chat.h"
+
 namespace savoir {
 
 Result<std::unique_ptr<ChatModel>> MakeChatModel(const Config& config) {
   if (config.chat.empty()) return std::unique_ptr<ChatModel>();
+  if (config.chat == "bedrock") return MakeBedrockChat(config);
   // One branch per kind: "llama" (answer/llama_chat), "openai"
   // (answer/openai_chat), "bedrock" (answer/bedrock_chat).
   return Status(ErrorKind::kUnsupported, "--chat " + config.chat + " is not available in this build");

@@ -1,9 +1,12 @@
 #include "embed/factory.h"
 
+#include "embed/bedrock_embedder.h"
+
 namespace savoir {
 
 Result<std::unique_ptr<Embedder>> MakeEmbedder(const Config& config) {
   if (config.embedder.empty()) return std::unique_ptr<Embedder>();
+  if (config.embedder == "bedrock") return MakeBedrockEmbedder(config);
   // One branch per kind: "llama" (embed/llama_embedder), "openai"
   // (embed/openai_embedder), "bedrock" (embed/bedrock_embedder).
   return Status(ErrorKind::kUnsupported, "--embedder " + config.embedder + " is not available in this build");

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 TEST(FuzzRegressions, EveryHarnessIsRegistered) {
   for (const char* name : {"parse_html", "parse_markdown", "parse_text", "parse_docx", "parse_eml",
-                           "parse_pdf", "query", "answer", "acl", "segment"}) {
+                           "parse_pdf", "query", "answer", "acl", "segment", "eventstream"}) {
     EXPECT_TRUE(fuzz::Targets().count(name)) << name;
   }
 }
