@@ -57,12 +57,18 @@ Result<std::unique_ptr<LlamaEmbedder>> LlamaEmbedder::Open(const std::string& pa
   std::unique_ptr<LlamaEmbedder> e(new LlamaEmbedder());
   e->model_ = *model;
   e->options_ = options;
-  e->options_.batch_tokens = std::max(16, options.batch_tokens);
   e->options_.max_seqs = std::clamp(options.max_seqs, 1, static_cast<int>(llama_max_parallel_sequences()));
+  const int n_ctx_train = llama_model_n_ctx_train(m);
+  e->max_tokens_ = std::max(16, options.max_text_tokens);
+  if (n_ctx_train > 0) e->max_tokens_ = std::min(e->max_tokens_, n_ctx_train);
+  e->options_.batch_tokens = std::clamp(options.batch_tokens, 16, e->max_tokens_ * e->options_.max_seqs);
+  // One forward pass holds a packed batch or one text of max_tokens_
+  // (non-causal models need a whole pass in one ubatch).
+  const int pass = std::max(e->options_.batch_tokens, e->max_tokens_);
   const int threads = LlamaModel::Threads(options.threads);
 
   llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(e->options_.batch_tokens);
+  cp.n_ctx = cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(pass);
   cp.n_seq_max = static_cast<uint32_t>(e->options_.max_seqs);
   cp.kv_unified = true;  // decoder embedders: one cache shared by the batch's sequences
   cp.embeddings = true;
@@ -86,9 +92,7 @@ Result<std::unique_ptr<LlamaEmbedder>> LlamaEmbedder::Open(const std::string& pa
                   "--embed-model " + path + " is a reranker (rank pooling), not an embedding model");
   }
   e->dims_ = llama_model_n_embd_out(m);
-  int n_ctx_train = llama_model_n_ctx_train(m);
-  e->max_tokens_ = n_ctx_train > 0 ? std::min(n_ctx_train, e->options_.batch_tokens) : e->options_.batch_tokens;
-  e->impl_->batch = llama_batch_init(e->options_.batch_tokens, 0, 1);
+  e->impl_->batch = llama_batch_init(pass, 0, 1);
   KnownPrefixes(*e->model_, e->query_prefix_, e->passage_prefix_);
   return e;
 }
@@ -155,7 +159,7 @@ Result<std::vector<std::vector<float>>> LlamaEmbedder::Embed(const std::vector<s
   for (size_t i = 0; i < texts.size(); ++i) {
     std::vector<int32_t> toks = prefix.empty() ? Tokens(texts[i]) : Tokens(prefix + texts[i]);
     const int n = static_cast<int>(toks.size());
-    if (batch.n_tokens + n > options_.batch_tokens || n_seqs >= options_.max_seqs) {
+    if (n_seqs > 0 && (batch.n_tokens + n > options_.batch_tokens || n_seqs >= options_.max_seqs)) {
       SAVOIR_RETURN_IF_ERROR(RunBatch(n_seqs, out, first));
       batch.n_tokens = 0;
       n_seqs = 0;
