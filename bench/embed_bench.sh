@@ -53,20 +53,24 @@ PY
 
 now() { date +%s.%N; }
 t0=$(now)
-ours=$("$build/embed_bench" "$model" "$work/chunks.txt" --threads "$threads" --batch-tokens 1024 --max-seqs 32 --out "$work/ours.json")
+# CPU seconds (user + sys) of each process too: on a shared machine they
+# vary less than wall time.
+T="/usr/bin/time -f %U+%S -o"
+ours=$($T "$work/cpu1" "$build/embed_bench" "$model" "$work/chunks.txt" --threads "$threads" --batch-tokens 1024 --max-seqs 32 --out "$work/ours.json")
 t1=$(now)
 # Our default packing (512 tokens per pass) too.
-ours512=$("$build/embed_bench" "$model" "$work/chunks.txt" --threads "$threads" --max-seqs 32)
+ours512=$($T "$work/cpu2" "$build/embed_bench" "$model" "$work/chunks.txt" --threads "$threads" --max-seqs 32)
 t1b=$(now)
-"$prefix/bin/llama-embedding" -m "$model" -f "$work/chunks.txt" -t "$threads" -c 1024 -b 1024 -ub 1024 \
+$T "$work/cpu3" "$prefix/bin/llama-embedding" -m "$model" -f "$work/chunks.txt" -t "$threads" -c 1024 -b 1024 -ub 1024 \
   --embd-normalize 2 --embd-output-format array >"$work/ref.json" 2>"$work/ref.log" ||
   { tail -5 "$work/ref.log" >&2; exit 1; }
 t2=$(now)
 
-/usr/bin/python3 - "$ours" "$t0" "$t1" "$t2" "$work/ours.json" "$work/ref.json" "$model" "$threads" "$ours512" "$t1b" <<'PY'
+/usr/bin/python3 - "$ours" "$t0" "$t1" "$t2" "$work/ours.json" "$work/ref.json" "$model" "$threads" "$ours512" "$t1b" "$(tail -1 "$work/cpu1")" "$(tail -1 "$work/cpu2")" "$(tail -1 "$work/cpu3")" <<'PY'
 import json, math, sys
 ours = json.loads(sys.argv[1]); t0, t1, t2 = map(float, sys.argv[2:5])
 ours512 = json.loads(sys.argv[9]); t1b = float(sys.argv[10])
+cpu = [eval(x) for x in sys.argv[11:14]]  # "user+sys" from /usr/bin/time
 a = json.load(open(sys.argv[5]))
 # llama-embedding prints through an asynchronous log thread that is not
 # flushed at exit (upstream issue 22142): the end of its output can be cut, so
@@ -77,18 +81,19 @@ b = [v for v in b if len(v) == len(a[0])]
 cos = min(sum(x*y for x, y in zip(u, v)) / math.sqrt(sum(x*x for x in u) * sum(y*y for y in v)) for u, v in zip(a, b))
 n = ours["chunks"]
 ours_wall, ref_wall, ours512_wall = t1 - t0, t2 - t1b, t1b - t1
-rows = [("savoir, 1024-token passes (process)", ours_wall, n / ours_wall),
-        ("  of which embedding", ours["embed_s"], ours["chunks_per_s"]),
-        ("savoir, default 512 (process)", ours512_wall, n / ours512_wall),
-        ("llama-embedding, 1024 (process)", ref_wall, n / ref_wall)]
+rows = [("savoir, 1024-token passes (process)", ours_wall, n / ours_wall, cpu[0]),
+        ("savoir, default 512 (process)", ours512_wall, n / ours512_wall, cpu[1]),
+        ("llama-embedding, 1024 (process)", ref_wall, n / ref_wall, cpu[2])]
 print(f"model {sys.argv[7]}  chunks {n}  tokens {ours['tokens']}  threads {sys.argv[8]}")
-print(f"{'':36} {'seconds':>8} {'chunks/s':>9}")
-for name, s, r in rows: print(f"{name:36} {s:8.2f} {r:9.1f}")
+print(f"{'':36} {'wall s':>8} {'chunks/s':>9} {'CPU s':>8} {'chunks/CPU s':>13}")
+for name, s, r, c in rows: print(f"{name:36} {s:8.2f} {r:9.1f} {c:8.2f} {n / c:13.1f}")
 ratio = (n / ours_wall) / (n / ref_wall)
-print(f"ratio savoir/llama-embedding (process, chunks/s, same 1024-token passes): {ratio:.2f}x; savoir default: {ref_wall / ours512_wall:.2f}x")
+print(f"ratio savoir/llama-embedding chunks/s, same 1024-token passes: {ratio:.2f}x wall, {cpu[2] / cpu[0]:.2f}x CPU; "
+      f"savoir default (512): {ref_wall / ours512_wall:.2f}x wall, {cpu[2] / cpu[1]:.2f}x CPU")
 print(f"min cosine ours vs llama-embedding: {cos:.6f} over the {len(b)} vectors it printed whole (of {n})")
 print("BENCH_JSON " + json.dumps({"bench": "embed", "model": sys.argv[7], "chunks": n, "tokens": ours["tokens"],
       "threads": int(sys.argv[8]), "savoir_chunks_per_s": round(n / ours_wall, 1),
       "savoir_embed_only_chunks_per_s": ours["chunks_per_s"], "llama_embedding_chunks_per_s": round(n / ref_wall, 1),
-      "ratio": round(ratio, 3), "savoir_default_chunks_per_s": round(n / ours512_wall, 1), "ratio_default": round(ref_wall / ours512_wall, 3), "min_cosine": round(cos, 6), "vectors_compared": len(b)}))
+      "ratio": round(ratio, 3), "savoir_default_chunks_per_s": round(n / ours512_wall, 1), "ratio_default": round(ref_wall / ours512_wall, 3),
+      "ratio_cpu": round(cpu[2] / cpu[0], 3), "ratio_default_cpu": round(cpu[2] / cpu[1], 3), "min_cosine": round(cos, 6), "vectors_compared": len(b)}))
 PY
