@@ -11,7 +11,7 @@ set(SAVOIR_LLAMA_PREFIX "${_savoir_cache}/llama-de3ff815" CACHE PATH
     "Prefix installed by scripts/build-llama (llama.cpp headers, static libraries, llama-server)")
 
 set(_llama_libs llama ggml ggml-cpu ggml-base)
-foreach(f include/llama.h STAMP lib/libllama.a lib/libggml.a lib/libggml-cpu.a lib/libggml-base.a)
+foreach(f include/llama.h STAMP share/link-deps lib/libllama.a lib/libggml.a lib/libggml-cpu.a lib/libggml-base.a)
   if(NOT EXISTS "${SAVOIR_LLAMA_PREFIX}/${f}")
     message(FATAL_ERROR "llama.cpp is not built: ${SAVOIR_LLAMA_PREFIX}/${f} is missing. "
       "Run scripts/build-llama (or `make build`, which runs it), or point "
