@@ -40,6 +40,10 @@ int CmdVerify(const Config& config);
 int CmdStatus(const Config& config);
 // Serves until SIGTERM/SIGINT (src/cli/serve.cc).
 int CmdServe(const Config& config);
+// `ask QUESTION` (src/cli/ask.cc): retrieval + the configured answerer.
+int CmdAsk(const Config& config, const CommandArgs& args);
+// `usage`: recent answer_usage rows (args.k of them).
+int CmdUsage(const Config& config, const CommandArgs& args);
 int CmdSourceAdd(const Config& config, const CommandArgs& args);
 int CmdSourceList(const Config& config);
 int CmdSourceSync(const Config& config, const CommandArgs& args);
