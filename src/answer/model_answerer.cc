@@ -208,12 +208,13 @@ AnswerPrompt BuildAnswerPrompt(const ChatModel& model, const AnswerRequest& requ
   if (ctx <= 0) ctx = kDefaultContext;
   out.context_tokens = ctx;
   out.max_tokens = std::max(16, std::min(options.max_answer_tokens, ctx / 2));
+  const int margin = static_cast<int>(ctx * std::clamp(options.estimate_margin, 0.0, 0.5));
 
   std::string system = options.instructions.empty() ? DefaultAnswerInstructions(request.language)
                                                     : options.instructions;
   const std::string head = "Passages:\n\n";
   const std::string question = "Question: " + request.question;
-  int avail = ctx - out.max_tokens - model.CountTokens(system) - model.CountTokens(head) -
+  int avail = ctx - margin - out.max_tokens - model.CountTokens(system) - model.CountTokens(head) -
               model.CountTokens(question) - 2 * kMessageOverhead;
 
   // History: the newest turns first, within a quarter of what is left.

@@ -29,6 +29,9 @@ struct ModelAnswererOptions {
   size_t max_turn_bytes = 2000;  // longer history turns are cut
   int min_truncated_passage_tokens = 128;  // a partly fitting passage is cut only if this much fits
   int rewrite_max_tokens = 64;
+  // Share of the context kept free because remote models' CountTokens is an
+  // estimate (bytes / 4) that a real tokenizer may exceed.
+  double estimate_margin = 0.1;
   std::string instructions;      // empty: DefaultAnswerInstructions(language)
 };
 

@@ -176,8 +176,6 @@ class OpenAiChat final : public ChatModel {
         stream_error = Status(ErrorKind::kUnavailable, what + ": " + ServerErrorMessage(data));
         return false;
       }
-      if (j.contains("model") && j["model"].is_string() && !j["model"].get<std::string>().empty())
-        usage.model = j["model"].get<std::string>();
       if (j.contains("usage") && j["usage"].is_object()) {
         const auto& u = j["usage"];
         if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer()) {

@@ -12,6 +12,7 @@
 
 #include "answer/answerer_factory.h"
 #include "cli/commands.h"
+#include "embed/factory.h"
 #include "retrieve/engine.h"
 #include "server/retrieval.h"
 
@@ -137,6 +138,24 @@ int CmdUsage(const Config& config, const CommandArgs& args) {
   }
   std::printf("%zu answer%s, %lld prompt + %lld completion tokens\n", rows->size(), rows->size() == 1 ? "" : "s",
               static_cast<long long>(prompt), static_cast<long long>(completion));
+  return 0;
+}
+
+int CmdEmbed(const Config& config, const CommandArgs& args) {
+  auto embedder = MakeEmbedder(config);
+  if (!embedder.ok()) return Fail(embedder.status().message());
+  if (!*embedder) return Fail("no embedding model is configured (see --embedder)");
+  Embedder& e = **embedder;
+  json vectors = json::array();
+  for (size_t i = 0; i < args.paths.size(); i += e.max_batch()) {
+    std::vector<std::string> batch(args.paths.begin() + i,
+                                   args.paths.begin() + std::min(args.paths.size(), i + e.max_batch()));
+    auto v = e.Embed(batch, args.embed_query ? EmbedKind::kQuery : EmbedKind::kPassage);
+    if (!v.ok()) return Fail(v.status().message());
+    for (auto& x : *v) vectors.push_back(std::move(x));
+  }
+  json out = {{"model_id", e.model_id()}, {"dimensions", e.dimensions()}, {"vectors", vectors}};
+  std::printf("%s\n", out.dump().c_str());
   return 0;
 }
 

@@ -60,6 +60,10 @@ int RunCli(int argc, char** argv) {
   usage->add_option("-n", args.k, "Number of rows (newest first; default 10)")->check(CLI::Range(1, 100000));
   usage->add_flag("--json", args.json, "One JSON object per row");
 
+  auto* embed = app.add_subcommand("embed", "Embed texts with the configured --embedder (JSON: model_id, dimensions, vectors)");
+  embed->add_option("texts", args.paths, "Texts to embed")->required();
+  embed->add_flag("--query", args.embed_query, "Embed as search queries (models with query prefixes)");
+
   auto* eval = app.add_subcommand("eval", "Evaluate retrieval on a BEIR dataset");
   eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
   eval->add_option("--split", args.split, "qrels split");
@@ -156,6 +160,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "serve") return CmdServe(config);
   if (cmd == "ask") return CmdAsk(config, args);
   if (cmd == "usage") return CmdUsage(config, args);
+  if (cmd == "embed") return CmdEmbed(config, args);
   if (cmd == "options") {
     std::fputs(OptionTableMarkdown().c_str(), stdout);
     return 0;
