@@ -3,7 +3,11 @@
 // tests/e2e/models_openai.sh): SSE split at any byte, usage, the
 // stream_options fallback, error mapping, normalization, ordering.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -215,11 +219,17 @@ TEST(OpenAiChat, ErrorsMapToKinds) {
 }
 
 TEST(OpenAiChat, ConnectionRefusedIsUnavailable) {
-  int port;
-  {
-    httplib::Server s;
-    port = s.bind_to_any_port("127.0.0.1");
-  }  // closed: nothing listens there now
+  // A port that was free a moment ago and where nothing listens.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
   OpenAiChatConfig c;
   c.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
   c.model = "tiny";
