@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <map>
+#include <optional>
 
 #include "answer/extractive.h"
 #include "common/utf8.h"
@@ -83,6 +85,29 @@ std::string PassageBlock(const Passage& p, std::string_view text) {
   return b;
 }
 
+// For a refusal because the prompt is longer than the window ("request
+// (1076 tokens) exceeds the available context size (1024 tokens)" from
+// llama-server, "maximum context length is 4096 tokens. However, you
+// requested 5000 tokens" from vLLM/OpenAI): limit / requested, else 0.
+double ContextOverflowRatio(const std::string& message) {
+  if (message.find("context") == std::string::npos) return 0;
+  std::vector<double> numbers;
+  for (size_t i = 0; i < message.size();) {
+    if (IsDigit(message[i]) && (i == 0 || !std::isalnum(static_cast<unsigned char>(message[i - 1])))) {
+      size_t j = i;
+      while (j < message.size() && IsDigit(message[j])) ++j;
+      if (message.compare(j, 7, " tokens") == 0) numbers.push_back(std::stod(message.substr(i, j - i)));
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  if (numbers.size() < 2) return 0.6;  // a context error without figures
+  double a = numbers[0], b = numbers[1];
+  double ratio = std::min(a, b) / std::max(a, b);
+  return ratio > 0 && ratio < 1 ? ratio : 0.6;
+}
+
 class ModelAnswerer final : public AnswerGenerator {
  public:
   ModelAnswerer(std::shared_ptr<ChatModel> model, std::unique_ptr<AnswerGenerator> fallback,
@@ -93,18 +118,12 @@ class ModelAnswerer final : public AnswerGenerator {
 
   Result<Answer> Generate(const AnswerRequest& request, const DeltaSink& sink) override {
     if (request.passages.empty()) {
-      // Nothing to answer from: no model call, the usual "no answer" text.
-      Answer a;
-      a.mode = "model";
-      a.model = model_->name();
-      a.text = NoAnswerText(request.language);
-      sink(a.text);
-      return a;
+      // Nothing to answer from: no model call; the extractive answerer says so.
+      return fallback_->Generate(request, sink);
     }
-    AnswerPrompt prompt = BuildAnswerPrompt(*model_, request, opt_);
-    std::set<int> valid;
-    for (const auto& p : prompt.passages) valid.insert(p.n);
-    CitationStream citations(valid);
+    ModelAnswererOptions opt = opt_;
+    AnswerPrompt prompt;
+    std::optional<CitationStream> citations;
     std::string text;
     bool client_gone = false;
     auto emit = [&](const std::string& out) {
@@ -113,15 +132,28 @@ class ModelAnswerer final : public AnswerGenerator {
       if (!sink(out)) client_gone = true;
       return !client_gone;
     };
-    ChatOptions chat;
-    chat.max_tokens = prompt.max_tokens;
-    chat.temperature = opt_.temperature;
     auto t0 = Clock::now();
-    Result<ChatUsage> usage = model_->Chat(prompt.messages, chat, [&](std::string_view delta) {
-      return emit(citations.Push(delta));
-    });
+    Result<ChatUsage> usage = Status(ErrorKind::kInternal, "not asked");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      prompt = BuildAnswerPrompt(*model_, request, opt);
+      std::set<int> valid;
+      for (const auto& p : prompt.passages) valid.insert(p.n);
+      citations.emplace(valid);
+      ChatOptions chat;
+      chat.max_tokens = prompt.max_tokens;
+      chat.temperature = opt.temperature;
+      usage = model_->Chat(prompt.messages, chat, [&](std::string_view delta) {
+        return emit(citations->Push(delta));
+      });
+      // The server counted more tokens than our estimate and refused the
+      // prompt: once, with the budget shrunk by the ratio it reported.
+      if (usage.ok() || !text.empty() || usage.status().kind() != ErrorKind::kInvalidArgument) break;
+      double ratio = ContextOverflowRatio(usage.status().message());
+      if (ratio <= 0) break;
+      opt.max_prompt_tokens = static_cast<int>(prompt.prompt_tokens * ratio * 0.9);
+    }
     const double elapsed = MsSince(t0);
-    emit(citations.Finish());
+    emit(citations->Finish());
     // Nothing shown yet (an error before the first token, or only blanks):
     // the extractive answer stands in.
     if (Trim(text).empty() && !client_gone)
@@ -150,7 +182,7 @@ class ModelAnswerer final : public AnswerGenerator {
     }
     std::map<int, const Passage*> by_n;
     for (const auto& p : request.passages) by_n[p.n] = &p;
-    for (int n : citations.cited()) {
+    for (int n : citations->cited()) {
       auto it = by_n.find(n);
       if (it == by_n.end()) continue;
       const Passage& p = *it->second;
@@ -214,8 +246,10 @@ AnswerPrompt BuildAnswerPrompt(const ChatModel& model, const AnswerRequest& requ
                                                     : options.instructions;
   const std::string head = "Passages:\n\n";
   const std::string question = "Question: " + request.question;
-  int avail = ctx - margin - out.max_tokens - model.CountTokens(system) - model.CountTokens(head) -
-              model.CountTokens(question) - 2 * kMessageOverhead;
+  const int fixed = model.CountTokens(system) + model.CountTokens(head) + model.CountTokens(question) +
+                    2 * kMessageOverhead;
+  int avail = ctx - margin - out.max_tokens - fixed;
+  if (options.max_prompt_tokens > 0) avail = std::min(avail, options.max_prompt_tokens - fixed);
 
   // History: the newest turns first, within a quarter of what is left.
   std::vector<ChatMessage> history;

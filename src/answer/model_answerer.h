@@ -32,6 +32,9 @@ struct ModelAnswererOptions {
   // Share of the context kept free because remote models' CountTokens is an
   // estimate (bytes / 4) that a real tokenizer may exceed.
   double estimate_margin = 0.1;
+  // Upper bound of the prompt by our count (0: only the window bounds it);
+  // set on the retry after a server refused the prompt as too long.
+  int max_prompt_tokens = 0;
   std::string instructions;      // empty: DefaultAnswerInstructions(language)
 };
 

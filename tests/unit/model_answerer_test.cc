@@ -21,6 +21,7 @@ class ScriptedModel : public ChatModel {
     std::vector<std::string> deltas;
     int fail_after = -1;
     ErrorKind error = ErrorKind::kUnavailable;
+    std::string message = "connection refused (scripted)";
   };
   std::deque<Reply> replies;
   std::vector<std::vector<ChatMessage>> calls;
@@ -43,14 +44,14 @@ class ScriptedModel : public ChatModel {
     u.prompt_tokens = 100;
     u.first_token_ms = 5;
     for (size_t i = 0; i < r.deltas.size(); ++i) {
-      if (static_cast<int>(i) == r.fail_after) return Status(r.error, "connection refused (scripted)");
+      if (static_cast<int>(i) == r.fail_after) return Status(r.error, r.message);
       ++u.completion_tokens;
       if (!sink(r.deltas[i])) {
         u.finish_reason = "cancelled";
         return u;
       }
     }
-    if (r.fail_after >= static_cast<int>(r.deltas.size())) return Status(r.error, "connection refused (scripted)");
+    if (r.fail_after >= static_cast<int>(r.deltas.size())) return Status(r.error, r.message);
     u.latency_ms = 20;
     u.finish_reason = "stop";
     return u;
@@ -221,6 +222,42 @@ TEST(ModelAnswerer, FallsBackToTheExtractiveAnswerWhenUnavailable) {
   EXPECT_FALSE(blank.answer->notice.empty());
 }
 
+TEST(ModelAnswerer, PromptRefusedAsTooLongIsShrunkOnce) {
+  auto model = std::make_shared<ScriptedModel>();
+  model->context = 1024;
+  AnswerRequest req = Request();
+  for (auto& p : req.passages) p.text = std::string(1600, 'x');  // 400 tokens each by our estimate
+  model->replies.push_back({{}, 0, ErrorKind::kInvalidArgument,
+                            "HTTP 400: request (1076 tokens) exceeds the available context size (1024 tokens)"});
+  model->replies.push_back({{"Fits now [1]."}});
+  Outcome run = Generate(model, req);
+  ASSERT_TRUE(run.answer.ok());
+  EXPECT_EQ(run.answer->mode, "model");
+  EXPECT_EQ(run.answer->text, "Fits now [1].");
+  ASSERT_EQ(model->calls.size(), 2u);
+  auto tokens = [&](const std::vector<ChatMessage>& msgs) {
+    int n = 0;
+    for (const auto& m : msgs) n += model->CountTokens(m.content);
+    return n;
+  };
+  // The second prompt is smaller by at least the ratio the server reported.
+  EXPECT_LT(tokens(model->calls[1]), tokens(model->calls[0]) * 1024 / 1076);
+
+  // Refused again: no third try, the extractive answer with the notice.
+  model->replies.push_back({{}, 0, ErrorKind::kInvalidArgument, "request (2000 tokens) exceeds the available context size (1024 tokens)"});
+  model->replies.push_back({{}, 0, ErrorKind::kInvalidArgument, "request (1100 tokens) exceeds the available context size (1024 tokens)"});
+  Outcome again = Generate(model, req);
+  ASSERT_TRUE(again.answer.ok());
+  EXPECT_EQ(again.answer->mode, "extractive");
+  EXPECT_EQ(model->calls.size(), 4u);
+  EXPECT_NE(again.answer->usage.error.find("exceeds"), std::string::npos);
+
+  // Other refusals are not retried.
+  model->replies.push_back({{}, 0, ErrorKind::kInvalidArgument, "unknown field"});
+  ASSERT_TRUE(Generate(model, req).answer.ok());
+  EXPECT_EQ(model->calls.size(), 5u);
+}
+
 TEST(ModelAnswerer, FailureMidAnswerKeepsWhatWasShown) {
   auto model = std::make_shared<ScriptedModel>();
   model->replies.push_back({{"Backups are kept ", "30 days [1]", " and"}, 2});
@@ -242,6 +279,7 @@ TEST(ModelAnswerer, NoPassagesNoModelCall) {
   ASSERT_TRUE(run.answer.ok());
   EXPECT_TRUE(model->calls.empty());
   EXPECT_EQ(run.answer->text, NoAnswerText("en"));
+  EXPECT_TRUE(run.answer->notice.empty());
   EXPECT_TRUE(run.answer->citations.empty());
 }
 
