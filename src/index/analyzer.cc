@@ -197,6 +197,9 @@ void FoldInto(std::string_view lower, std::string* out) {
 
 }  // namespace
 
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes);
+
 bool Analyzer::HasStemmer(std::string_view language) { return SnowballName(language) != nullptr; }
 
 std::string Analyzer::Fold(std::string_view word) {
@@ -211,6 +214,30 @@ std::string Analyzer::Fold(std::string_view word) {
 
 void Analyzer::Analyze(std::string_view text, std::string_view language, std::vector<Token>* out,
                        std::vector<std::string>* variants) {
+  AnalyzeImpl(text, language, out, variants, nullptr);
+}
+
+void Analyzer::AnalyzeForMatch(std::string_view text, std::string_view language, std::string_view first_bytes,
+                               std::vector<Token>* out) {
+  AnalyzeImpl(text, language, out, nullptr, &first_bytes);
+}
+
+namespace {
+// The first byte of a lower-case word once accent folded, or -1 when that
+// is not known cheaply (the word is then analyzed in full).
+int FoldedFirstByte(std::string_view word) {
+  if (word.empty()) return -1;
+  unsigned char c = static_cast<unsigned char>(word[0]);
+  if (c < 0x80) return c;
+  size_t i = 0;
+  char32_t cp = DecodeUtf8(word, i);
+  if (const char* f = FoldLatin(cp)) return static_cast<unsigned char>(f[0]);
+  return -1;
+}
+}  // namespace
+
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
   const auto& stop = StopWords(language);
   sb_stemmer* stemmer = Stemmers().Get(language);
   std::string word, folded;
@@ -238,6 +265,13 @@ void Analyzer::Analyze(std::string_view text, std::string_view language, std::ve
     Token tok;
     tok.begin = static_cast<uint32_t>(start);
     tok.end = static_cast<uint32_t>(end);
+    if (first_bytes) {
+      int b = FoldedFirstByte(word);
+      if (b >= 0 && first_bytes->find(static_cast<char>(b)) == std::string_view::npos) {
+        out->push_back(std::move(tok));  // empty term: cannot match
+        continue;
+      }
+    }
     if (stemmer && !HasDigit(word)) {
       if (!cache) cache = &StemCacheFor(language);
       if (!cache->Find(word, &entry)) {
