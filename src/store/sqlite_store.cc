@@ -694,10 +694,10 @@ class SqliteStore final : public Store {
               SQLITE_OK;
     if (ok) {
       sqlite3_busy_timeout(c->db, 10000);
-      // A small page cache each (1 MB): the OS caches the file for all of
+      // A small page cache each (256 KB): the OS caches the file for all of
       // them. (Mapping the file instead measured no faster, and counted
       // the file once per connection in the RSS.)
-      ok = sqlite3_exec(c->db, "PRAGMA cache_size=-1024", nullptr, nullptr, nullptr) == SQLITE_OK;
+      ok = sqlite3_exec(c->db, "PRAGMA cache_size=-256", nullptr, nullptr, nullptr) == SQLITE_OK;
     }
     if (!ok) {
       std::lock_guard<std::mutex> relock(pool_mu_);
