@@ -38,11 +38,18 @@ curl -sf -H 'Content-Type: application/json' -d '{"query":"warm up"}' "$SAVOIR_U
 
 echo "savoir /api/search, $CORPUS, ${DURATION}s per row, $(nproc) cores, server flags: ${SAVOIR_SERVE_ARGS:-(defaults)}"
 echo
-echo "| connections | req/s | p50 ms | p99 ms | errors |"
-echo "|---:|---:|---:|---:|---:|"
+# Server CPU time (user + sys, from /proc) per request: unlike latencies it
+# barely moves when other processes load the machine.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SAVOIR_PID/stat"; }
+hz=$(getconf CLK_TCK)
+echo "| connections | req/s | p50 ms | p99 ms | errors | server CPU ms/request |"
+echo "|---:|---:|---:|---:|---:|---:|"
 for c in ${SAVOIR_BENCH_CONNS:-1 16 100}; do
   t=$(( c < 2 ? 1 : 2 ))
+  t0=$(cpu_ticks)
   line=$(wrk -t$t -c$c -d${DURATION}s --latency -s "$SRC/bench/http_search.lua" "$SAVOIR_URL" | grep '^RESULT')
-  read -r _ rps p50 p99 errors _ <<<"$line"
-  echo "| $c | $rps | $p50 | $p99 | $errors |"
+  t1=$(cpu_ticks)
+  read -r _ rps p50 p99 errors requests <<<"$line"
+  cpu=$(awk -v d=$(( t1 - t0 )) -v n="$requests" -v hz="$hz" 'BEGIN { printf "%.3f", n ? d * 1000 / hz / n : 0 }')
+  echo "| $c | $rps | $p50 | $p99 | $errors | $cpu |"
 done
