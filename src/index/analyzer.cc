@@ -153,7 +153,7 @@ class StemCache {
   }
 
  private:
-  static constexpr size_t kShards = 16, kShardCapacity = 16384;
+  static constexpr size_t kShards = 16, kShardCapacity = 4096;  // at most 64k words a language
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
