@@ -707,13 +707,21 @@ class SqliteStore final : public Store {
     }
     return c;
   }
+  // Keeps at most kIdleReaders open when idle (a burst's extra connections
+  // are closed as they come back: their descriptors do not stay).
   void ReleaseReader(std::unique_ptr<Conn> c) {
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
-      free_readers_.push_back(std::move(c));
+      if (free_readers_.size() < kIdleReaders) {
+        free_readers_.push_back(std::move(c));
+      } else {
+        --open_readers_;
+      }
     }
     pool_cv_.notify_one();
+    c.reset();  // closed outside the lock (null when pooled)
   }
+  static constexpr size_t kIdleReaders = 4;
 
   // Runs `f(Conn&)` on a pooled reader, or on the writer connection when this
   // thread is inside a write (or no reader could be opened).

@@ -25,7 +25,9 @@ SAVOIR_PID=$SAVOIR_PID python3 "$SRC/tests/e2e/lib/server_api_checks.py" "$SAVOI
 sleep 2.5
 fds_after=$(ls /proc/$SAVOIR_PID/fd | wc -l)
 echo "open descriptors: $fds_before before the checks, $fds_after after"
-[ "$fds_after" -le $((fds_before + 2)) ] || fail "descriptor leak: $fds_before -> $fds_after"
+# The store keeps up to 4 idle read-only connections (database + WAL file each)
+# once requests have needed them.
+[ "$fds_after" -le $((fds_before + 2 + 8)) ] || fail "descriptor leak: $fds_before -> $fds_after"
 
 # A 10 MB body: refused with 413 (curl announces it with Expect: 100-continue,
 # then again without, when the server must refuse a body already on its way).
