@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.savoir-demo
 PORT ?= 8080
 
-.PHONY: all deps build run test clean asan bench
+.PHONY: all deps build run test clean asan tsan bench
 
 all: build
 
@@ -35,8 +35,18 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer build (Debug) running the tests that use threads: the store
+# read pool beside writes, index commits/merges/refresh, the server (many
+# request threads, scheduler) through its end-to-end scripts.
+TSAN_TESTS ?= StoreTest|IndexTest|Segment|SyncTest|e2e.server_api|e2e.scheduler
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSAVOIR_TSAN=ON
+	cmake --build build-tsan -j $(JOBS) --target savoir savoir_tests
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-tsan
 
 # Benchmarks against SQLite FTS5 and Xapian (bench/README.md). BENCH_ARGS
 # passes options, e.g. `make bench BENCH_ARGS="--corpora large --large-docs 1000000"`.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -117,6 +118,67 @@ StemmerCache& Stemmers() {
   return cache;
 }
 
+// Stems of words already seen, shared by every thread: the same words come
+// back all the time (indexing, query analysis, snippets), and a lookup costs
+// a fraction of a Snowball stem. Per language, 16 shards each under its own
+// reader/writer lock, taken without waiting; a full shard is emptied
+// (memory stays bounded).
+class StemCache {
+ public:
+  struct Entry {
+    std::string term;     // folded stem
+    std::string variant;  // stem of the accent-less word when it differs, else ""
+  };
+  // Copies the entry for `word` into `out`; false when absent.
+  bool Find(std::string_view word, Entry* out) {
+    const size_t h = std::hash<std::string_view>()(word);
+    Shard& s = shards_[h % kShards];
+    // Never waits: a busy shard counts as a miss (a thread preempted while
+    // holding a lock must not stall the others; servers run many threads).
+    std::shared_lock<std::shared_mutex> lock(s.mu, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    auto it = s.map.find(word);
+    if (it == s.map.end()) return false;
+    out->term = it->second.term;
+    out->variant = it->second.variant;
+    return true;
+  }
+  void Put(std::string_view word, const Entry& e) {
+    const size_t h = std::hash<std::string_view>()(word);
+    Shard& s = shards_[h % kShards];
+    std::unique_lock<std::shared_mutex> lock(s.mu, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    if (s.map.size() >= kShardCapacity) s.map.clear();
+    s.map.emplace(std::string(word), e);
+  }
+
+ private:
+  static constexpr size_t kShards = 16, kShardCapacity = 4096;  // at most 64k words a language
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  struct Shard {
+    std::shared_mutex mu;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map;
+  };
+  Shard shards_[kShards];
+};
+
+StemCache& StemCacheFor(std::string_view lang) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::unique_ptr<StemCache>> caches;
+  thread_local std::string last_lang;
+  thread_local StemCache* last = nullptr;
+  if (last && last_lang == lang) return *last;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& c = caches[std::string(lang)];
+  if (!c) c = std::make_unique<StemCache>();
+  last_lang = std::string(lang);
+  last = c.get();
+  return *c;
+}
+
 bool HasDigit(std::string_view w) {
   for (char c : w) if (c >= '0' && c <= '9') return true;
   return false;
@@ -135,6 +197,9 @@ void FoldInto(std::string_view lower, std::string* out) {
 
 }  // namespace
 
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes);
+
 bool Analyzer::HasStemmer(std::string_view language) { return SnowballName(language) != nullptr; }
 
 std::string Analyzer::Fold(std::string_view word) {
@@ -149,9 +214,35 @@ std::string Analyzer::Fold(std::string_view word) {
 
 void Analyzer::Analyze(std::string_view text, std::string_view language, std::vector<Token>* out,
                        std::vector<std::string>* variants) {
+  AnalyzeImpl(text, language, out, variants, nullptr);
+}
+
+void Analyzer::AnalyzeForMatch(std::string_view text, std::string_view language, std::string_view first_bytes,
+                               std::vector<Token>* out) {
+  AnalyzeImpl(text, language, out, nullptr, &first_bytes);
+}
+
+namespace {
+// The first byte of a lower-case word once accent folded, or -1 when that
+// is not known cheaply (the word is then analyzed in full).
+int FoldedFirstByte(std::string_view word) {
+  if (word.empty()) return -1;
+  unsigned char c = static_cast<unsigned char>(word[0]);
+  if (c < 0x80) return c;
+  size_t i = 0;
+  char32_t cp = DecodeUtf8(word, i);
+  if (const char* f = FoldLatin(cp)) return static_cast<unsigned char>(f[0]);
+  return -1;
+}
+}  // namespace
+
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
   const auto& stop = StopWords(language);
   sb_stemmer* stemmer = Stemmers().Get(language);
   std::string word, folded;
+  StemCache* cache = nullptr;
+  StemCache::Entry entry;
   size_t i = 0;
   const size_t n = text.size();
   while (i < n) {
@@ -174,22 +265,34 @@ void Analyzer::Analyze(std::string_view text, std::string_view language, std::ve
     Token tok;
     tok.begin = static_cast<uint32_t>(start);
     tok.end = static_cast<uint32_t>(end);
+    if (first_bytes) {
+      int b = FoldedFirstByte(word);
+      if (b >= 0 && first_bytes->find(static_cast<char>(b)) == std::string_view::npos) {
+        out->push_back(std::move(tok));  // empty term: cannot match
+        continue;
+      }
+    }
     if (stemmer && !HasDigit(word)) {
-      const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
-                                           static_cast<int>(word.size()));
-      std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-      FoldInto(stemmed, &tok.term);
-      if (variants) {
+      if (!cache) cache = &StemCacheFor(language);
+      if (!cache->Find(word, &entry)) {
+        const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                                             static_cast<int>(word.size()));
+        std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+        FoldInto(stemmed, &entry.term);
         // The stem of the word typed without accents ("payes" -> "pay",
         // while "payés" -> "pai"): indexed too, so accent-less queries match.
+        entry.variant.clear();
         FoldInto(word, &folded);
         if (folded != word) {
           s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
                               static_cast<int>(folded.size()));
           std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-          if (alt != tok.term) variants->push_back(std::move(alt));
+          if (alt != entry.term) entry.variant = std::move(alt);
         }
+        cache->Put(word, entry);
       }
+      tok.term = entry.term;
+      if (variants && !entry.variant.empty()) variants->push_back(entry.variant);
     } else {
       FoldInto(word, &tok.term);
     }

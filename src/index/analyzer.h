@@ -26,6 +26,13 @@ class Analyzer {
   static void Analyze(std::string_view text, std::string_view language, std::vector<Token>* out,
                       std::vector<std::string>* variants = nullptr);
   static std::vector<std::string> Terms(std::string_view text, std::string_view language);
+  // For highlighting: the same tokens as Analyze, but a word is stemmed only
+  // when its first letter (lower case, accent folded) is the first byte of
+  // one of `first_bytes` (Snowball stems keep a word's first letter); other
+  // words get an empty term, which matches nothing. Much cheaper on long
+  // passages against a short query.
+  static void AnalyzeForMatch(std::string_view text, std::string_view language, std::string_view first_bytes,
+                              std::vector<Token>* out);
 
   // Lower case + accent folding of one word, no stemming (for display/matching).
   static std::string Fold(std::string_view word);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <thread>
 
 #include "common/file.h"
 
@@ -181,6 +182,56 @@ uint32_t SegmentWriter::Intern(std::string_view term) {
   }
 }
 
+// Term ids in byte order of their text. Most comparisons are settled by the
+// first 8 bytes read as one big-endian integer (terms hold no NUL byte, so
+// zero padding sorts a prefix first); only equal prefixes compare the rest.
+// Two halves are sorted on two threads, then merged.
+std::vector<uint32_t> SegmentWriter::SortedTermOrder() const {
+  const uint32_t n_terms = static_cast<uint32_t>(term_hashes_.size());
+  struct Key {
+    uint64_t prefix;
+    uint32_t id;
+  };
+  std::vector<Key> keys(n_terms);
+  for (uint32_t t = 0; t < n_terms; ++t) {
+    std::string_view text = TermText(t);
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i)
+      prefix = (prefix << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+    keys[t] = {prefix, t};
+  }
+  auto less = [this](const Key& a, const Key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return TermText(a.id) < TermText(b.id);
+  };
+  auto mid = keys.begin() + keys.size() / 2;
+  if (keys.size() >= 65536) {
+    std::thread other([&] { std::sort(keys.begin(), mid, less); });
+    std::sort(mid, keys.end(), less);
+    other.join();
+    std::inplace_merge(keys.begin(), mid, keys.end(), less);
+  } else {
+    std::sort(keys.begin(), keys.end(), less);
+  }
+  std::vector<uint32_t> order(n_terms);
+  for (uint32_t t = 0; t < n_terms; ++t) order[t] = keys[t].id;
+  return order;
+}
+
+void SegmentWriter::Concat(const SegmentWriter& other) {
+  const uint32_t offset = size();
+  for (uint32_t i = 0; i < other.size(); ++i)
+    AddDoc(other.chunk_ids_[i], other.doc_ids_[i], other.updated_at_[i], other.doc_lens_[i]);
+  std::vector<uint32_t> remap(other.term_hashes_.size());
+  for (uint32_t t = 0; t < remap.size(); ++t) remap[t] = Intern(other.TermText(t));
+  postings_.reserve(postings_.size() + other.postings_.size());
+  for (const auto& p : other.postings_) postings_.push_back(Posting{remap[p.term], p.doc + offset, p.freq});
+  for (const auto& [name, bm] : other.facets_) {
+    Roaring& mine = facets_[name];
+    for (uint32_t local : bm) mine.add(local + offset);
+  }
+}
+
 void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t freq) {
   postings_.push_back(Posting{Intern(term), local, freq});
 }
@@ -224,9 +275,7 @@ Status SegmentWriter::Write(const std::string& path) const {
     std::vector<uint32_t> fill(start.begin(), start.end() - 1);
     for (const auto& p : postings_) grouped[fill[p.term]++] = {p.doc, p.freq};
   }
-  std::vector<uint32_t> order(n_terms);
-  for (uint32_t t = 0; t < n_terms; ++t) order[t] = t;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return TermText(a) < TermText(b); });
+  std::vector<uint32_t> order = SortedTermOrder();
 
   std::vector<uint32_t> term_offsets;
   term_offsets.reserve(n_terms + 1);

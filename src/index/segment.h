@@ -37,6 +37,10 @@ class SegmentWriter {
   void AddPosting(std::string_view term, uint32_t local, uint32_t freq);
   void AddFacet(const std::string& facet, uint32_t local) { facets_[facet].add(local); }
   uint32_t size() const { return static_cast<uint32_t>(doc_lens_.size()); }
+  // Adds every doc of `other` after this writer's docs (local ids shifted by
+  // size()): building halves of a batch on two threads, then appending one to
+  // the other, gives the same segment as adding all docs to one writer.
+  void Concat(const SegmentWriter& other);
   // Writes the segment to `path` (via a temporary file, fsync, rename).
   Status Write(const std::string& path) const;
 
@@ -45,6 +49,7 @@ class SegmentWriter {
   // postings are appended as (term, doc, freq) triples that Write() groups
   // by term with a counting sort: no per-term allocation while indexing.
   uint32_t Intern(std::string_view term);
+  std::vector<uint32_t> SortedTermOrder() const;
   std::string_view TermText(uint32_t id) const {
     return std::string_view(arena_).substr(term_offsets_[id], term_offsets_[id + 1] - term_offsets_[id]);
   }

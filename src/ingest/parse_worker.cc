@@ -150,8 +150,8 @@ Result<ParsedDocument> ChildParse(const std::string& path, const ParseLimits& li
 
   struct rlimit no_core = {0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
-#if !defined(__SANITIZE_ADDRESS__)
-  // ASan reserves terabytes of shadow address space; RLIMIT_AS would kill it.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // ASan and TSan reserve terabytes of shadow address space; RLIMIT_AS would kill them.
   struct rlimit as = {static_cast<rlim_t>(limits.memory_bytes),
                       static_cast<rlim_t>(limits.memory_bytes)};
   setrlimit(RLIMIT_AS, &as);

@@ -39,7 +39,10 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   // Word boundaries from the analyzer without stop-word removal would be
   // ideal; analyzed tokens are enough to place the window and the marks.
   std::vector<Token> toks;
-  Analyzer::Analyze(passage, language, &toks);
+  std::string first_bytes;
+  for (const auto& t : terms)
+    if (!t.empty() && first_bytes.find(t[0]) == std::string::npos) first_bytes.push_back(t[0]);
+  Analyzer::AnalyzeForMatch(passage, language, first_bytes, &toks);
   // Slide a window of max_words tokens in one pass; score = distinct
   // matched terms * 4 + matches.
   std::vector<int> match(toks.size(), -1);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace savoir {
 namespace {
 
@@ -54,6 +56,30 @@ TEST(Analyzer, DetectsFrenchAndEnglishAmongCorpusLanguages) {
   EXPECT_TRUE(reliable);
   EXPECT_EQ(DetectLanguageAmong("The on-call engineer must acknowledge every page within fifteen minutes.",
                                 {"en", "fr"}, &reliable), "en");
+}
+
+// Highlighting analyzes only words that can match: same tokens, same
+// offsets, and every word whose term is a query term still gets it.
+TEST(Analyzer, AnalyzeForMatchFindsWhatAnalyzeFinds) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"en", "The Élysée policies: servers running 24/7, yes, employees' élève skies dying."},
+      {"fr", "Les congés payés des élèves à l'École: les employés prennent leurs congés en été."}};
+  for (const auto& [lang, text] : cases) {
+    std::vector<Token> all, some;
+    Analyzer::Analyze(text, lang, &all);
+    std::set<std::string> query;
+    for (size_t i = 0; i < all.size(); i += 2) query.insert(all[i].term);
+    std::string first;
+    for (const auto& t : query) first.push_back(t[0]);
+    Analyzer::AnalyzeForMatch(text, lang, first, &some);
+    ASSERT_EQ(all.size(), some.size()) << lang;
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(all[i].begin, some[i].begin);
+      EXPECT_EQ(all[i].end, some[i].end);
+      if (query.count(all[i].term)) EXPECT_EQ(some[i].term, all[i].term) << lang << " " << i;
+      else EXPECT_FALSE(query.count(some[i].term)) << lang << " " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -188,6 +190,30 @@ TEST_F(IndexTest, BackgroundMergeKeepsSegmentCountBounded) {
   EXPECT_LE(index_->snapshot()->segments.size(), 8u);
   EXPECT_EQ(index_->snapshot()->live_docs, 600u);
   CheckAll(nullptr, [](const IndexedChunk&) { return true; }, 10);
+}
+
+// Commits build large batches in slices on several threads and append them:
+// the file must be byte for byte what one writer makes of the whole batch.
+TEST(Segment, SlicesAppendedEqualOneWriter) {
+  testing::TempDir dir;
+  std::mt19937 rng(7);
+  std::vector<IndexedChunk> chunks;
+  for (int64_t id = 1; id <= 3000; ++id) chunks.push_back(RandomChunk(rng, id));
+  SegmentWriter whole;
+  for (const auto& c : chunks) whole.Add(c);
+  SegmentWriter a, b, c3;
+  for (size_t i = 0; i < chunks.size(); ++i) (i < 1000 ? a : i < 1700 ? b : c3).Add(chunks[i]);
+  a.Concat(b);
+  a.Concat(c3);
+  ASSERT_TRUE(whole.Write(dir / "whole").ok());
+  ASSERT_TRUE(a.Write(dir / "sliced").ok());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string w = read(dir / "whole"), s = read(dir / "sliced");
+  EXPECT_GT(w.size(), 1000u);
+  EXPECT_TRUE(w == s) << "sizes " << w.size() << " vs " << s.size();
 }
 
 TEST(Segment, RejectsGarbageFiles) {

@@ -87,8 +87,8 @@ TEST_F(ParseWorkerTest, HangTimesOut) {
 }
 
 TEST_F(ParseWorkerTest, MemoryLimitBecomesTooLarge) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "the address-space limit is off under AddressSanitizer (its shadow memory needs it)";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the address-space limit is off under Address/ThreadSanitizer (their shadow memory needs it)";
 #endif
   ParseWorker w(ParseLimits{.memory_bytes = 768LL << 20});
   auto oom = w.Parse(Write("x.savoir-test-oom", ""));

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <future>
+#include <thread>
 #include <functional>
 
 #include "test_util.h"
@@ -291,6 +294,91 @@ TEST_P(StoreTest, ItemStatesCommitWithTheirBatchArePrunedByRunAndGoWithTheSource
   ASSERT_TRUE(store_->DeleteSource(src).ok());
   EXPECT_FALSE(store_->GetItemState(src, "https://a/").value().has_value());
   EXPECT_TRUE(store_->GetItemState(other, "https://a/").value().has_value());
+}
+
+// Searches read passages on many threads while indexing writes: every read
+// sees one committed version whole (title and text of the same revision) or
+// NotFound for a chunk that was replaced, never a torn or failed read.
+TEST_P(StoreTest, ConcurrentReadsDuringWritesSeeWholeVersions) {
+  int64_t src = store_->EnsureSource("files", "/docs").value();
+  auto make = [&](int rev) {
+    auto d = Doc(src, "a.md", "rev-" + std::to_string(rev) + " body text");
+    d.title = "T" + std::to_string(rev);
+    return d;
+  };
+  auto doc = make(0);
+  auto chunks = Chunks(doc.content);
+  ASSERT_TRUE(store_->PutDocument(&doc, &chunks).ok());
+  const int64_t doc_id = doc.id;
+  std::atomic<int64_t> latest_chunk{chunks[0].id};
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto p = store_->GetPassage(latest_chunk.load());
+        if (p.ok()) {
+          // "rev-K body text" must come with title "TK".
+          std::string rev = p->text.substr(4, p->text.find(' ') - 4);
+          if (p->doc.title != "T" + rev || p->doc.id != doc_id) ++bad;
+        } else if (p.status().kind() != ErrorKind::kNotFound) {
+          ++bad;
+        }
+        auto d = store_->GetDocument(doc_id);
+        if (!d.ok() || d->title != "T" + d->content.substr(4, d->content.find(' ') - 4) ||
+            d->acl != AccessList{"public"})
+          ++bad;
+        ++reads;
+      }
+    });
+  }
+  for (int rev = 1; rev <= 200; ++rev) {
+    auto d = make(rev);
+    auto c = Chunks(d.content);
+    ASSERT_TRUE(store_->InTransaction([&] { return store_->PutDocument(&d, &c); }).ok());
+    latest_chunk = c[0].id;
+  }
+  while (reads.load() < 100) std::this_thread::yield();
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(store_->GetDocument(doc_id)->title, "T200");
+  EXPECT_TRUE(store_->Verify().ok());
+}
+
+// Inside a transaction, the writing thread reads what it wrote; another
+// thread meanwhile reads the last committed state, without waiting for the
+// transaction to end.
+TEST_P(StoreTest, ReadsInsideAndBesideAnOpenTransaction) {
+  int64_t src = store_->EnsureSource("files", "/docs").value();
+  auto doc = Doc(src, "a.md", "old text");
+  auto chunks = Chunks(doc.content);
+  ASSERT_TRUE(store_->PutDocument(&doc, &chunks).ok());
+  std::promise<void> written, read_beside;
+  std::string seen_beside;
+  std::thread other([&] {
+    written.get_future().wait();
+    auto d = store_->GetDocument(doc.id);
+    seen_beside = d.ok() ? d->content : d.status().ToString();
+    read_beside.set_value();
+  });
+  Status st = store_->InTransaction([&]() -> Status {
+    auto d = Doc(src, "a.md", "new text");
+    auto c = Chunks(d.content);
+    SAVOIR_RETURN_IF_ERROR(store_->PutDocument(&d, &c));
+    auto mine = store_->GetDocument(doc.id);
+    EXPECT_TRUE(mine.ok() && mine->content == "new text");
+    auto passage = store_->GetPassage(c[0].id);
+    EXPECT_TRUE(passage.ok() && passage->text == "new text");
+    written.set_value();
+    read_beside.get_future().wait();
+    return Status::Ok();
+  });
+  other.join();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(seen_beside, "old text");
+  EXPECT_EQ(store_->GetDocument(doc.id)->content, "new text");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(Factories()),
