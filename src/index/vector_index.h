@@ -58,6 +58,18 @@ class VectorIndex {
   virtual Result<std::vector<VectorHit>> Search(const float* query, size_t k,
                                                 const Roaring* allowed) const = 0;
 
+  // Search with an explicit graph beam width (benchmarks and tuning); the
+  // switch to an exact scan of small allowed sets still applies.
+  virtual Result<std::vector<VectorHit>> SearchWithExpansion(const float* query, size_t k, const Roaring* allowed,
+                                                             size_t expansion) const {
+    (void)expansion;
+    return Search(query, k, allowed);
+  }
+  // An exact scan of the allowed vectors, whatever their share (benchmarks, tests).
+  virtual Result<std::vector<VectorHit>> SearchExact(const float* query, size_t k, const Roaring* allowed) const {
+    return Search(query, k, allowed);
+  }
+
   virtual size_t size() const = 0;
   virtual int dimensions() const = 0;
   virtual bool Contains(int64_t id) const = 0;
