@@ -447,8 +447,9 @@ class VectorIndexImpl final : public VectorIndex {
     if (!exact) {
       size_t live = slot_of_.size();
       size_t allowed_n = allowed ? std::min<size_t>(allowed->cardinality(), live) : live;
-      bool use_graph = graph_ && live >= kMinGraphSize &&
-                       static_cast<double>(allowed_n) >= options_.exact_scan_below * static_cast<double>(live);
+      const double a = static_cast<double>(allowed_n), n = static_cast<double>(live);
+      bool use_graph = graph_ && live >= kMinGraphSize && a >= options_.exact_scan_below * n &&
+                       a * a >= options_.exact_scan_cost * n;
       if (use_graph) {
         auto hits = GraphSearch(q.data(), k, allowed, expansion ? expansion : options_.expansion_search);
         // A filtered traversal can come back short; the exact scan never does.
@@ -589,7 +590,10 @@ class VectorIndexImpl final : public VectorIndex {
       size_t s = m.slot;
       return !IsDead(s) && (allowed == nullptr || allowed->contains(ids_[s]));
     };
-    auto r = graph_->search(q, k, GraphMetric{this}, cfg, pred);
+    // Nothing to filter (no filter, nothing removed): the unfiltered traversal.
+    auto r = (allowed == nullptr && slot_of_.size() == ids_.size())
+                 ? graph_->search(q, k, GraphMetric{this}, cfg)
+                 : graph_->search(q, k, GraphMetric{this}, cfg, pred);
     std::vector<VectorHit> out;
     if (r) {
       out.reserve(r.count);

@@ -29,6 +29,11 @@ struct VectorIndexOptions {
   // An allowed set smaller than this share of the index is scanned exactly
   // instead of searched through the graph (measured; see docs/vectors.md).
   double exact_scan_below = 0.02;
+  // ... and also while allowed^2 < exact_scan_cost * size: a filtered graph
+  // search costs about (its unfiltered cost) / selectivity, an exact scan
+  // (allowed vectors) x (one dot product); this is their measured ratio.
+  // 0 disables the rule (then only exact_scan_below decides).
+  double exact_scan_cost = 2000;
 };
 
 struct VectorHit {
