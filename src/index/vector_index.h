@@ -33,7 +33,7 @@ struct VectorIndexOptions {
   // search costs about (its unfiltered cost) / selectivity, an exact scan
   // (allowed vectors) x (one dot product); this is their measured ratio.
   // 0 disables the rule (then only exact_scan_below decides).
-  double exact_scan_cost = 2000;
+  double exact_scan_cost = 500;
 };
 
 struct VectorHit {
