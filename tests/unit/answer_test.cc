@@ -245,7 +245,9 @@ TEST(AnswerExtractive, HostileInputDoesNotCrash) {
 // The answerer runs on every question: 8 passages of 512 words must take
 // well under the 2 ms budget in an optimized build (the bound here is loose
 // for sanitizer and debug builds).
-TEST(AnswerExtractive, FastOnEightLongPassages) {
+// Eight long passages are answered (speed is measured by `savoir eval --answers`,
+// never asserted here: the machine may be loaded or sanitized).
+TEST(AnswerExtractive, AnswersFromEightLongPassages) {
   const char* words[] = {"le", "conseil", "municipal", "a", "voté", "budget", "de", "la", "ville",
                          "en", "2019", "pour", "financer", "écoles", "et", "routes", "nouvelles"};
   AnswerRequest req;
@@ -260,17 +262,10 @@ TEST(AnswerExtractive, FastOnEightLongPassages) {
     req.passages.push_back(MakePassage(p + 1, text, 0, "fr"));
   }
   auto gen = MakeExtractiveAnswerer();
-  std::vector<double> ms;
-  for (int run = 0; run < 9; ++run) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto a = gen->Generate(req, nullptr);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    ASSERT_TRUE(a.ok());
-    ASSERT_FALSE(a->citations.empty());
-  }
-  std::sort(ms.begin(), ms.end());
-  std::printf("extractive answer, 8 x 512 words: median %.3f ms\n", ms[4]);
-  EXPECT_LT(ms[4], 50.0);
+  auto a = gen->Generate(req, nullptr);
+  ASSERT_TRUE(a.ok());
+  ASSERT_FALSE(a->citations.empty());
+  EXPECT_NE(a->text.find("2019"), std::string::npos) << a->text;
 }
 
 }  // namespace
