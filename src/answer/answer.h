@@ -46,12 +46,23 @@ struct Citation {
   uint32_t start = 0, end = 0;
 };
 
+// What producing one answer cost (the language model's figures; zeros for
+// the extractive answerer). Recorded per answer in the store's answer_usage.
+struct AnswerUsage {
+  std::string model;               // empty: no model was called
+  int64_t prompt_tokens = 0, completion_tokens = 0;
+  double latency_ms = 0;           // model request sent -> last token
+  double first_token_ms = 0;       // model request sent -> first token
+  std::string error;               // why the model failed ("" when it did not)
+};
+
 struct Answer {
   std::string text;                 // the full answer, with [n] markers
   std::vector<Citation> citations;  // only passages actually cited
   std::string mode;                 // "extractive", later "model"
   std::string model;                // model name when mode is "model"
   std::string notice;               // shown to the user when not empty
+  AnswerUsage usage;
 };
 
 // Receives the answer as it is produced; return false to stop early (the

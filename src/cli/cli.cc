@@ -49,6 +49,23 @@ int RunCli(int argc, char** argv) {
   search->add_option("--mode", args.modes, "auto (hybrid when vectors exist), bm25, dense or hybrid")
       ->check(CLI::IsMember({"auto", "bm25", "dense", "hybrid"}));
 
+  auto* ask = app.add_subcommand("ask", "Answer a question from the documents a user may see (with --chat: the language model)");
+  ask->add_option("query", args.query, "The question")->required();
+  ask->add_option("--as", args.user, "Ask as this user");
+  ask->add_option("--group", args.groups, "A group of that user (repeatable)");
+  ask->add_option("-k", args.k, "Number of passages retrieved")->check(CLI::Range(1, 100));
+  ask->add_option("--source", args.sources, "Only this source id (repeatable)");
+  ask->add_option("--lang", args.languages, "Only documents in this language (repeatable)");
+  ask->add_flag("--json", args.json, "One JSON object: answer, mode, model, notice, citations, sources, usage");
+
+  auto* usage = app.add_subcommand("usage", "Recent answers' usage: model, tokens, first token and total latency, errors");
+  usage->add_option("-n", args.k, "Number of rows (newest first; default 10)")->check(CLI::Range(1, 100000));
+  usage->add_flag("--json", args.json, "One JSON object per row");
+
+  auto* embed = app.add_subcommand("embed", "Embed texts with the configured --embedder (JSON: model_id, dimensions, vectors)");
+  embed->add_option("texts", args.paths, "Texts to embed")->required();
+  embed->add_flag("--query", args.embed_query, "Embed as search queries (models with query prefixes)");
+
   auto* eval = app.add_subcommand("eval", "Evaluate retrieval on a BEIR dataset");
   eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
   eval->add_option("--split", args.split, "qrels split");
@@ -147,6 +164,9 @@ int RunCli(int argc, char** argv) {
   if (cmd == "verify") return CmdVerify(config);
   if (cmd == "status") return CmdStatus(config);
   if (cmd == "serve") return CmdServe(config);
+  if (cmd == "ask") return CmdAsk(config, args);
+  if (cmd == "usage") return CmdUsage(config, args);
+  if (cmd == "embed") return CmdEmbed(config, args);
   if (cmd == "options") {
     std::fputs(OptionTableMarkdown().c_str(), stdout);
     return 0;

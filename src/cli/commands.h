@@ -17,6 +17,7 @@ struct CommandArgs {
   size_t k = 10;
   bool json = false;
   bool answers = false;  // eval: also measure extractive answers
+  bool embed_query = false;  // embed --query
   std::string beir, split = "test";
   std::vector<std::string> modes;  // eval --mode, search --mode
   // source add/sync/remove
@@ -41,6 +42,12 @@ int CmdVerify(const Config& config);
 int CmdStatus(const Config& config);
 // Serves until SIGTERM/SIGINT (src/cli/serve.cc).
 int CmdServe(const Config& config);
+// `ask QUESTION` (src/cli/ask.cc): retrieval + the configured answerer.
+int CmdAsk(const Config& config, const CommandArgs& args);
+// `usage`: recent answer_usage rows (args.k of them).
+int CmdUsage(const Config& config, const CommandArgs& args);
+// `embed TEXT...`: the configured embedder's vectors as one JSON object.
+int CmdEmbed(const Config& config, const CommandArgs& args);
 int CmdSourceAdd(const Config& config, const CommandArgs& args);
 int CmdSourceList(const Config& config);
 int CmdSourceSync(const Config& config, const CommandArgs& args);

@@ -51,6 +51,8 @@ struct Config {
   std::string chat_model;
   std::string chat_url;
   std::string chat_api_key_file;
+  int chat_context_tokens = 0;   // 0: asked from the endpoint, else 4096
+  int answer_max_tokens = 512;   // longest model answer
   std::string aws_region;        // empty: from the AWS environment / profile
   std::string bedrock_endpoint;  // empty: https://bedrock-runtime.<region>.amazonaws.com
   int llama_threads = 0;         // 0: every core

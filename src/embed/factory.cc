@@ -1,11 +1,35 @@
 #include "embed/factory.h"
 
+#include "embed/openai_embedder.h"
+#include "net/openai_http.h"
+
 namespace savoir {
+
+namespace {
+
+Result<std::unique_ptr<Embedder>> MakeOpenAi(const Config& config) {
+  if (config.embed_url.empty())
+    return Status(ErrorKind::kInvalidArgument,
+                  "--embedder openai needs --embed-url, the endpoint's base URL (e.g. http://127.0.0.1:8082/v1)");
+  if (config.embed_model.empty())
+    return Status(ErrorKind::kInvalidArgument,
+                  "--embedder openai needs --embed-model, the embedding model name the endpoint serves");
+  OpenAiEmbedderConfig c;
+  SAVOIR_ASSIGN_OR_RETURN(c.base_url, NormalizeBaseUrl(config.embed_url, "--embed-url"));
+  SAVOIR_ASSIGN_OR_RETURN(c.api_key, ReadApiKeyFile(config.embed_api_key_file, "--embed-api-key-file"));
+  c.model = config.embed_model;
+  auto e = MakeOpenAiEmbedder(std::move(c));
+  if (!e.ok()) return Status(e.status().kind(), "--embedder openai: " + e.status().message());
+  return e;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Embedder>> MakeEmbedder(const Config& config) {
   if (config.embedder.empty()) return std::unique_ptr<Embedder>();
   // One branch per kind: "llama" (embed/llama_embedder), "openai"
   // (embed/openai_embedder), "bedrock" (embed/bedrock_embedder).
+  if (config.embedder == "openai") return MakeOpenAi(config);
   return Status(ErrorKind::kUnsupported, "--embedder " + config.embedder + " is not available in this build");
 }
 

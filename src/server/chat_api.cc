@@ -42,7 +42,8 @@ void StreamAnswer(ServerContext& ctx, const ChatRun& run, SseStream& out) {
                      {"timings", {{"retrieve_ms", run.retrieve_ms},
                                   {"answer_ms", answer_ms},
                                   {"total_ms", MillisecondsSince(run.started)}}},
-                     {"notice", answer->notice.empty() ? json(nullptr) : json(answer->notice)}});
+                     {"notice", answer->notice.empty() ? json(nullptr) : json(answer->notice)},
+                     {"usage", UsageJson(answer->usage)}});
 }
 
 Status Chat(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -54,7 +55,7 @@ Status Chat(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   // Retrieval runs before the stream opens so that its failures are plain
   // HTTP errors; only the answer's failures travel as `error` events.
   const SearchParams& p = run->params.search;
-  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, StandaloneQuery(p.query, run->params.history),
+  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, RetrievalQuery(ctx, p.query, run->params.history),
                                                    rc.principal, p.filters, p.k));
   run->retrieve_ms = MillisecondsSince(run->started);
   StreamEvents(res, [&ctx, run](SseStream& out) { StreamAnswer(ctx, *run, out); });

@@ -34,16 +34,12 @@ json SourcesJson(const Retrieval& r) {
   return out;
 }
 
-// Whitespace-separated words: an honest stand-in until a tokenizer exists.
-size_t Words(const std::string& s) {
-  size_t n = 0;
-  bool in = false;
-  for (char c : s) {
-    bool sp = std::isspace(static_cast<unsigned char>(c));
-    if (!sp && !in) ++n;
-    in = !sp;
-  }
-  return n;
+// The language model's tokens for this answer (zeros for an extractive
+// answer: no model tokens were spent), with Savoir's own figures beside them.
+json OpenAiUsage(const AnswerUsage& u) {
+  return {{"prompt_tokens", u.prompt_tokens}, {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.prompt_tokens + u.completion_tokens},
+          {"savoir", UsageJson(u)}};
 }
 
 struct CompletionRun {
@@ -70,7 +66,16 @@ void StreamCompletion(ServerContext& ctx, const CompletionRun& run, SseStream& o
     // OpenAI streams report a failure after the status line as an error object.
     out.Data(DumpJson(ErrorBody(answer.status(), ErrorStyle::kOpenAi)));
   } else {
-    out.Data(DumpJson(Chunk(run, json::object(), "stop")));
+    json last = Chunk(run, json::object(), "stop");
+    if (!answer->notice.empty()) last["notice"] = answer->notice;
+    if (!out.Data(DumpJson(last))) return;
+    if (run.params.include_usage) {
+      // As OpenAI does: a last chunk with empty choices and the usage.
+      json u = Chunk(run, json::object(), nullptr);
+      u["choices"] = json::array();
+      u["usage"] = OpenAiUsage(answer->usage);
+      if (!out.Data(DumpJson(u))) return;
+    }
   }
   out.Data("[DONE]");
 }
@@ -87,7 +92,7 @@ Status Completions(ServerContext& ctx, const httplib::Request& req, httplib::Res
   }
   RequestContext rc = RequestContextFor(req);
   const size_t k = 8;
-  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, StandaloneQuery(run->params.query, run->params.history),
+  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, RetrievalQuery(ctx, run->params.query, run->params.history),
                                                    rc.principal, SearchFilters{}, k));
   if (run->params.stream) {
     StreamEvents(res, [&ctx, run](SseStream& out) { StreamCompletion(ctx, *run, out); });
@@ -95,17 +100,17 @@ Status Completions(ServerContext& ctx, const httplib::Request& req, httplib::Res
   }
   SAVOIR_ASSIGN_OR_RETURN(Answer answer, GenerateAnswer(ctx, run->params.query, run->params.history, run->retrieval,
                                                         [](std::string_view) { return true; }));
-  size_t prompt = Words(run->params.query), completion = Words(answer.text);
-  WriteJson(res, {{"id", run->id},
+  json reply = {{"id", run->id},
                   {"object", "chat.completion"},
                   {"created", run->created},
                   {"model", kAssistant},
                   {"choices", json::array({{{"index", 0},
                                             {"message", {{"role", "assistant"}, {"content", answer.text}}},
                                             {"finish_reason", "stop"}}})},
-                  {"usage", {{"prompt_tokens", prompt}, {"completion_tokens", completion},
-                             {"total_tokens", prompt + completion}}},
-                  {"sources", SourcesJson(run->retrieval)}});
+                  {"usage", OpenAiUsage(answer.usage)},
+                  {"sources", SourcesJson(run->retrieval)}};
+  if (!answer.notice.empty()) reply["notice"] = answer.notice;
+  WriteJson(res, reply);
   return Status::Ok();
 }
 

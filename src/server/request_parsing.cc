@@ -155,6 +155,13 @@ Result<OpenAiChatParams> ParseOpenAiChat(const json& body, const RequestLimits& 
     if (!s->is_boolean()) return Invalid("stream must be true or false");
     p.stream = s->get<bool>();
   }
+  if (auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
+    if (!so->is_object()) return Invalid("stream_options must be an object");
+    if (auto u = so->find("include_usage"); u != so->end() && !u->is_null()) {
+      if (!u->is_boolean()) return Invalid("stream_options.include_usage must be true or false");
+      p.include_usage = u->get<bool>();
+    }
+  }
   auto msgs = body.find("messages");
   if (msgs == body.end() || !msgs->is_array() || msgs->empty())
     return Invalid("messages must be a non-empty array of {role, content}");

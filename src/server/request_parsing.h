@@ -37,6 +37,7 @@ struct OpenAiChatParams {
   std::string query;              // the last user message
   std::vector<ChatTurn> history;  // the messages before it (system ones dropped)
   bool stream = false;
+  bool include_usage = false;     // stream_options.include_usage: a last chunk with `usage`
 };
 
 // A JSON object from a request body (400 when malformed or not an object).
@@ -55,7 +56,7 @@ Result<int64_t> ParseDate(std::string_view text);
 // Unix seconds -> "2026-01-31T08:00:00Z".
 std::string IsoTime(int64_t unix_seconds);
 
-// Until a language model rewrites follow-ups, a short question ("and for
+// Without a language model to rewrite follow-ups, a short question ("and for
 // part-time staff?") is made stand-alone for retrieval by appending the
 // previous user turn.
 std::string StandaloneQuery(const std::string& query, const std::vector<ChatTurn>& history);

@@ -18,6 +18,10 @@ namespace savoir {
 
 // One answerer per chat request: generators may keep per-answer state.
 using AnswererFactory = std::function<std::unique_ptr<AnswerGenerator>()>;
+// Makes a follow-up question stand-alone before retrieval (a language model
+// call); `usage` receives its cost. Errors fall back to StandaloneQuery.
+using QueryRewriter = std::function<Result<std::string>(const std::string& question,
+                                                        const std::vector<ChatTurn>& history, AnswerUsage* usage)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -39,6 +43,7 @@ struct ServerContext {
   Engine* engine = nullptr;
   SyncScheduler* scheduler = nullptr;  // null: no connector syncs (POST .../sync answers 503)
   AnswererFactory make_answerer;
+  QueryRewriter rewrite_query;  // null: StandaloneQuery (no model configured)
   ServerOptions options;
   RequestLimits limits;
 };

@@ -105,6 +105,7 @@ class Stmt {
   explicit Stmt(sqlite3_stmt* s) : s_(s) {}
   ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
   Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  Stmt& BindReal(int i, double v) { sqlite3_bind_double(s_, i, v); return *this; }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -119,6 +120,7 @@ class Stmt {
   }
   int Step() { return sqlite3_step(s_); }
   int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
+  double Real(int c) { return sqlite3_column_double(s_, c); }
   std::string Text(int c) {
     const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
     return p ? std::string(p, sqlite3_column_bytes(s_, c)) : std::string();
@@ -281,6 +283,33 @@ class SqliteStore final : public Store {
       pos = nl + 1;
     }
     return s;
+  }
+
+  Status RecordAnswerUsage(AnswerUsageRecord* r) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (r->at == 0) r->at = NowSeconds();
+    Stmt ins = Prepare(
+        "INSERT INTO answer_usage(at, model, mode, prompt_tokens, completion_tokens, latency_ms, first_token_ms, error) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.Bind(1, r->at).Bind(2, r->model).Bind(3, r->mode).Bind(4, r->prompt_tokens).Bind(5, r->completion_tokens)
+        .BindReal(6, r->latency_ms).BindReal(7, r->first_token_ms).Bind(8, r->error);
+    if (ins.Step() != SQLITE_DONE) return Error("cannot record answer usage");
+    r->id = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  }
+
+  Result<std::vector<AnswerUsageRecord>> ListAnswerUsage(size_t limit) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    Stmt q = Prepare(
+        "SELECT id, at, model, mode, prompt_tokens, completion_tokens, latency_ms, first_token_ms, error "
+        "FROM answer_usage ORDER BY id DESC LIMIT ?");
+    q.Bind(1, static_cast<int64_t>(limit));
+    std::vector<AnswerUsageRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW)
+      out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Int(4), q.Int(5), q.Real(6), q.Real(7), q.Text(8)});
+    if (rc != SQLITE_DONE) return Error("cannot list answer usage");
+    return out;
   }
 
   Status InTransaction(const std::function<Status()>& body) override {

@@ -72,6 +72,17 @@ struct SyncStatus {
   std::vector<std::string> errors;  // of the last run: "what: why" each
 };
 
+// One answer's cost (table answer_usage): the language model's figures, or
+// zeros for an extractive answer; `error` says why the model failed.
+struct AnswerUsageRecord {
+  int64_t id = 0;
+  int64_t at = 0;  // unix seconds; 0 when recording: now
+  std::string model, mode;  // mode: "model", "extractive", "rewrite"
+  int64_t prompt_tokens = 0, completion_tokens = 0;
+  double latency_ms = 0, first_token_ms = 0;
+  std::string error;
+};
+
 struct Change {
   int64_t seq = 0;
   int64_t document_id = 0;
@@ -100,6 +111,10 @@ class Store {
   virtual Status SetCheckpoint(int64_t source_id, const std::string& checkpoint) = 0;
   virtual Status RecordSyncStatus(int64_t source_id, const SyncStatus& status) = 0;
   virtual Result<SyncStatus> GetSyncStatus(int64_t source_id) = 0;
+
+  // Usage per answer: appended (sets id, and at when 0), listed newest first.
+  virtual Status RecordAnswerUsage(AnswerUsageRecord* record) = 0;
+  virtual Result<std::vector<AnswerUsageRecord>> ListAnswerUsage(size_t limit) = 0;
 
   // Runs `body` in one transaction (committed if it returns ok). Writes made
   // through this Store inside `body` are part of it.

@@ -4,6 +4,10 @@
 //   SAVOIR_URL=http://127.0.0.1:PORT node --test openai.test.mjs     (a running server)
 //   SAVOIR_BIN=build/savoir SAVOIR_DEMO=demo node --test openai.test.mjs
 //     (indexes the demo corpus into a temp folder and starts the binary on port 0)
+//   SAVOIR_ANSWER_MODE=model   the server answers with a language model
+//     (tests/e2e/models_openai.sh: a tiny random-weight model whose text is
+//     gibberish): [n] citations are then optional but must point at sources,
+//     and `usage` counts the model's tokens.
 // Without either, the test is skipped (the mock server has no OpenAI API).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,8 +51,20 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+const modelMode = process.env.SAVOIR_ANSWER_MODE === 'model';
 const client = () => new OpenAI({ baseURL: `${base}/v1`, apiKey: 'single-user-mode-ignores-it', maxRetries: 0 });
 const QUESTION = 'How long are database backups retained?';
+
+function checkUsage(usage) {
+  assert.equal(typeof usage?.prompt_tokens, 'number');
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+  if (modelMode) {
+    assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0, `model tokens counted: ${JSON.stringify(usage)}`);
+    assert.equal(typeof usage.savoir?.model, 'string');
+  } else {
+    assert.equal(usage.total_tokens, 0, 'an extractive answer spends no model tokens');
+  }
+}
 
 function checkSources(sources) {
   assert.ok(Array.isArray(sources) && sources.length > 0, 'sources present');
@@ -75,8 +91,9 @@ test('non-stream completion cites [n] and carries sources', { skip }, async () =
   assert.equal(r.choices[0].finish_reason, 'stop');
   assert.ok(text.length > 20, `answer: ${text}`);
   const cited = [...text.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
-  assert.ok(cited.length > 0, `answer cites [n]: ${text}`);
+  if (!modelMode) assert.ok(cited.length > 0, `answer cites [n]: ${text}`);
   checkSources(r.sources);
+  checkUsage(r.usage);
   assert.ok(cited.every((n) => n >= 1 && n <= r.sources.length), 'citations point at sources');
   assert.ok(r.sources.some((s) => /database-backup-restore/.test(s.url)), 'the backup runbook is a source');
 });
@@ -98,7 +115,27 @@ test('stream: chunks, sources on the first chunk, [DONE]', { skip }, async () =>
   assert.equal(first.choices[0].delta.role, 'assistant');
   checkSources(first.sources);
   assert.equal(finish, 'stop');
-  assert.match(text, /\[\d+\]/);
+  if (!modelMode) assert.match(text, /\[\d+\]/);
+  const cited = [...text.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+  assert.ok(cited.every((n) => n >= 1 && n <= first.sources.length), `citations point at sources: ${text}`);
+});
+
+test('stream with stream_options.include_usage: a last chunk with usage', { skip }, async () => {
+  const stream = await client().chat.completions.create({
+    model: 'savoir', stream: true, stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: QUESTION }],
+  });
+  let usage = null, afterUsage = 0;
+  for await (const chunk of stream) {
+    if (usage) afterUsage++;
+    if (chunk.usage) {
+      usage = chunk.usage;
+      assert.deepEqual(chunk.choices, []);
+    }
+  }
+  assert.ok(usage, 'usage chunk received');
+  assert.equal(afterUsage, 0, 'usage comes last');
+  checkUsage(usage);
 });
 
 test('unknown model: 404 with an OpenAI error body', { skip }, async () => {

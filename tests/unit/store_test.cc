@@ -209,6 +209,38 @@ TEST_P(StoreTest, SyncStatusRoundTripsAndKeepsTheCheckpoint) {
   EXPECT_EQ(*store_->GetCheckpoint(src), "cp");
 }
 
+TEST_P(StoreTest, AnswerUsageIsAppendedAndListedNewestFirst) {
+  EXPECT_TRUE(store_->ListAnswerUsage(10)->empty());
+  AnswerUsageRecord a;
+  a.model = "qwen2.5:7b";
+  a.mode = "model";
+  a.prompt_tokens = 812;
+  a.completion_tokens = 64;
+  a.latency_ms = 1234.5;
+  a.first_token_ms = 210.25;
+  ASSERT_TRUE(store_->RecordAnswerUsage(&a).ok());
+  EXPECT_GT(a.id, 0);
+  EXPECT_GT(a.at, 0);
+  AnswerUsageRecord b;
+  b.model = "qwen2.5:7b";
+  b.mode = "extractive";
+  b.at = 42;
+  b.error = "POST http://127.0.0.1:8081/v1/chat/completions: connection refused";
+  ASSERT_TRUE(store_->RecordAnswerUsage(&b).ok());
+  auto rows = store_->ListAnswerUsage(10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].id, b.id);
+  EXPECT_EQ((*rows)[0].at, 42);
+  EXPECT_EQ((*rows)[0].mode, "extractive");
+  EXPECT_EQ((*rows)[0].error, b.error);
+  EXPECT_EQ((*rows)[1].prompt_tokens, 812);
+  EXPECT_EQ((*rows)[1].completion_tokens, 64);
+  EXPECT_DOUBLE_EQ((*rows)[1].latency_ms, 1234.5);
+  EXPECT_DOUBLE_EQ((*rows)[1].first_token_ms, 210.25);
+  EXPECT_EQ(store_->ListAnswerUsage(1)->size(), 1u);
+}
+
 TEST_P(StoreTest, DeleteSourceRemovesItsDocumentsAndState) {
   int64_t keep = store_->EnsureSource("files", "/keep").value();
   int64_t gone = store_->EnsureSource("slack", "team").value();
