@@ -43,6 +43,14 @@ bench: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS) --target keyword_bench
 	$(BUILD)/keyword_bench $(BENCH_ARGS)
 
+# Filtered vector search against hnswlib, USearch, FAISS and exact scan
+# (docs/vectors.md), e.g. `make bench-vectors VECTOR_BENCH_ARGS="--n 200000"`.
+VECTOR_BENCH_ARGS ?=
+.PHONY: bench-vectors
+bench-vectors: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target vector_bench
+	$(BUILD)/vector_bench --json $(BUILD)/vector_bench.json $(VECTOR_BENCH_ARGS)
+
 
 # Fuzzing (fuzz/README.md): clang + libFuzzer + ASan/UBSan in build-fuzz,
 # every harness for FUZZ_SECONDS, then a table of runs and findings.

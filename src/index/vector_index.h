@@ -29,6 +29,11 @@ struct VectorIndexOptions {
   // An allowed set smaller than this share of the index is scanned exactly
   // instead of searched through the graph (measured; see docs/vectors.md).
   double exact_scan_below = 0.02;
+  // ... and also while allowed^2 < exact_scan_cost * size: a filtered graph
+  // search costs about (its unfiltered cost) / selectivity, an exact scan
+  // (allowed vectors) x (one dot product); this is their measured ratio.
+  // 0 disables the rule (then only exact_scan_below decides).
+  double exact_scan_cost = 2000;
 };
 
 struct VectorHit {
@@ -57,6 +62,18 @@ class VectorIndex {
   // caller).
   virtual Result<std::vector<VectorHit>> Search(const float* query, size_t k,
                                                 const Roaring* allowed) const = 0;
+
+  // Search with an explicit graph beam width (benchmarks and tuning); the
+  // switch to an exact scan of small allowed sets still applies.
+  virtual Result<std::vector<VectorHit>> SearchWithExpansion(const float* query, size_t k, const Roaring* allowed,
+                                                             size_t expansion) const {
+    (void)expansion;
+    return Search(query, k, allowed);
+  }
+  // An exact scan of the allowed vectors, whatever their share (benchmarks, tests).
+  virtual Result<std::vector<VectorHit>> SearchExact(const float* query, size_t k, const Roaring* allowed) const {
+    return Search(query, k, allowed);
+  }
 
   virtual size_t size() const = 0;
   virtual int dimensions() const = 0;
