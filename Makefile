@@ -8,10 +8,12 @@ PORT ?= 8080
 
 all: build
 
+# install-deps, then llama.cpp built once into ~/.cache/savoir (scripts/build-llama).
 deps:
 	@scripts/install-deps
+	@scripts/build-llama
 
-$(BUILD)/Makefile: CMakeLists.txt
+$(BUILD)/Makefile: CMakeLists.txt | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 build: deps $(BUILD)/Makefile

@@ -2,6 +2,7 @@
 
 #include "answer/openai_chat.h"
 #include "net/openai_http.h"
+#include "answer/llama_chat.h"
 
 namespace savoir {
 
@@ -31,6 +32,13 @@ Result<std::unique_ptr<ChatModel>> MakeChatModel(const Config& config) {
   // One branch per kind: "llama" (answer/llama_chat), "openai"
   // (answer/openai_chat), "bedrock" (answer/bedrock_chat).
   if (config.chat == "openai") return MakeOpenAi(config);
+  if (config.chat == "llama") {
+    LlamaChatOptions options;
+    options.threads = config.llama_threads;
+    auto c = LlamaChat::Open(config.chat_model, options);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<ChatModel>(std::move(*c));
+  }
   return Status(ErrorKind::kUnsupported, "--chat " + config.chat + " is not available in this build");
 }
 

@@ -2,6 +2,7 @@
 
 #include "embed/openai_embedder.h"
 #include "net/openai_http.h"
+#include "embed/llama_embedder.h"
 
 namespace savoir {
 
@@ -30,6 +31,13 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(const Config& config) {
   // One branch per kind: "llama" (embed/llama_embedder), "openai"
   // (embed/openai_embedder), "bedrock" (embed/bedrock_embedder).
   if (config.embedder == "openai") return MakeOpenAi(config);
+  if (config.embedder == "llama") {
+    LlamaEmbedderOptions options;
+    options.threads = config.llama_threads;
+    auto e = LlamaEmbedder::Open(config.embed_model, options);
+    if (!e.ok()) return e.status();
+    return std::unique_ptr<Embedder>(std::move(*e));
+  }
   return Status(ErrorKind::kUnsupported, "--embedder " + config.embedder + " is not available in this build");
 }
 

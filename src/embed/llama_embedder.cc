@@ -1,0 +1,182 @@
+#include "embed/llama_embedder.h"
+
+#include <llama.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace savoir {
+
+struct LlamaEmbedder::Impl {
+  llama_context* ctx = nullptr;
+  llama_batch batch{};
+  ~Impl() {
+    if (batch.token) llama_batch_free(batch);
+    if (ctx) llama_free(ctx);
+  }
+};
+
+namespace {
+
+const char* PoolingName(int p) {
+  switch (p) {
+    case LLAMA_POOLING_TYPE_NONE: return "none";
+    case LLAMA_POOLING_TYPE_MEAN: return "mean";
+    case LLAMA_POOLING_TYPE_CLS: return "cls";
+    case LLAMA_POOLING_TYPE_LAST: return "last";
+    case LLAMA_POOLING_TYPE_RANK: return "rank";
+    default: return "unknown";
+  }
+}
+
+// Query/passage prefixes some embedding families were trained with; GGUF has
+// no field for them, so they are recognized by the model's name.
+void KnownPrefixes(const LlamaModel& m, std::string& query, std::string& passage) {
+  std::string name = m.Meta("general.name") + " " + m.Meta("general.basename") + " " + m.file_name();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (name.find("nomic-embed") != std::string::npos || name.find("nomic embed") != std::string::npos) {
+    query = "search_query: ";
+    passage = "search_document: ";
+  } else if (name.find("e5-") != std::string::npos || name.find("e5 ") != std::string::npos) {
+    query = "query: ";
+    passage = "passage: ";
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LlamaEmbedder>> LlamaEmbedder::Open(const std::string& path, const LlamaEmbedderOptions& options) {
+  auto model = LlamaModel::Load(path, "--embed-model");
+  if (!model.ok()) return model.status();
+  const llama_model* m = (*model)->model();
+  if (llama_model_has_encoder(m) && llama_model_has_decoder(m)) {
+    return Status(ErrorKind::kUnsupported,
+                  "--embed-model " + path + ": encoder-decoder models (T5...) cannot give embeddings here");
+  }
+  std::unique_ptr<LlamaEmbedder> e(new LlamaEmbedder());
+  e->model_ = *model;
+  e->options_ = options;
+  e->options_.max_seqs = std::clamp(options.max_seqs, 1, static_cast<int>(llama_max_parallel_sequences()));
+  const int n_ctx_train = llama_model_n_ctx_train(m);
+  e->max_tokens_ = std::max(16, options.max_text_tokens);
+  if (n_ctx_train > 0) e->max_tokens_ = std::min(e->max_tokens_, n_ctx_train);
+  e->options_.batch_tokens = std::clamp(options.batch_tokens, 16, e->max_tokens_ * e->options_.max_seqs);
+  // One forward pass holds a packed batch or one text of max_tokens_
+  // (non-causal models need a whole pass in one ubatch).
+  const int pass = std::max(e->options_.batch_tokens, e->max_tokens_);
+  const int threads = LlamaModel::Threads(options.threads);
+
+  llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(pass);
+  cp.n_seq_max = static_cast<uint32_t>(e->options_.max_seqs);
+  cp.kv_unified = true;  // decoder embedders: one cache shared by the batch's sequences
+  cp.embeddings = true;
+  cp.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own
+  cp.n_threads = cp.n_threads_batch = threads;
+  cp.no_perf = true;
+  auto ctx = e->model_->NewContext(&cp);
+  if (!ctx.ok()) return ctx.status();
+  e->impl_ = std::make_unique<Impl>();
+  e->impl_->ctx = *ctx;
+
+  e->pooling_ = llama_pooling_type(e->impl_->ctx);
+  if (e->pooling_ == LLAMA_POOLING_TYPE_NONE) {
+    return Status(ErrorKind::kInvalidArgument,
+                  "--embed-model " + path + " is not an embedding model: its metadata has no pooling type (" +
+                      e->model_->Meta("general.architecture") +
+                      ".pooling_type); chat models cannot embed — give an embedding model such as bge or e5");
+  }
+  if (e->pooling_ == LLAMA_POOLING_TYPE_RANK) {
+    return Status(ErrorKind::kInvalidArgument,
+                  "--embed-model " + path + " is a reranker (rank pooling), not an embedding model");
+  }
+  e->dims_ = llama_model_n_embd_out(m);
+  e->impl_->batch = llama_batch_init(pass, 0, 1);
+  KnownPrefixes(*e->model_, e->query_prefix_, e->passage_prefix_);
+  return e;
+}
+
+LlamaEmbedder::~LlamaEmbedder() = default;
+
+std::string LlamaEmbedder::model_id() const {
+  return "llama:" + model_->file_name() + ":" + model_->sha256_prefix();
+}
+
+std::string LlamaEmbedder::pooling_name() const { return PoolingName(pooling_); }
+
+std::vector<int32_t> LlamaEmbedder::Tokens(std::string_view text) const {
+  std::vector<int32_t> t = model_->Tokenize(text, /*add_special=*/true, /*parse_special=*/false);
+  const llama_vocab* v = model_->vocab();
+  if (t.empty()) {
+    // A decoder without BOS gives nothing for "": embed its end token instead.
+    llama_token tok = llama_vocab_bos(v) != LLAMA_TOKEN_NULL ? llama_vocab_bos(v) : llama_vocab_eos(v);
+    if (tok != LLAMA_TOKEN_NULL) t.push_back(tok);
+  }
+  if (static_cast<int>(t.size()) > max_tokens_) {
+    int32_t last = t.back();
+    bool keep_last = last == llama_vocab_sep(v) || last == llama_vocab_eos(v);
+    t.resize(max_tokens_);
+    if (keep_last) t.back() = last;
+  }
+  return t;
+}
+
+Status LlamaEmbedder::RunBatch(int n_seqs, std::vector<std::vector<float>>& out, size_t first) {
+  llama_context* ctx = impl_->ctx;
+  llama_memory_t mem = llama_get_memory(ctx);
+  if (mem) llama_memory_clear(mem, true);
+  TakeLlamaLog();
+  // Encoder-only models (BERT) keep no cache: llama_encode; decoders: llama_decode.
+  int32_t rc = mem ? llama_decode(ctx, impl_->batch) : llama_encode(ctx, impl_->batch);
+  if (rc != 0) {
+    std::string why = TakeLlamaLog();
+    return Status(ErrorKind::kUnavailable, "llama.cpp failed to embed a batch of " + std::to_string(n_seqs) +
+                                               " texts (code " + std::to_string(rc) + (why.empty() ? "" : ", " + why) + ")");
+  }
+  for (int s = 0; s < n_seqs; ++s) {
+    const float* v = llama_get_embeddings_seq(ctx, s);
+    if (!v) return Status(ErrorKind::kInternal, "llama.cpp returned no pooled embedding for sequence " + std::to_string(s));
+    double norm = 0;
+    for (int i = 0; i < dims_; ++i) norm += static_cast<double>(v[i]) * v[i];
+    norm = std::sqrt(norm);
+    const float scale = norm > 0 ? static_cast<float>(1.0 / norm) : 0.0f;
+    std::vector<float>& o = out[first + s];
+    o.resize(dims_);
+    for (int i = 0; i < dims_; ++i) o[i] = v[i] * scale;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::vector<float>>> LlamaEmbedder::Embed(const std::vector<std::string>& texts, EmbedKind kind) {
+  std::vector<std::vector<float>> out(texts.size());
+  const std::string& prefix = kind == EmbedKind::kQuery ? query_prefix_ : passage_prefix_;
+  std::lock_guard lock(mu_);
+  llama_batch& batch = impl_->batch;
+  batch.n_tokens = 0;
+  int n_seqs = 0;
+  size_t first = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::vector<int32_t> toks = prefix.empty() ? Tokens(texts[i]) : Tokens(prefix + texts[i]);
+    const int n = static_cast<int>(toks.size());
+    if (n_seqs > 0 && (batch.n_tokens + n > options_.batch_tokens || n_seqs >= options_.max_seqs)) {
+      SAVOIR_RETURN_IF_ERROR(RunBatch(n_seqs, out, first));
+      batch.n_tokens = 0;
+      n_seqs = 0;
+      first = i;
+    }
+    for (int p = 0; p < n; ++p) {
+      const int k = batch.n_tokens++;
+      batch.token[k] = toks[p];
+      batch.pos[k] = p;
+      batch.n_seq_id[k] = 1;
+      batch.seq_id[k][0] = n_seqs;
+      batch.logits[k] = true;
+    }
+    ++n_seqs;
+  }
+  if (n_seqs > 0) SAVOIR_RETURN_IF_ERROR(RunBatch(n_seqs, out, first));
+  return out;
+}
+
+}  // namespace savoir
