@@ -49,7 +49,9 @@ start_llama() {
 }
 start_llama -m "$EMBED_GGUF" --embedding --pooling mean -c 512 -b 512 -ub 512 || { echo "FAIL: llama-server"; exit 1; }
 
-EMB=(--embedder openai --embed-url "$LLAMA_URL/v1" --embed-model tiny-bert)
+# Chunks of at most 120 words: the tiny BERT's context is 512 tokens, and a
+# 512-word chunk of French text is more than that in WordPiece tokens.
+EMB=(--chunk-tokens 120 --embedder openai --embed-url "$LLAMA_URL/v1" --embed-model tiny-bert)
 run() { "$BIN" --data "$T/data" "$@"; }
 cp -r "$SRC/demo" "$T/demo"
 
@@ -65,7 +67,7 @@ check "status without --embedder says keyword search" grep -q "off (no --embedde
 
 # 2. Re-indexing unchanged files embeds nothing.
 out=$(run "${EMB[@]}" index "$T/demo" 2>&1)
-check "re-index embeds nothing" bash -c "! grep -q 'vectors:.*[1-9][0-9]* embedded' <<<'$out' || grep -q ' 0 embedded' <<<'$out'"
+check "re-index embeds nothing" grep -q "this run: 0 chunks, 0 from the cache, 0 embedded" <<<"$out"
 
 # 3. Searches: hybrid by default, dense and bm25 on demand; permissions in all.
 out=$(run "${EMB[@]}" search "grilles de salaires ingénieur logiciel confirmé" --json -k 50)
@@ -78,8 +80,9 @@ out=$(run "${EMB[@]}" search "grilles de salaires ingénieur logiciel confirmé"
 check "finance never sees hr-confidential (dense)" absent '"external_id":"hr-confidential' "$out"
 out=$(run "${EMB[@]}" search "grilles de salaires ingénieur logiciel confirmé" --json -k 100 --mode dense --as bob --group hr)
 check "hr reaches hr-confidential through the vector list" grep -q '"external_id":"hr-confidential' <<<"$out"
-out=$(run "${EMB[@]}" search "grilles de salaires ingénieur logiciel confirmé" --json -k 3 --as bob --group hr | head -1)
-check "hybrid keeps the BM25 best first for hr" grep -q 'grilles-salaires-2026.md' <<<"$out"
+# (random vectors: the BM25 best is only sure to stay near the top)
+out=$(run "${EMB[@]}" search "grilles de salaires ingénieur logiciel confirmé" --json -k 5 --as bob --group hr)
+check "hybrid keeps the BM25 best in the top 5 for hr" grep -q 'grilles-salaires-2026.md' <<<"$out"
 out=$(run search "grilles de salaires" --json -k 50 --mode dense 2>&1); rc=$?
 check "dense without --embedder is a clear error" bash -c "[ $rc -ne 0 ] && grep -q 'no vector index' <<<'$out'"
 
@@ -107,7 +110,7 @@ savoir_stop >/dev/null 2>&1
 
 # 7. A new model (another model name): built, then switched; the old folder goes.
 start_llama -m "$EMBED_GGUF" --embedding --pooling mean -c 512 -b 512 -ub 512 || { echo "FAIL: llama-server"; exit 1; }
-EMB2=(--embedder openai --embed-url "$LLAMA_URL/v1" --embed-model tiny-bert-2)
+EMB2=(--chunk-tokens 120 --embedder openai --embed-url "$LLAMA_URL/v1" --embed-model tiny-bert-2)
 old_dirs=$(ls "$T/data/vectors" | grep -v -e CURRENT -e LOCK)
 out=$(run "${EMB2[@]}" index "$T/demo" 2>&1); rc=$?
 check "index with a new model exits 0" test $rc -eq 0
