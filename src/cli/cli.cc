@@ -46,6 +46,8 @@ int RunCli(int argc, char** argv) {
   search->add_option("--source", args.sources, "Only this source id (repeatable)");
   search->add_option("--lang", args.languages, "Only documents in this language (repeatable)");
   search->add_flag("--json", args.json, "One JSON object per result");
+  search->add_option("--mode", args.modes, "auto (hybrid when vectors exist), bm25, dense or hybrid")
+      ->check(CLI::IsMember({"auto", "bm25", "dense", "hybrid"}));
 
   auto* ask = app.add_subcommand("ask", "Answer a question from the documents a user may see (with --chat: the language model)");
   ask->add_option("query", args.query, "The question")->required();
@@ -68,6 +70,10 @@ int RunCli(int argc, char** argv) {
   eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
   eval->add_option("--split", args.split, "qrels split");
   eval->add_flag("--json", args.json, "End with one JSON object of the figures");
+  eval->add_option("--mode", args.modes,
+                   "Retrieval mode(s) to measure: bm25, dense, hybrid (repeatable; default bm25, and all three "
+                   "with --embedder)")
+      ->check(CLI::IsMember({"bm25", "dense", "hybrid"}));
   eval->add_flag("--answers", args.answers,
                  "Also measure extractive answers against the gold answers (PIAF metadata.answers)");
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "connectors/files/files_connector.h"
+#include "embed/factory.h"
 #include "eval/beir.h"
 #include "index/analyzer.h"
 #include "retrieve/engine.h"
@@ -104,6 +105,19 @@ int CmdIndex(const Config& config, const CommandArgs& args) {
   Status st = e.CatchUp([&](size_t d, size_t n) { ibar.Update(d, n); });
   ibar.Finish();
   if (!st.ok()) return Fail("index update failed: " + st.message());
+  if (!config.embedder.empty()) {
+    ProgressBar vbar("embedding");
+    st = e.CatchUpVectors([&](size_t d, size_t n) { vbar.Update(d, n); });
+    vbar.Finish();
+    if (!st.ok()) return Fail("vector index update failed: " + st.message());
+    VectorStatus vs = e.vector_status();
+    if (auto* v = e.vectors())
+      if (auto s = v->serving()) {
+        EmbedCounters c = s->counters();
+        std::printf("vectors: %zu in %s (this run: %zu chunks, %zu from the cache, %zu embedded)\n", vs.vectors,
+                    vs.model.c_str(), c.chunks, c.cache_hits, c.embedded);
+      }
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("added %zu, updated %zu, unchanged %zu, removed %zu, failed %zu, skipped %zu (unsupported) in %.2f s\n",
               total.added, total.updated, total.unchanged, total.removed, total.failed.size(),
@@ -125,7 +139,13 @@ int CmdSearch(const Config& config, const CommandArgs& args) {
   req.filters.languages = args.languages;
   auto t0 = std::chrono::steady_clock::now();
   AnalyzedQuery q;
-  auto hits = e.searcher().Search(req, &q);
+  RetrievalMode mode = RetrievalMode::kAuto;
+  if (!args.modes.empty()) {
+    auto m = ParseRetrievalMode(args.modes.back());
+    if (!m.ok()) return Fail(m.status().message());
+    mode = *m;
+  }
+  auto hits = e.Search(req, &q, mode);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!hits.ok()) return Fail(hits.status().message());
   std::unordered_set<std::string> terms;
@@ -172,6 +192,21 @@ int CmdEval(const Config& config, const CommandArgs& args) {
   opt.ingest.default_language = config.default_language;
   opt.ingest.languages = config.languages;
   opt.answers = args.answers;
+  opt.hybrid = HybridOptionsFrom(config);
+  std::vector<std::string> modes = args.modes;
+  if (modes.empty()) modes = config.embedder.empty() ? std::vector<std::string>{"bm25"}
+                                                     : std::vector<std::string>{"bm25", "dense", "hybrid"};
+  opt.modes.clear();
+  for (const auto& m : modes) {
+    auto pm = ParseRetrievalMode(m);
+    if (!pm.ok()) return Fail(pm.status().message());
+    opt.modes.push_back(*pm);
+  }
+  if (!config.embedder.empty()) {
+    auto emb = MakeEmbedder(config);
+    if (!emb.ok()) return Fail("eval: " + emb.status().message());
+    opt.embedder = std::shared_ptr<Embedder>(std::move(emb).value());
+  }
   auto report = RunBeirEval(opt);
   std::error_code ec;
   std::filesystem::remove_all(opt.work_dir, ec);
@@ -184,6 +219,15 @@ int CmdEval(const Config& config, const CommandArgs& args) {
               r.documents / r.index_seconds, r.store_seconds, r.index_seconds - r.store_seconds);
   std::printf("query        p50 %.3f ms, p99 %.3f ms, mean %.3f ms (k1 %.2f, b %.2f)\n", r.query_p50_ms,
               r.query_p99_ms, r.query_mean_ms, config.bm25_k1, config.bm25_b);
+  if (r.modes.size() > 1 || (r.modes.size() == 1 && r.modes[0].mode != "bm25")) {
+    if (r.embed_seconds > 0)
+      std::printf("embedding    %.2f s (%s)\n", r.embed_seconds, opt.embedder ? opt.embedder->model_id().c_str() : "");
+    std::printf("mode     nDCG@10  Recall@100  MRR@10   p50 ms   (fusion %s, rrf-k %.0f, weight %.2f)\n",
+                config.fusion.c_str(), config.rrf_k, config.fusion_weight);
+    for (const auto& f : r.modes)
+      std::printf("%-8s %.4f   %.4f      %.4f   %.3f\n", f.mode.c_str(), f.ndcg10, f.recall100, f.mrr10,
+                  f.query_p50_ms);
+  }
   const AnswerEvalFigures& a = r.answers;
   if (args.answers) {
     if (a.questions == 0) {
@@ -202,6 +246,16 @@ int CmdEval(const Config& config, const CommandArgs& args) {
               {"mrr@10", r.mrr10}, {"index_seconds", r.index_seconds},
               {"query_p50_ms", r.query_p50_ms}, {"query_p99_ms", r.query_p99_ms},
               {"bm25_k1", config.bm25_k1}, {"bm25_b", config.bm25_b}};
+    json modes_json = json::array();
+    for (const auto& f : r.modes)
+      modes_json.push_back({{"mode", f.mode}, {"ndcg@10", f.ndcg10}, {"recall@100", f.recall100},
+                            {"mrr@10", f.mrr10}, {"query_p50_ms", f.query_p50_ms}});
+    j["modes"] = modes_json;
+    if (!config.embedder.empty()) {
+      j["fusion"] = config.fusion;
+      j["rrf_k"] = config.rrf_k;
+      j["fusion_weight"] = config.fusion_weight;
+    }
     if (args.answers && a.questions > 0) {
       j["answer_questions"] = a.questions;
       j["answer_in_extract"] = a.in_extract;
@@ -290,6 +344,21 @@ int CmdStatus(const Config& config) {
   std::printf("index        %llu chunks (%llu deleted) in %zu segment(s), %.1f MB\n",
               static_cast<unsigned long long>(st.live_chunks),
               static_cast<unsigned long long>(st.deleted_chunks), st.segments, st.bytes / 1048576.0);
+  if (!config.embedder.empty()) {
+    VectorStatus vs = (*engine)->vector_status();
+    if (!(*engine)->vector_error().empty())
+      std::printf("vectors      off: %s\n", (*engine)->vector_error().c_str());
+    else if (vs.model.empty())
+      std::printf("vectors      none yet (run `savoir index` or `savoir serve` to embed)\n");
+    else
+      std::printf("vectors      %zu of model %s, %lld change(s) pending\n", vs.vectors, vs.model.c_str(),
+                  static_cast<long long>(vs.pending));
+    if (!vs.building.empty())
+      std::printf("building     %zu vectors of model %s, %lld change(s) to go\n", vs.building_vectors,
+                  vs.building.c_str(), static_cast<long long>(vs.building_pending));
+  } else {
+    std::printf("vectors      off (no --embedder): keyword search\n");
+  }
   return 0;
 }
 

@@ -19,6 +19,7 @@ struct CommandArgs {
   bool answers = false;  // eval: also measure extractive answers
   bool embed_query = false;  // embed --query
   std::string beir, split = "test";
+  std::vector<std::string> modes;  // eval --mode, search --mode
   // source add/sync/remove
   std::string source_kind, source_name, source_path, token_file, api_url, workspace;
   double rate_per_minute = 50;

@@ -56,9 +56,19 @@ struct Config {
   std::string aws_region;        // empty: from the AWS environment / profile
   std::string bedrock_endpoint;  // empty: https://bedrock-runtime.<region>.amazonaws.com
   int llama_threads = 0;         // 0: every core
+  // Hybrid retrieval (retrieve/hybrid.h).
+  std::string fusion;            // "rrf" or "weighted"
+  float rrf_k = 0;
+  float fusion_weight = 0;       // weighted fusion: the vector list's share
+  int vector_candidates = 0;     // documents taken from each list before fusing
+  std::string reranker_url;      // full URL of a /rerank endpoint; empty: no reranker
+  std::string reranker_model;
+  std::string reranker_api_key_file;
+  int rerank_top = 0;
 
   std::string store_path() const { return data_dir + "/savoir.db"; }
   std::string index_dir() const { return data_dir + "/index"; }
+  std::string vectors_dir() const { return data_dir + "/vectors"; }
 };
 
 struct OptionSpec {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "embed/pipeline.h"
 #include "eval/answer_eval.h"
 #include "ingest/index_builder.h"
 #include "store/store.h"
@@ -110,36 +111,68 @@ Result<EvalReport> RunBeirEval(const EvalOptions& opt) {
   for (auto& [ext, id] : docs) external[id] = ext;
 
   Searcher searcher(*index, opt.searcher);
-  std::vector<double> latencies;
-  for (const auto& q : ds.queries) {
-    SearchRequest req;
-    req.query = q.text;
-    req.principal.all_access = true;
-    req.k = 101;  // one spare: a doc whose id equals the query id is dropped
-    auto t = Clock::now();
-    auto hits = searcher.Search(req);
-    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
-    std::vector<std::string> ranking;
-    if (hits.ok()) {
-      for (const auto& h : *hits) {
-        const std::string& id = external[h.doc_id];
-        if (id != q.id) ranking.push_back(id);
+  std::unique_ptr<EmbeddingPipeline> vectors;
+  bool need_vectors = false;
+  for (auto m : opt.modes) need_vectors |= m == RetrievalMode::kDense || m == RetrievalMode::kHybrid;
+  if (need_vectors) {
+    if (!opt.embedder)
+      return Status(ErrorKind::kInvalidArgument, "dense and hybrid modes need an embedder (--embedder)");
+    auto te = Clock::now();
+    SAVOIR_ASSIGN_OR_RETURN(vectors, EmbeddingPipeline::Open(opt.work_dir + "/vectors", opt.embedder, "{}", nullptr));
+    SAVOIR_RETURN_IF_ERROR(vectors->CatchUp(*store));
+    report.embed_seconds = std::chrono::duration<double>(Clock::now() - te).count();
+  }
+  EmbeddingPipeline* vp = vectors.get();
+  HybridSearcher hybrid(searcher, *index, *store,
+                        [vp]() -> std::shared_ptr<const VectorSpace> { return vp ? vp->serving() : nullptr; },
+                        opt.hybrid);
+  static const char* kNames[] = {"auto", "bm25", "dense", "hybrid"};
+  for (RetrievalMode mode : opt.modes) {
+    ModeFigures f;
+    f.mode = kNames[static_cast<int>(mode)];
+    std::vector<double> latencies;
+    for (const auto& q : ds.queries) {
+      SearchRequest req;
+      req.query = q.text;
+      req.principal.all_access = true;
+      req.k = 101;  // one spare: a doc whose id equals the query id is dropped
+      auto t = Clock::now();
+      auto hits = hybrid.Search(req, nullptr, mode);
+      latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      if (!hits.ok() && mode != RetrievalMode::kKeyword && hits.status().kind() != ErrorKind::kInvalidArgument)
+        return hits.status();
+      std::vector<std::string> ranking;
+      if (hits.ok()) {
+        for (const auto& h : *hits) {
+          const std::string& id = external[h.doc_id];
+          if (id != q.id) ranking.push_back(id);
+        }
       }
+      const Qrels& qr = ds.qrels[q.id];
+      f.ndcg10 += NdcgAt(ranking, qr, 10);
+      f.recall100 += RecallAt(ranking, qr, 100);
+      f.mrr10 += MrrAt(ranking, qr, 10);
     }
-    const Qrels& qr = ds.qrels[q.id];
-    report.ndcg10 += NdcgAt(ranking, qr, 10);
-    report.recall100 += RecallAt(ranking, qr, 100);
-    report.mrr10 += MrrAt(ranking, qr, 10);
+    f.ndcg10 /= ds.queries.size();
+    f.recall100 /= ds.queries.size();
+    f.mrr10 /= ds.queries.size();
+    double sum = 0;
+    for (double l : latencies) sum += l;
+    f.query_mean_ms = sum / latencies.size();
+    f.query_p50_ms = Percentile(latencies, 50);
+    f.query_p99_ms = Percentile(latencies, 99);
+    report.modes.push_back(f);
   }
   report.queries = ds.queries.size();
-  report.ndcg10 /= report.queries;
-  report.recall100 /= report.queries;
-  report.mrr10 /= report.queries;
-  double sum = 0;
-  for (double l : latencies) sum += l;
-  report.query_mean_ms = sum / latencies.size();
-  report.query_p50_ms = Percentile(latencies, 50);
-  report.query_p99_ms = Percentile(latencies, 99);
+  if (!report.modes.empty()) {
+    const ModeFigures& f = report.modes.front();
+    report.ndcg10 = f.ndcg10;
+    report.recall100 = f.recall100;
+    report.mrr10 = f.mrr10;
+    report.query_mean_ms = f.query_mean_ms;
+    report.query_p50_ms = f.query_p50_ms;
+    report.query_p99_ms = f.query_p99_ms;
+  }
   if (opt.answers) {
     auto answerer = MakeExtractiveAnswerer(opt.answerer);
     SAVOIR_ASSIGN_OR_RETURN(report.answers, RunAnswerEval(ds.queries, searcher, *store, *answerer, opt.answer_k));

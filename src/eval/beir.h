@@ -11,6 +11,8 @@
 #include "common/status.h"
 #include "eval/metrics.h"
 #include "ingest/ingestor.h"
+#include "embed/embedder.h"
+#include "retrieve/hybrid.h"
 #include "retrieve/searcher.h"
 
 namespace savoir {
@@ -41,12 +43,25 @@ struct EvalOptions {
   std::string work_dir;  // temporary store and index go here
   SearcherOptions searcher;
   IngestOptions ingest;
+  // Retrieval modes to measure (dense and hybrid need `embedder`); the
+  // first one's figures also fill EvalReport's own fields.
+  std::vector<RetrievalMode> modes = {RetrievalMode::kKeyword};
+  std::shared_ptr<Embedder> embedder;
+  HybridOptions hybrid;
   bool answers = false;      // also measure the extractive answerer
   size_t answer_k = 5;       // documents (best chunk each) given to it
   ExtractiveOptions answerer;
 };
 
+struct ModeFigures {
+  std::string mode;  // "bm25", "dense", "hybrid"
+  double ndcg10 = 0, recall100 = 0, mrr10 = 0;
+  double query_p50_ms = 0, query_p99_ms = 0, query_mean_ms = 0;
+};
+
 struct EvalReport {
+  std::vector<ModeFigures> modes;  // one per EvalOptions::modes
+  double embed_seconds = 0;        // building the vector index (0 without an embedder)
   size_t documents = 0, queries = 0;
   double ndcg10 = 0, recall100 = 0, mrr10 = 0;
   double store_seconds = 0;  // parse, chunk, detect language, write the store

@@ -2,7 +2,12 @@
 
 #include <filesystem>
 
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
 #include "common/file.h"
+#include "embed/factory.h"
 
 namespace savoir {
 
@@ -40,7 +45,76 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config, const Progres
   e->index_ = std::move(index).value();
   e->searcher_ = std::make_unique<Searcher>(*e->index_, SearcherOptionsFrom(config));
   SAVOIR_RETURN_IF_ERROR(e->CatchUp(progress));
+  SAVOIR_RETURN_IF_ERROR(e->OpenVectors());
   return e;
+}
+
+std::string EmbedderSpecJson(const Config& c) {
+  return nlohmann::json{{"embedder", c.embedder},
+                        {"embed_model", c.embed_model},
+                        {"embed_url", c.embed_url},
+                        {"embed_api_key_file", c.embed_api_key_file}}
+      .dump();
+}
+
+Result<std::unique_ptr<Embedder>> EmbedderFromSpecJson(const Config& base, const std::string& spec) {
+  auto j = nlohmann::json::parse(spec, nullptr, false);
+  if (!j.is_object()) return Status(ErrorKind::kCorrupt, "embedder.json is not a JSON object");
+  Config c = base;
+  c.embedder = j.value("embedder", "");
+  c.embed_model = j.value("embed_model", "");
+  c.embed_url = j.value("embed_url", "");
+  c.embed_api_key_file = j.value("embed_api_key_file", "");
+  return MakeEmbedder(c);
+}
+
+Status Engine::OpenVectors() {
+  // The reranker works on any ranking (keyword alone too).
+  if (!config_.reranker_url.empty()) {
+    std::string key;
+    if (!config_.reranker_api_key_file.empty()) {
+      SAVOIR_ASSIGN_OR_RETURN(key, ReadFile(config_.reranker_api_key_file));
+      while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    }
+    reranker_ = MakeRemoteReranker(config_.reranker_url, key, config_.reranker_model);
+  }
+  if (!config_.embedder.empty()) {
+    auto embedder = MakeEmbedder(config_);
+    if (!embedder.ok()) {
+      // Search stays available (keyword); `savoir index` reports this.
+      vector_error_ = embedder.status().message();
+      std::fprintf(stderr, "savoir: vectors off: %s\n", vector_error_.c_str());
+    } else {
+      Config base = config_;
+      auto pipeline = EmbeddingPipeline::Open(
+          config_.vectors_dir(), std::shared_ptr<Embedder>(std::move(embedder).value()), EmbedderSpecJson(config_),
+          [base](const std::string& spec) { return EmbedderFromSpecJson(base, spec); });
+      if (!pipeline.ok()) return pipeline.status();
+      vectors_ = std::move(pipeline).value();
+    }
+  }
+  EmbeddingPipeline* v = vectors_.get();
+  hybrid_ = std::make_unique<HybridSearcher>(
+      *searcher_, *index_, *store_,
+      [v]() -> std::shared_ptr<const VectorSpace> { return v ? v->serving() : nullptr; }, HybridOptionsFrom(config_),
+      reranker_.get());
+  return Status::Ok();
+}
+
+Status Engine::CatchUpVectors(const ProgressFn& progress, const std::atomic<bool>* stop) {
+  if (!vector_error_.empty()) return Status(ErrorKind::kUnavailable, "embedder: " + vector_error_);
+  if (!vectors_) return Status::Ok();
+  return vectors_->CatchUp(*store_, progress, stop);
+}
+
+Result<std::vector<DocumentHit>> Engine::Search(const SearchRequest& request, AnalyzedQuery* analyzed,
+                                                RetrievalMode mode) const {
+  return hybrid_->Search(request, analyzed, mode);
+}
+
+VectorStatus Engine::vector_status() {
+  if (!vectors_) return VectorStatus{};
+  return vectors_->GetStatus(*store_);
 }
 
 Status Engine::CatchUp(const ProgressFn& progress) {
@@ -53,12 +127,18 @@ Status Engine::CatchUp(const ProgressFn& progress) {
 }
 
 Status Engine::Rebuild(const ProgressFn& progress) {
+  hybrid_.reset();
   searcher_.reset();
   index_.reset();
   std::error_code ec;
   std::filesystem::remove_all(config_.index_dir(), ec);
   SAVOIR_ASSIGN_OR_RETURN(index_, KeywordIndex::Open(config_.index_dir()));
   searcher_ = std::make_unique<Searcher>(*index_, SearcherOptionsFrom(config_));
+  EmbeddingPipeline* v = vectors_.get();
+  hybrid_ = std::make_unique<HybridSearcher>(
+      *searcher_, *index_, *store_,
+      [v]() -> std::shared_ptr<const VectorSpace> { return v ? v->serving() : nullptr; }, HybridOptionsFrom(config_),
+      reranker_.get());
   return index_->WithWriteLock([&]() -> Status {
     SAVOIR_RETURN_IF_ERROR(CatchUpIndex(*store_, *index_, {}, progress));
     return index_->MergeAll();

@@ -183,6 +183,27 @@ void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx) {
                WriteJson(res, {{"status", "ready"}, {"indexed_seq", ctx.engine->index().applied_seq()}});
                return Status::Ok();
              }));
+  // What the indexes hold: keyword chunks and the vector index (model,
+  // vectors, changes not embedded yet, a model being built).
+  server.Get("/api/status", Guarded(s, [&ctx](const httplib::Request&, httplib::Response& res) {
+               if (!ctx.engine) return Status(ErrorKind::kUnavailable, "the index is not loaded");
+               IndexStats st = ctx.engine->index().Stats();
+               VectorStatus vs = ctx.engine->vector_status();
+               nlohmann::json vectors = {{"enabled", vs.enabled},
+                                         {"model", vs.model},
+                                         {"vectors", vs.vectors},
+                                         {"pending", vs.pending},
+                                         {"building", vs.building},
+                                         {"building_vectors", vs.building_vectors},
+                                         {"building_pending", vs.building_pending},
+                                         {"error", ctx.engine->vector_error()}};
+               WriteJson(res, {{"indexed_seq", ctx.engine->index().applied_seq()},
+                               {"chunks", st.live_chunks},
+                               {"segments", st.segments},
+                               {"retrieval", vs.vectors > 0 ? "hybrid" : "bm25"},
+                               {"vectors", vectors}});
+               return Status::Ok();
+             }));
   server.Get("/api/me", Guarded(s, [](const httplib::Request& req, httplib::Response& res) {
                RequestContext rc = RequestContextFor(req);
                WriteJson(res, {{"user", rc.principal.user},

@@ -101,7 +101,7 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
   req.filters = filters;
   req.k = k;
   AnalyzedQuery analyzed;
-  SAVOIR_ASSIGN_OR_RETURN(std::vector<DocumentHit> hits, engine.searcher().Search(req, &analyzed));
+  SAVOIR_ASSIGN_OR_RETURN(std::vector<DocumentHit> hits, engine.Search(req, &analyzed));
   Retrieval out;
   out.language = analyzed.language;
   std::unordered_set<std::string> query_terms;

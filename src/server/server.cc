@@ -165,11 +165,22 @@ int RunServer(ServerContext& ctx) {
   std::condition_variable refresh_cv;
   std::thread refresher([&] {
     std::unique_lock<std::mutex> lock(refresh_mu);
+    // Vectors (with --embedder) follow the keyword index here, unlocked so
+    // that SIGTERM stops a long embedding run at its next commit.
+    auto vectors = [&] {
+      if (!ctx.engine->vectors()) return;
+      lock.unlock();
+      Status st = ctx.engine->CatchUpVectors(nullptr, &finished);
+      if (!st.ok()) std::fprintf(stderr, "savoir: vector index refresh failed: %s\n", st.ToString().c_str());
+      lock.lock();
+    };
+    if (o.refresh_s > 0) vectors();
     while (o.refresh_s > 0 && !finished) {
       refresh_cv.wait_for(lock, std::chrono::seconds(o.refresh_s), [&] { return finished.load(); });
       if (finished) break;
       Status st = ctx.engine->CatchUp();
       if (!st.ok()) std::fprintf(stderr, "savoir: index refresh failed: %s\n", st.ToString().c_str());
+      vectors();
     }
   });
   if (ctx.scheduler) ctx.scheduler->Start();

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -128,6 +129,14 @@ class Stmt {
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
+  }
+  Stmt& BindBlob(int i, const void* data, size_t n) {
+    sqlite3_bind_blob(s_, i, data, static_cast<int>(n), SQLITE_TRANSIENT);
+    return *this;
+  }
+  std::string_view Blob(int c) {
+    const char* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
+    return p ? std::string_view(p, sqlite3_column_bytes(s_, c)) : std::string_view();
   }
   int Step() { return sqlite3_step(s_); }
   int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
@@ -560,6 +569,62 @@ class SqliteStore final : public Store {
       if (rc != SQLITE_DONE) return ErrorOn(c.db, "cannot list documents");
       return out;
     });
+  }
+
+  Result<std::vector<std::vector<float>>> GetEmbeddings(const std::string& model,
+                                                        const std::vector<std::string>& hashes) override {
+    WriterLock lock(this);
+    std::vector<std::vector<float>> out(hashes.size());
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      Stmt q = Prepare("SELECT vector FROM embedding_cache WHERE model = ? AND text_hash = ?");
+      q.Bind(1, model).BindBlob(2, hashes[i].data(), hashes[i].size());
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        std::string_view b = q.Blob(0);
+        out[i].resize(b.size() / sizeof(float));
+        std::memcpy(out[i].data(), b.data(), out[i].size() * sizeof(float));
+      } else if (rc != SQLITE_DONE) {
+        return Error("cannot read the embedding cache");
+      }
+    }
+    return out;
+  }
+
+  Status PutEmbeddings(const std::string& model, const std::vector<std::string>& hashes,
+                       const std::vector<std::vector<float>>& vectors) override {
+    if (hashes.size() != vectors.size())
+      return Status(ErrorKind::kInvalidArgument, "PutEmbeddings: " + std::to_string(hashes.size()) +
+                                                     " hashes for " + std::to_string(vectors.size()) + " vectors");
+    WriterLock lock(this);
+    SAVOIR_RETURN_IF_ERROR(Exec("SAVEPOINT put_embeddings"));
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      Stmt q = Prepare("INSERT OR REPLACE INTO embedding_cache(model, text_hash, vector) VALUES(?,?,?)");
+      q.Bind(1, model).BindBlob(2, hashes[i].data(), hashes[i].size())
+          .BindBlob(3, vectors[i].data(), vectors[i].size() * sizeof(float));
+      if (q.Step() != SQLITE_DONE) {
+        Status st = Error("cannot write the embedding cache");
+        (void)Exec("ROLLBACK TO put_embeddings");
+        (void)Exec("RELEASE put_embeddings");
+        return st;
+      }
+    }
+    return Exec("RELEASE put_embeddings");
+  }
+
+  Status DeleteEmbeddings(const std::string& model) override {
+    WriterLock lock(this);
+    Stmt q = Prepare("DELETE FROM embedding_cache WHERE model = ?");
+    q.Bind(1, model);
+    if (q.Step() != SQLITE_DONE) return Error("cannot clear the embedding cache");
+    return Status::Ok();
+  }
+
+  Result<int64_t> CountEmbeddings(const std::string& model) override {
+    WriterLock lock(this);
+    Stmt q = Prepare("SELECT count(*) FROM embedding_cache WHERE model = ?");
+    q.Bind(1, model);
+    if (q.Step() != SQLITE_ROW) return Error("cannot count the embedding cache");
+    return q.Int(0);
   }
 
   Status Verify() override {

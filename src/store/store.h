@@ -164,6 +164,18 @@ class Store {
 
   // Consistency check: foreign keys, chunk ranges inside content, hashes.
   virtual Status Verify() = 0;
+
+  // The embedding cache (docs/models.md): vectors keyed by (model id, hash
+  // of the embedded text), so re-indexing unchanged text embeds nothing.
+  // Lookup returns one entry per hash, in order; empty when not cached.
+  virtual Result<std::vector<std::vector<float>>> GetEmbeddings(const std::string& model,
+                                                                const std::vector<std::string>& hashes) = 0;
+  // Inserts or replaces (hashes[i] -> vectors[i]) in one transaction.
+  virtual Status PutEmbeddings(const std::string& model, const std::vector<std::string>& hashes,
+                               const std::vector<std::vector<float>>& vectors) = 0;
+  // Drops every cached vector of a model (after switching away from it).
+  virtual Status DeleteEmbeddings(const std::string& model) = 0;
+  virtual Result<int64_t> CountEmbeddings(const std::string& model) = 0;
 };
 
 // Opens (creating if needed) the SQLite store at `path`, in WAL mode,

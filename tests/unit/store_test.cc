@@ -381,6 +381,30 @@ TEST_P(StoreTest, ReadsInsideAndBesideAnOpenTransaction) {
   EXPECT_EQ(store_->GetDocument(doc.id)->content, "new text");
 }
 
+TEST_P(StoreTest, EmbeddingCacheIsKeyedByModelAndHash) {
+  std::vector<std::string> hashes = {std::string("h1\0x", 4), "h2"};
+  auto none = store_->GetEmbeddings("m1", hashes);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  ASSERT_EQ(none->size(), 2u);
+  EXPECT_TRUE((*none)[0].empty());
+  ASSERT_TRUE(store_->PutEmbeddings("m1", hashes, {{1.f, 0.f}, {0.f, -1.5f}}).ok());
+  ASSERT_TRUE(store_->PutEmbeddings("m2", {hashes[0]}, {{9.f}}).ok());
+  auto got = store_->GetEmbeddings("m1", {"h2", "nope", hashes[0]});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ((*got)[0], (std::vector<float>{0.f, -1.5f}));
+  EXPECT_TRUE((*got)[1].empty());
+  EXPECT_EQ((*got)[2], (std::vector<float>{1.f, 0.f}));
+  EXPECT_EQ((*store_->GetEmbeddings("m2", {hashes[0]}))[0], std::vector<float>{9.f});
+  EXPECT_EQ(*store_->CountEmbeddings("m1"), 2);
+  EXPECT_FALSE(store_->PutEmbeddings("m1", hashes, {{1.f}}).ok());  // sizes differ
+  // Inside a caller's transaction, and replaced on conflict.
+  ASSERT_TRUE(store_->InTransaction([&] { return store_->PutEmbeddings("m1", {"h2"}, {{2.f}}); }).ok());
+  EXPECT_EQ((*store_->GetEmbeddings("m1", {"h2"}))[0], std::vector<float>{2.f});
+  ASSERT_TRUE(store_->DeleteEmbeddings("m1").ok());
+  EXPECT_EQ(*store_->CountEmbeddings("m1"), 0);
+  EXPECT_EQ(*store_->CountEmbeddings("m2"), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(Factories()),
                          [](const auto& info) { return info.param.name; });
 
