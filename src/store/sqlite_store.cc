@@ -374,7 +374,7 @@ class SqliteStore final : public Store {
     ins.Bind(1, r->at).Bind(2, r->model).Bind(3, r->mode).Bind(4, r->prompt_tokens).Bind(5, r->completion_tokens)
         .BindReal(6, r->latency_ms).BindReal(7, r->first_token_ms).Bind(8, r->error);
     if (ins.Step() != SQLITE_DONE) return Error("cannot record answer usage");
-    r->id = sqlite3_last_insert_rowid(db_);
+    r->id = sqlite3_last_insert_rowid(w_.db);
     return Status::Ok();
   }
 
