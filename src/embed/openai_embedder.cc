@@ -1,5 +1,7 @@
 #include "embed/openai_embedder.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -11,7 +13,7 @@ using json = nlohmann::json;
 
 class OpenAiEmbedder final : public Embedder {
  public:
-  explicit OpenAiEmbedder(OpenAiEmbedderConfig c) : c_(std::move(c)), http_(c_.http) {}
+  explicit OpenAiEmbedder(OpenAiEmbedderConfig c) : c_(std::move(c)), http_(c_.http), once_(OneAttempt(c_.http)) {}
 
   Status Probe() {
     auto v = Embed({"dimension probe"}, EmbedKind::kPassage);
@@ -24,7 +26,65 @@ class OpenAiEmbedder final : public Embedder {
   int dimensions() const override { return dims_; }
   size_t max_batch() const override { return c_.max_batch; }
 
+  // Texts longer than the model's context are refused by most servers
+  // (llama-server: "input (N tokens) is too large to process"). Like
+  // sentence-transformers and TEI's `truncate`, we embed the beginning of
+  // such a text: the batch is retried text by text, halving a refused text
+  // (on a UTF-8 boundary) until it is accepted, and the accepted length is
+  // remembered so later texts are cut before they are sent.
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts, EmbedKind) override {
+    std::vector<std::string> cut;
+    const std::vector<std::string>* in = &texts;
+    if (size_t limit = max_bytes_.load(); limit > 0) {
+      cut = texts;
+      for (auto& t : cut) t = CutUtf8(t, limit);
+      in = &cut;
+    }
+    auto r = EmbedOnce(*in);
+    if (r.ok() || !TooLong(r.status())) return r;
+    std::vector<std::vector<float>> out;
+    for (const auto& text : *in) {
+      std::string t = text;
+      for (int attempt = 0;; ++attempt) {
+        // The server already answered: no retry with backoff for each cut.
+        auto one = EmbedOnce({t}, &once_);
+        if (one.ok()) {
+          out.push_back(std::move((*one)[0]));
+          break;
+        }
+        if (!TooLong(one.status()) || attempt == 8 || t.size() < 16) return one.status();
+        t = CutUtf8(t, t.size() / 2);
+        size_t limit = max_bytes_.load();
+        while ((limit == 0 || t.size() < limit) && !max_bytes_.compare_exchange_weak(limit, t.size())) {
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  static bool TooLong(const Status& st) {
+    std::string m = st.message();
+    std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (const char* k : {"too large", "too long", "exceeds", "context length", "maximum context", "max_tokens"})
+      if (m.find(k) != std::string::npos) return true;
+    return false;
+  }
+
+  static std::string CutUtf8(const std::string& s, size_t n) {
+    if (s.size() <= n) return s;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+  }
+
+  static HttpOptions OneAttempt(HttpOptions o) {
+    o.max_attempts = 1;
+    return o;
+  }
+
+  Result<std::vector<std::vector<float>>> EmbedOnce(const std::vector<std::string>& texts,
+                                                    HttpClient* client = nullptr) {
+    if (!client) client = &http_;
     std::vector<std::vector<float>> out;
     if (texts.empty()) return out;
     if (texts.size() > c_.max_batch)
@@ -37,7 +97,7 @@ class OpenAiEmbedder final : public Embedder {
     req.headers = OpenAiHeaders(c_.api_key, false);
     req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     const std::string what = "POST " + UrlWithoutQuery(req.url);
-    SAVOIR_ASSIGN_OR_RETURN(HttpResponse resp, http_.Send(req));
+    SAVOIR_ASSIGN_OR_RETURN(HttpResponse resp, client->Send(req));
     if (resp.status < 200 || resp.status >= 300) return OpenAiHttpError(resp, what);
     auto j = json::parse(resp.body, nullptr, false);
     if (!j.is_object() || !j.contains("data") || !j["data"].is_array())
@@ -81,10 +141,11 @@ class OpenAiEmbedder final : public Embedder {
     return out;
   }
 
- private:
   OpenAiEmbedderConfig c_;
   HttpClient http_;
+  HttpClient once_;  // same options, one attempt: for cutting texts
   int dims_ = 0;
+  std::atomic<size_t> max_bytes_{0};  // 0: no text refused as too long yet
 };
 
 }  // namespace

@@ -188,7 +188,12 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const BodySink& si
           wait = std::max(0.0, s);
         }
       } else if (r->status >= 500) {
-        last = Status(ErrorKind::kUnavailable, what + ": HTTP " + std::to_string(r->status));
+        // The server's own words (first 300 bytes) say what went wrong.
+        std::string said = r->body.substr(0, 300);
+        for (char& c : said)
+          if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+        last = Status(ErrorKind::kUnavailable,
+                      what + ": HTTP " + std::to_string(r->status) + (said.empty() ? "" : ": " + said));
       } else {
         return r;
       }

@@ -35,6 +35,8 @@ class FakeOpenAi {
   bool refuse_stream_options = false;
   bool send_usage = true;
   bool error_in_stream = false;
+  size_t max_input_bytes = 0;  // embeddings: longer inputs get llama-server's 500
+  size_t longest_seen = 0;     // embeddings: longest input received
   size_t piece = 7;          // bytes per write: events split anywhere
   std::vector<std::string> deltas = {"Hello", " [1]", " wor", "ld"};
 
@@ -99,6 +101,19 @@ class FakeOpenAi {
       }
       json data = json::array();
       const auto& input = body["input"];
+      for (const auto& t : input) {
+        size_t n = t.get<std::string>().size();
+        {
+          std::lock_guard lock(mu);
+          longest_seen = std::max(longest_seen, n);
+        }
+        if (max_input_bytes && n > max_input_bytes) {
+          res.status = 500;
+          res.set_content(R"X({"error":{"code":500,"message":"input (1802 tokens) is too large to process. increase the physical batch size (current batch size: 512)","type":"server_error"}})X",
+                          "application/json");
+          return;
+        }
+      }
       // Vectors (i+1, 2, 2), not normalized, listed in reverse order.
       for (size_t k = input.size(); k-- > 0;)
         data.push_back({{"object", "embedding"}, {"index", k}, {"embedding", {double(k + 1), 2.0, 2.0}}});
@@ -303,6 +318,31 @@ TEST(OpenAiEmbedder, BatchesNormalizesAndOrders) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().kind(), ErrorKind::kUnavailable);
   EXPECT_NE(bad.status().message().find("model not found"), std::string::npos);
+}
+
+// A text longer than the model's context is embedded by its beginning (as
+// TEI's `truncate` does), and later texts are cut before they are sent.
+TEST(OpenAiEmbedder, TextsTooLongForTheModelAreCut) {
+  FakeOpenAi fake;
+  fake.max_input_bytes = 300;
+  OpenAiEmbedderConfig c;
+  c.base_url = fake.base();
+  c.model = "tiny-embed";
+  c.http.backoff_base_ms = 1;
+  c.http.backoff_max_ms = 2;
+  auto e = MakeOpenAiEmbedder(c);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::string long_text;
+  while (long_text.size() < 1000) long_text += "fenêtre ";  // a cut must not split "ê"
+  auto v = (*e)->Embed({"short", long_text, "also short"}, EmbedKind::kPassage);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->size(), 3u);
+  for (const auto& x : *v) EXPECT_EQ(x.size(), 3u);
+  fake.longest_seen = 0;
+  auto again = (*e)->Embed({long_text, long_text}, EmbedKind::kPassage);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_LE(fake.longest_seen, 300u);  // cut before sending, no refused request
+  EXPECT_GT(fake.longest_seen, 100u);
 }
 
 }  // namespace
