@@ -38,9 +38,11 @@ left=$(pgrep -f "$T/data" | wc -l)
 [ "$left" -eq 0 ] && ok "no parser process outlives a killed indexer" || bad "$left savoir processes left after kills"
 
 out=$("$BIN" --data "$T/data" index "$T/corpus" 2>&1) && ok "final index run succeeds" || bad "final index run: $out"
+final_run=$out
 out=$("$BIN" --data "$T/data" verify 2>&1) && ok "verify: $out" || bad "verify: $out"
 docs=$("$BIN" --data "$T/data" status | awk '/^source/ {s += $4} END {print s}')
-[ "$docs" -eq "$expected" ] && ok "exactly $expected documents, none lost or duplicated" || bad "$docs documents, expected $expected"
+[ "$docs" -eq "$expected" ] && ok "exactly $expected documents, none lost or duplicated" ||
+  bad "$docs documents, expected $expected; the final run said: $(tail -5 <<<"$final_run" | tr '\n' ' ')"
 out=$("$BIN" --data "$T/data" search "Révision 15" --json -k 3 | head -1)
 grep -q 'copy1/handbook/conges-payes.md' <<<"$out" && ok "last edit is searchable" || bad "last edit not found: $out"
 out=$("$BIN" --data "$T/data" index "$T/corpus" 2>&1)
