@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
   int dims = 384, clusters = 0;
   std::string json_path;
   std::string only;
+  std::string vectors_path;  // real embeddings instead of synthetic clusters
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -200,20 +201,55 @@ int main(int argc, char** argv) {
     else if (a == "--clusters") clusters = std::stoi(next());
     else if (a == "--json") json_path = next();
     else if (a == "--engines") only = next();
+    else if (a == "--vectors") vectors_path = next();
     else {
       std::fprintf(stderr, "usage: vector_bench [--n N] [--dims D] [--queries Q] [--faiss-n N] [--clusters C] "
-                           "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n");
+                           "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n"
+                           "  [--vectors FILE: raw float32 vectors of --dims each (bench/model_vectors.py);\n"
+                           "   the last --queries of them are the queries, the others the index]\n");
       return 2;
     }
   }
   auto want = [&](const std::string& e) { return only.empty() || ("," + only + ",").find("," + e + ",") != std::string::npos; };
+  Data loaded;
+  if (!vectors_path.empty()) {
+    std::ifstream in(vectors_path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t per = sizeof(float) * static_cast<size_t>(dims);
+    if (!in.good() && !in.eof()) {
+      std::fprintf(stderr, "cannot read %s\n", vectors_path.c_str());
+      return 1;
+    }
+    if (bytes.empty() || bytes.size() % per != 0 || bytes.size() / per <= nq) {
+      std::fprintf(stderr, "%s: %zu bytes is not a whole number (> --queries) of %d-dimension float32 vectors\n",
+                   vectors_path.c_str(), bytes.size(), dims);
+      return 1;
+    }
+    size_t count = bytes.size() / per;
+    std::vector<float> all(count * dims);
+    std::memcpy(all.data(), bytes.data(), bytes.size());
+    for (size_t i = 0; i < count; ++i) {  // unit length, as the embedders give
+      double norm = 0;
+      for (int j = 0; j < dims; ++j) norm += double(all[i * dims + j]) * all[i * dims + j];
+      norm = std::sqrt(norm);
+      if (norm > 0)
+        for (int j = 0; j < dims; ++j) all[i * dims + j] = static_cast<float>(all[i * dims + j] / norm);
+    }
+    loaded.dims = dims;
+    loaded.n = count - nq;
+    loaded.nq = nq;
+    loaded.base.assign(all.begin(), all.begin() + loaded.n * dims);
+    loaded.queries.assign(all.begin() + loaded.n * dims, all.end());
+    n = loaded.n;
+  }
   faiss_n = std::min(faiss_n, n);
   omp_set_num_threads(1);  // every engine single-threaded; OpenMP spinning on a shared 2-core box only hurts
   if (clusters == 0) clusters = static_cast<int>(std::max<size_t>(10, n / 100));
   std::printf("(QPS = queries per CPU-second of the searching thread; build times are wall-clock)\n");
   std::printf("vector_bench: n=%zu dims=%d clusters=%d queries=%zu k=%zu kernel=%s\n", n, dims, clusters, nq, k,
               VectorKernelName());
-  Data d = MakeData(n, nq, dims, clusters, 42);
+  Data d = vectors_path.empty() ? MakeData(n, nq, dims, clusters, 42) : std::move(loaded);
+  if (!vectors_path.empty()) std::printf("vectors from %s (not synthetic)\n", vectors_path.c_str());
 
   const std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   std::vector<Roaring> filters(sels.size());
