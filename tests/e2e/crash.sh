@@ -39,6 +39,13 @@ left=$(pgrep -f "$T/data" | wc -l)
 
 out=$("$BIN" --data "$T/data" index "$T/corpus" 2>&1) && ok "final index run succeeds" || bad "final index run: $out"
 final_run=$out
+# A file whose parse failed (a worker timed out on a loaded, sanitized CI
+# machine) is reported as failed, not lost: the next run parses it again.
+if grep -q "failed [1-9]" <<<"$out"; then
+  echo "note: the final run reported parse failures, running once more: $(grep -E 'failed' <<<"$out" | head -3 | tr '\n' ' ')"
+  out=$("$BIN" --data "$T/data" index "$T/corpus" 2>&1) || bad "retry of the final run: $out"
+  final_run="$final_run / retry: $out"
+fi
 out=$("$BIN" --data "$T/data" verify 2>&1) && ok "verify: $out" || bad "verify: $out"
 docs=$("$BIN" --data "$T/data" status | awk '/^source/ {s += $4} END {print s}')
 [ "$docs" -eq "$expected" ] && ok "exactly $expected documents, none lost or duplicated" ||
