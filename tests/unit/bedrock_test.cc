@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <string>
 
 #include "answer/bedrock_chat.h"
 #include "answer/chat_factory.h"
@@ -247,9 +249,14 @@ TEST(BedrockEmbedder, TitanOneTextPerCall) {
   EXPECT_NE((*v)[0], (*v)[1]);
   Json reqs = fake.Requests();
   ASSERT_EQ(reqs.size(), 4u);  // the probe + one call per text
-  EXPECT_EQ(reqs[1]["rawPath"], "/model/amazon.titan-embed-text-v2%3A0/invoke");
-  EXPECT_EQ(reqs[1]["body"]["inputText"], "congés payés");
-  EXPECT_EQ(reqs[1]["body"]["normalize"], true);
+  // The calls run concurrently: they may reach the server in any order.
+  std::multiset<std::string> sent;
+  for (size_t r = 1; r < 4; ++r) {
+    EXPECT_EQ(reqs[r]["rawPath"], "/model/amazon.titan-embed-text-v2%3A0/invoke");
+    EXPECT_EQ(reqs[r]["body"]["normalize"], true);
+    sent.insert(reqs[r]["body"]["inputText"].get<std::string>());
+  }
+  EXPECT_EQ(sent, (std::multiset<std::string>{"congés payés", "congés payés", "remote work policy"}));
   // A batch of 32 runs several calls at once; each vector stays with its text.
   std::vector<std::string> many;
   for (int i = 0; i < 32; ++i) many.push_back("chunk number " + std::to_string(i));
