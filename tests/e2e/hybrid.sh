@@ -30,23 +30,8 @@ bash "$SRC/tests/models/make-tiny-models.sh" "$MODELS" >/dev/null || { echo "FAI
 EMBED_GGUF=$MODELS/tiny-bert.gguf
 [ -f "$EMBED_GGUF" ] || { echo "FAIL: $EMBED_GGUF missing"; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_llama() {
-  local port log
-  port=$(free_port)
-  log=$T/llama-$port.log
-  "$LLAMA_SERVER" --host 127.0.0.1 --port "$port" -t 1 --no-warmup "$@" >"$log" 2>&1 &
-  LLAMA_PID=$!
-  LLAMA_PIDS+=("$LLAMA_PID")
-  LLAMA_URL=http://127.0.0.1:$port
-  for _ in $(seq 1 300); do
-    curl -sf "$LLAMA_URL/health" >/dev/null 2>&1 && return 0
-    kill -0 "$LLAMA_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "llama-server did not start:"; tail -20 "$log"
-  return 1
-}
+LLAMA_LOG_DIR=$T
+source "$SRC/tests/e2e/lib/llama.sh"
 start_llama -m "$EMBED_GGUF" --embedding --pooling mean -c 512 -b 512 -ub 512 || { echo "FAIL: llama-server"; exit 1; }
 
 # Chunks of at most 120 words: the tiny BERT's context is 512 tokens, and a

@@ -37,25 +37,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Starts llama-server with the given arguments on a free port; sets LLAMA_URL, LLAMA_PID.
-start_llama() {
-  local port log
-  port=$(free_port)
-  log=$WORK/llama-$port.log
-  "$LLAMA_SERVER" --host 127.0.0.1 --port "$port" -t 1 --no-warmup "$@" >"$log" 2>&1 &
-  LLAMA_PID=$!
-  LLAMA_PIDS+=("$LLAMA_PID")
-  LLAMA_URL=http://127.0.0.1:$port
-  for _ in $(seq 1 300); do
-    curl -sf "$LLAMA_URL/health" >/dev/null 2>&1 && return 0
-    kill -0 "$LLAMA_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "llama-server did not start:"; tail -20 "$log"
-  return 1
-}
+LLAMA_LOG_DIR=$WORK
+source "$SRC/tests/e2e/lib/llama.sh"
 
 savoir_index_demo "$BIN" "$SRC" "$WORK/data" || fail "indexing the demo corpus"
 
