@@ -32,23 +32,12 @@ echo "| start-up to ready, empty data folder | $READY_MS ms |"
 echo "| RSS idle, empty | $(rss) kB |"
 savoir_stop
 
-python3 - "$DATA" "$N" "$WORK/corpus" <<'PY'
-import json, os, random, re, sys
-data, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(out, exist_ok=True)
-sentences = []
-for name in ("scifact", "piaf-fr"):
-    for line in open(os.path.join(data, name, "corpus.jsonl")):
-        sentences += [s for s in re.split(r"(?<=[.!?])\s+", json.loads(line)["text"]) if len(s) > 20]
-rng = random.Random(42)
-with open(os.path.join(out, "corpus.jsonl"), "w") as f:
-    for i in range(n):
-        text = " ".join(rng.choice(sentences) for _ in range(rng.randint(3, 8)))
-        f.write(json.dumps({"_id": f"d{i}", "title": rng.choice(sentences)[:80], "text": text}) + "\n")
-with open(os.path.join(out, "queries.txt"), "w") as f:
-    for line in open(os.path.join(data, "scifact", "queries.jsonl")):
-        f.write(json.dumps(json.loads(line)["text"]) + "\n")
-PY
+"$SRC/bench/make_corpus.sh" "$N" "$WORK/corpus"
+# http_search.lua reads one JSON string per line.
+python3 -c 'import json, sys
+with open(sys.argv[2], "w") as f:
+    for line in open(sys.argv[1]):
+        f.write(json.dumps(json.loads(line)["text"]) + "\n")' "$WORK/corpus/queries.jsonl" "$WORK/corpus/queries.txt"
 t0=$(date +%s%N)
 "$BIN" --data "$WORK/data" index --beir "$WORK/corpus" >/dev/null
 t1=$(date +%s%N)
