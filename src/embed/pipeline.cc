@@ -283,20 +283,8 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
   if (applied >= last) return Status::Ok();
 
   // Documents changed since the position (every document for a new space).
-  std::vector<int64_t> touched;
-  if (applied == 0 && doc_chunks_.empty()) {
-    SAVOIR_ASSIGN_OR_RETURN(touched, store.AllDocumentIds());
-  } else {
-    std::unordered_set<int64_t> seen;
-    for (int64_t seq = applied;;) {
-      SAVOIR_ASSIGN_OR_RETURN(auto changes, store.ChangesSince(seq, 100000));
-      if (changes.empty()) break;
-      for (const auto& c : changes)
-        if (seen.insert(c.document_id).second) touched.push_back(c.document_id);
-      seq = changes.back().seq;
-      if (seq >= last) break;
-    }
-  }
+  SAVOIR_ASSIGN_OR_RETURN(std::vector<int64_t> touched,
+                          DocumentsToRevisit(store, applied, applied == 0 && doc_chunks_.empty(), last));
   const size_t batch_size = std::max<size_t>(1, embedder_->max_batch());
   const std::string model = model_id_;
 

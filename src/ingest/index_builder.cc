@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
-#include <unordered_set>
 
 #include "index/analyzer.h"
 
@@ -46,19 +45,8 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
   // Which documents changed since the index last caught up. On an empty
   // index this is every document (read from the documents table, not the
   // whole log, so a rebuild costs the corpus and not its history).
-  std::vector<int64_t> touched;
-  if (applied == 0 && index.snapshot()->segments.empty()) {
-    SAVOIR_ASSIGN_OR_RETURN(touched, store.AllDocumentIds());
-  } else {
-    std::unordered_set<int64_t> seen;
-    for (int64_t seq = applied;;) {
-      SAVOIR_ASSIGN_OR_RETURN(auto changes, store.ChangesSince(seq, 100000));
-      if (changes.empty()) break;
-      for (const auto& c : changes)
-        if (seen.insert(c.document_id).second) touched.push_back(c.document_id);
-      seq = changes.back().seq;
-    }
-  }
+  SAVOIR_ASSIGN_OR_RETURN(std::vector<int64_t> touched,
+                          DocumentsToRevisit(store, applied, applied == 0 && index.snapshot()->segments.empty()));
 
   // Documents are read from the store in order, analyzed on every core,
   // and committed as one segment per batch.

@@ -182,4 +182,12 @@ class Store {
 // applying pending schema migrations.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
+// The documents a derived index must revisit to catch up from `after_seq`:
+// every live document when `from_scratch` (read from the documents table, so a
+// rebuild costs the corpus and not its history), else each document named in
+// the change log after `after_seq` once, in log order, reading no further
+// than `up_to` (0: to the end).
+Result<std::vector<int64_t>> DocumentsToRevisit(Store& store, int64_t after_seq, bool from_scratch,
+                                                int64_t up_to = 0);
+
 }  // namespace savoir
