@@ -195,10 +195,31 @@ Status KeywordIndex::WriteManifest(const Snapshot& snap) {
 
 Status KeywordIndex::Commit(const std::vector<IndexedChunk>& chunks,
                             const std::vector<int64_t>& removed_docs, int64_t applied_seq) {
-  return WithWriteLock([&] { return CommitLocked(chunks, removed_docs, applied_seq); });
+  // Interning terms and collecting postings is the costly part of a commit:
+  // on several cores, contiguous slices are built apart and then written as
+  // one segment (the same file as one writer would build).
+  const size_t n_parts =
+      chunks.size() >= 4096 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
+  std::vector<SegmentWriter> parts(chunks.empty() ? 0 : n_parts);
+  std::vector<std::thread> threads;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    auto build = [&, p] {
+      const size_t lo = chunks.size() * p / parts.size(), hi = chunks.size() * (p + 1) / parts.size();
+      for (size_t i = lo; i < hi; ++i) parts[p].Add(chunks[i]);
+    };
+    if (p + 1 < parts.size()) threads.emplace_back(build);
+    else build();
+  }
+  for (auto& t : threads) t.join();
+  return CommitParts(parts, removed_docs, applied_seq);
 }
 
-Status KeywordIndex::CommitLocked(const std::vector<IndexedChunk>& chunks,
+Status KeywordIndex::CommitParts(const std::vector<SegmentWriter>& parts,
+                                 const std::vector<int64_t>& removed_docs, int64_t applied_seq) {
+  return WithWriteLock([&] { return CommitLocked(parts, removed_docs, applied_seq); });
+}
+
+Status KeywordIndex::CommitLocked(const std::vector<SegmentWriter>& parts,
                                   const std::vector<int64_t>& removed_docs, int64_t applied_seq) {
   auto old = snapshot();
   auto next = std::make_shared<Snapshot>(*old);
@@ -218,32 +239,14 @@ Status KeywordIndex::CommitLocked(const std::vector<IndexedChunk>& chunks,
     v.del_name = name;
     ComputeLive(&v);
   }
-  if (!chunks.empty()) {
-    // Interning terms and collecting postings is the costly part of a
-    // commit: on several cores, contiguous slices are built apart and then
-    // appended in order (the same segment as one writer would build).
-    const size_t parts = chunks.size() >= 4096 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
-    std::vector<SegmentWriter> writers(parts);
-    {
-      std::vector<std::thread> threads;
-      for (size_t p = 0; p < parts; ++p) {
-        auto build = [&, p] {
-          const size_t lo = chunks.size() * p / parts, hi = chunks.size() * (p + 1) / parts;
-          for (size_t i = lo; i < hi; ++i) writers[p].Add(chunks[i]);
-        };
-        if (p + 1 < parts) threads.emplace_back(build);
-        else build();
-      }
-      for (auto& t : threads) t.join();
-    }
-    SegmentWriter& writer = writers[0];
-    for (size_t p = 1; p < parts; ++p) {
-      writer.Concat(writers[p]);
-      writers[p] = SegmentWriter();  // free as we go
-    }
+  size_t new_docs = 0;
+  for (const auto& w : parts) new_docs += w.size();
+  if (new_docs > 0) {
+    std::vector<const SegmentWriter*> slices;
+    for (const auto& w : parts) slices.push_back(&w);
     SegmentView v;
     v.name = NextSegmentName();
-    SAVOIR_RETURN_IF_ERROR(writer.Write(dir_ + "/" + v.name));
+    SAVOIR_RETURN_IF_ERROR(SegmentWriter::WriteParts(slices, dir_ + "/" + v.name));
     SAVOIR_ASSIGN_OR_RETURN(v.segment, Segment::Open(dir_ + "/" + v.name));
     v.deleted = std::make_shared<Roaring>();
     ComputeLive(&v);

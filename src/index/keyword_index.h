@@ -63,6 +63,11 @@ class KeywordIndex {
   // segment, and records `applied_seq`. Readers see all of it or none.
   Status Commit(const std::vector<IndexedChunk>& chunks, const std::vector<int64_t>& removed_docs,
                 int64_t applied_seq);
+  // The same with the new segment already built as slices in doc order
+  // (SegmentWriter::WriteParts): how CatchUpIndex commits, analyzing
+  // straight into one writer per thread.
+  Status CommitParts(const std::vector<SegmentWriter>& parts, const std::vector<int64_t>& removed_docs,
+                     int64_t applied_seq);
 
   // Tiered merging: when there are more than `max_segments` segments, the
   // smallest ones are merged into one. Runs concurrently with searches and
@@ -89,7 +94,7 @@ class KeywordIndex {
   explicit KeywordIndex(std::string dir) : dir_(std::move(dir)) {}
   Status Load();
   Status WriteManifest(const Snapshot& snap);
-  Status CommitLocked(const std::vector<IndexedChunk>& chunks, const std::vector<int64_t>& removed_docs,
+  Status CommitLocked(const std::vector<SegmentWriter>& parts, const std::vector<int64_t>& removed_docs,
                       int64_t applied_seq);
   Status InstallMerged(SegmentView merged, const std::vector<std::string>& names,
                        const std::vector<const SegmentView*>& sources,

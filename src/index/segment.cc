@@ -205,17 +205,20 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
 void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
                           chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
-  scratch_.clear();
-  for (const auto& t : chunk.terms)
-    if (t.size() <= segfmt::kMaxTermLen) scratch_.push_back(Intern(t));
-  std::sort(scratch_.begin(), scratch_.end());
-  for (size_t i = 0; i < scratch_.size();) {
-    size_t j = i + 1;
-    while (j < scratch_.size() && scratch_[j] == scratch_[i]) ++j;
-    postings_.push_back(Posting{scratch_[i], local, static_cast<uint32_t>(j - i)});
-    i = j;
-  }
+  for (const auto& t : chunk.terms) AddTerm(local, t);
   for (const auto& f : chunk.facets) AddFacet(f, local);
+}
+
+void SegmentWriter::AddTerm(uint32_t local, std::string_view term) {
+  if (term.size() > segfmt::kMaxTermLen) return;
+  const uint32_t id = Intern(term);
+  if (last_doc_[id] == local) {
+    ++postings_[last_posting_[id]].freq;
+    return;
+  }
+  last_doc_[id] = local;
+  last_posting_[id] = static_cast<uint32_t>(postings_.size());
+  postings_.push_back(Posting{id, local, 1});
 }
 
 uint32_t SegmentWriter::AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at,
@@ -228,53 +231,47 @@ uint32_t SegmentWriter::AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated
 }
 
 uint32_t SegmentWriter::Intern(std::string_view term) {
-  if (term_hashes_.size() * 2 >= slots_.size()) {
-    // Grow and rehash (load factor <= 0.5).
-    std::vector<uint32_t> bigger(std::max<size_t>(1024, slots_.size() * 2), 0);
-    size_t mask = bigger.size() - 1;
-    for (uint32_t id = 0; id < term_hashes_.size(); ++id) {
-      size_t pos = term_hashes_[id] & mask;
-      while (bigger[pos]) pos = (pos + 1) & mask;
-      bigger[pos] = id + 1;
+  if (size_t{n_terms()} * 2 >= slots_.size()) {
+    // Grow and rehash (load factor <= 0.5) from the hashes kept in the slots.
+    std::vector<Slot> bigger(std::max<size_t>(1024, slots_.size() * 2), Slot{0, 0});
+    const size_t mask = bigger.size() - 1;
+    for (const Slot& s : slots_) {
+      if (!s.id_plus1) continue;
+      size_t pos = s.hash & mask;
+      while (bigger[pos].id_plus1) pos = (pos + 1) & mask;
+      bigger[pos] = s;
     }
     slots_.swap(bigger);
   }
-  uint64_t h = std::hash<std::string_view>()(term);
-  size_t mask = slots_.size() - 1;
+  const uint32_t h = static_cast<uint32_t>(std::hash<std::string_view>()(term));
+  const size_t mask = slots_.size() - 1;
   for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
-    uint32_t slot = slots_[pos];
-    if (slot == 0) {
-      uint32_t id = static_cast<uint32_t>(term_hashes_.size());
+    const Slot s = slots_[pos];
+    if (s.id_plus1 == 0) {
+      const uint32_t id = n_terms();
       arena_.append(term);
       term_offsets_.push_back(static_cast<uint32_t>(arena_.size()));
-      term_hashes_.push_back(h);
-      slots_[pos] = id + 1;
+      last_doc_.push_back(UINT32_MAX);
+      last_posting_.push_back(0);
+      slots_[pos] = Slot{id + 1, h};
       return id;
     }
-    if (term_hashes_[slot - 1] == h && TermText(slot - 1) == term) return slot - 1;
+    if (s.hash == h && TermText(s.id_plus1 - 1) == term) return s.id_plus1 - 1;
   }
 }
 
-// Term ids in byte order of their text. Most comparisons are settled by the
-// first 8 bytes read as one big-endian integer (terms hold no NUL byte, so
-// zero padding sorts a prefix first); only equal prefixes compare the rest.
-// Two halves are sorted on two threads, then merged.
-std::vector<uint32_t> SegmentWriter::SortedTermOrder() const {
-  const uint32_t n_terms = static_cast<uint32_t>(term_hashes_.size());
-  struct Key {
-    uint64_t prefix;
-    uint32_t id;
-  };
-  std::vector<Key> keys(n_terms);
-  for (uint32_t t = 0; t < n_terms; ++t) {
-    std::string_view text = TermText(t);
-    uint64_t prefix = 0;
-    for (size_t i = 0; i < 8; ++i)
-      prefix = (prefix << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
-    keys[t] = {prefix, t};
-  }
-  auto less = [this](const Key& a, const Key& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+// Terms in byte order of their text, as (16-byte prefix, id) keys. The
+// prefix, read as two big-endian integers, settles almost every comparison
+// (terms hold no NUL byte, so zero padding sorts a prefix first; pair terms
+// share their first word, which is why 8 bytes were not enough); only equal
+// prefixes compare the rest. Two halves are sorted on two threads, then merged.
+std::vector<SegmentWriter::SortKey> SegmentWriter::SortedTerms() const {
+  const uint32_t count = n_terms();
+  std::vector<SortKey> keys(count);
+  for (uint32_t t = 0; t < count; ++t) keys[t] = KeyOf(TermText(t), t);
+  auto less = [this](const SortKey& a, const SortKey& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
     return TermText(a.id) < TermText(b.id);
   };
   auto mid = keys.begin() + keys.size() / 2;
@@ -286,23 +283,14 @@ std::vector<uint32_t> SegmentWriter::SortedTermOrder() const {
   } else {
     std::sort(keys.begin(), keys.end(), less);
   }
-  std::vector<uint32_t> order(n_terms);
-  for (uint32_t t = 0; t < n_terms; ++t) order[t] = keys[t].id;
-  return order;
+  return keys;
 }
 
-void SegmentWriter::Concat(const SegmentWriter& other) {
-  const uint32_t offset = size();
-  for (uint32_t i = 0; i < other.size(); ++i)
-    AddDoc(other.chunk_ids_[i], other.doc_ids_[i], other.updated_at_[i], other.doc_lens_[i]);
-  std::vector<uint32_t> remap(other.term_hashes_.size());
-  for (uint32_t t = 0; t < remap.size(); ++t) remap[t] = Intern(other.TermText(t));
-  postings_.reserve(postings_.size() + other.postings_.size());
-  for (const auto& p : other.postings_) postings_.push_back(Posting{remap[p.term], p.doc + offset, p.freq});
-  for (const auto& [name, bm] : other.facets_) {
-    Roaring& mine = facets_[name];
-    for (uint32_t local : bm) mine.add(local + offset);
-  }
+SegmentWriter::SortKey SegmentWriter::KeyOf(std::string_view text, uint32_t id) {
+  SortKey k{0, 0, id};
+  for (size_t i = 0; i < 8; ++i) k.hi = (k.hi << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  for (size_t i = 8; i < 16; ++i) k.lo = (k.lo << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  return k;
 }
 
 void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t freq) {
@@ -310,73 +298,136 @@ void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t f
   postings_.push_back(Posting{Intern(term), local, freq});
 }
 
-Status SegmentWriter::Write(const std::string& path) const {
-  const uint32_t n_docs = size();
+Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path) {
+  uint64_t total_docs = 0;
+  std::vector<uint32_t> doc_base;
+  for (const SegmentWriter* w : parts) {
+    doc_base.push_back(static_cast<uint32_t>(total_docs));
+    total_docs += w->size();
+  }
+  if (total_docs >= UINT32_MAX) return Status(ErrorKind::kInvalidArgument, "too many chunks for one segment");
+  const uint32_t n_docs = static_cast<uint32_t>(total_docs);
+  std::vector<uint32_t> doc_lens;
+  std::vector<int64_t> chunk_ids, doc_ids, updated_at;
+  doc_lens.reserve(n_docs);
+  chunk_ids.reserve(n_docs);
+  doc_ids.reserve(n_docs);
+  updated_at.reserve(n_docs);
+  for (const SegmentWriter* w : parts) {
+    doc_lens.insert(doc_lens.end(), w->doc_lens_.begin(), w->doc_lens_.end());
+    chunk_ids.insert(chunk_ids.end(), w->chunk_ids_.begin(), w->chunk_ids_.end());
+    doc_ids.insert(doc_ids.end(), w->doc_ids_.begin(), w->doc_ids_.end());
+    updated_at.insert(updated_at.end(), w->updated_at_.begin(), w->updated_at_.end());
+  }
+
   segfmt::Header h{};
   std::memcpy(h.magic, segfmt::kMagic, sizeof(h.magic));
   h.version = segfmt::kVersion;
   h.n_docs = n_docs;
-  h.n_terms = term_hashes_.size();
 
   std::string out(sizeof(segfmt::Header), '\0');
   h.off_doc_lens = out.size();
-  Append(&out, doc_lens_.data(), n_docs);
-  for (uint32_t l : doc_lens_) h.total_len += l;
+  Append(&out, doc_lens.data(), n_docs);
+  for (uint32_t l : doc_lens) h.total_len += l;
   Align8(&out);
   h.off_chunk_ids = out.size();
-  Append(&out, chunk_ids_.data(), n_docs);
+  Append(&out, chunk_ids.data(), n_docs);
   h.off_doc_ids = out.size();
-  Append(&out, doc_ids_.data(), n_docs);
+  Append(&out, doc_ids.data(), n_docs);
   h.off_updated_at = out.size();
-  Append(&out, updated_at_.data(), n_docs);
+  Append(&out, updated_at.data(), n_docs);
 
   std::vector<segfmt::DocLookup> lookup(n_docs);
-  for (uint32_t i = 0; i < n_docs; ++i) lookup[i] = {doc_ids_[i], i, 0};
+  for (uint32_t i = 0; i < n_docs; ++i) lookup[i] = {doc_ids[i], i, 0};
   std::sort(lookup.begin(), lookup.end(), [](const auto& a, const auto& b) {
     return a.doc_id != b.doc_id ? a.doc_id < b.doc_id : a.local < b.local;
   });
   h.off_doc_lookup = out.size();
   Append(&out, lookup.data(), n_docs);
 
-  // Group postings by term (counting sort keeps each term's docs in the
-  // order they were added, which is increasing local order).
-  const uint32_t n_terms = static_cast<uint32_t>(term_hashes_.size());
-  std::vector<uint32_t> start(n_terms + 1, 0);
-  for (const auto& p : postings_) ++start[p.term + 1];
-  for (uint32_t t = 0; t < n_terms; ++t) start[t + 1] += start[t];
-  std::vector<std::pair<uint32_t, uint32_t>> grouped(postings_.size());
+  // Per part, on its own thread: its terms in byte order, and its postings
+  // grouped by term (a counting sort keeps each term's docs in the order
+  // they were added, which is increasing local order).
+  struct Part {
+    std::vector<SortKey> order;
+    std::vector<uint32_t> start;
+    std::vector<std::pair<uint32_t, uint32_t>> grouped;  // (local doc, tf)
+  };
+  std::vector<Part> sorted(parts.size());
+  auto prepare = [&](size_t p) {
+    const SegmentWriter& w = *parts[p];
+    Part& part = sorted[p];
+    const uint32_t count = w.n_terms();
+    part.start.assign(count + 1, 0);
+    for (const auto& x : w.postings_) ++part.start[x.term + 1];
+    for (uint32_t t = 0; t < count; ++t) part.start[t + 1] += part.start[t];
+    part.grouped.resize(w.postings_.size());
+    std::vector<uint32_t> fill(part.start.begin(), part.start.end() - 1);
+    for (const auto& x : w.postings_) part.grouped[fill[x.term]++] = {x.doc, x.freq};
+    part.order = w.SortedTerms();
+  };
   {
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (const auto& p : postings_) grouped[fill[p.term]++] = {p.doc, p.freq};
+    std::vector<std::thread> threads;
+    for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(prepare, p);
+    if (!parts.empty()) prepare(0);
+    for (auto& t : threads) t.join();
   }
-  std::vector<uint32_t> order = SortedTermOrder();
 
   // The dictionary (front-coded entries in blocks of kDictBlock terms, a
-  // df == 1 posting kept inline) and the posting lists, built side by side.
+  // df == 1 posting kept inline) and the posting lists, built side by side
+  // while the parts' sorted terms are merged.
+  size_t arena_bytes = 0, n_postings = 0;
+  for (const SegmentWriter* w : parts) {
+    arena_bytes += w->arena_.size();
+    n_postings += w->postings_.size();
+  }
   std::string dict, post;
-  dict.reserve(arena_.size() / 2 + n_terms * 4);
-  post.reserve(postings_.size() * 3);
+  dict.reserve(arena_bytes / 2);
+  post.reserve(n_postings * 3);
   std::vector<segfmt::DictBlock> blocks;
-  blocks.reserve(n_terms / segfmt::kDictBlock + 1);
-  std::string_view prev_term;
-  uint64_t running = 0;
+  std::vector<size_t> head(parts.size(), 0);
+  std::vector<std::pair<uint32_t, uint32_t>> list;
+  std::string prev_term;
+  uint64_t running = 0, n_terms = 0;
   std::string block;
-  for (uint32_t i = 0; i < n_terms; ++i) {
-    const uint32_t t = order[i];
-    const std::string_view term = TermText(t);
+  for (;;) {
+    // The smallest term among the parts' heads, and every part holding it.
+    const SortKey* min = nullptr;
+    size_t min_part = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (head[p] == sorted[p].order.size()) continue;
+      const SortKey& k = sorted[p].order[head[p]];
+      if (!min || KeyLess(k, parts[p]->TermText(k.id), *min, parts[min_part]->TermText(min->id))) {
+        min = &k;
+        min_part = p;
+      }
+    }
+    if (!min) break;
+    const SortKey key = *min;
+    const std::string_view term = parts[min_part]->TermText(key.id);
+    list.clear();
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (head[p] == sorted[p].order.size()) continue;
+      const SortKey& k = sorted[p].order[head[p]];
+      if (k.hi != key.hi || k.lo != key.lo || (p != min_part && parts[p]->TermText(k.id) != term)) continue;
+      const uint32_t id = k.id;
+      ++head[p];
+      for (uint32_t i = sorted[p].start[id]; i < sorted[p].start[id + 1]; ++i)
+        list.emplace_back(sorted[p].grouped[i].first + doc_base[p], sorted[p].grouped[i].second);
+    }
     uint32_t prefix = 0;
-    if (i % segfmt::kDictBlock == 0) {
+    if (n_terms % segfmt::kDictBlock == 0) {
       blocks.push_back(segfmt::DictBlock{dict.size(), running});
     } else {
       const size_t limit = std::min(term.size(), prev_term.size());
       while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
     }
-    prev_term = term;
+    ++n_terms;
     PutVarint(prefix, &dict);
     PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
     dict.append(term.substr(prefix));
-    const std::pair<uint32_t, uint32_t>* list = grouped.data() + start[t];
-    const uint32_t df = start[t + 1] - start[t];
+    prev_term.assign(term);
+    const uint32_t df = static_cast<uint32_t>(list.size());
     PutVarint(df, &dict);
     if (df == 1) {
       PutVarint(list[0].first, &dict);
@@ -389,19 +440,19 @@ Status SegmentWriter::Write(const std::string& path) const {
     const uint64_t gap = post.size() - running;
     running = post.size();
     uint32_t max_tf = 0, min_len = UINT32_MAX;
-    size_t metas_at = post.size();
+    const size_t metas_at = post.size();
     if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
     uint32_t prev = 0;
     for (uint32_t b = 0; b < n_blocks; ++b) {
       BlockMeta m{};
       m.min_len = UINT32_MAX;
       block.clear();
-      size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
+      const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
       for (size_t k = lo; k < hi; ++k) {
         PutVarint(list[k].first - prev, &block);
         prev = list[k].first;
         m.max_tf = std::max(m.max_tf, list[k].second);
-        m.min_len = std::min(m.min_len, doc_lens_[list[k].first]);
+        m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
       }
       for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
       m.last_doc = prev;
@@ -415,6 +466,7 @@ Status SegmentWriter::Write(const std::string& path) const {
     PutVarint(min_len, &dict);
     PutVarint(static_cast<uint32_t>(gap), &dict);
   }
+  h.n_terms = n_terms;
   h.n_dict_blocks = blocks.size();
   Align8(&out);
   h.off_dict_index = out.size();
@@ -427,19 +479,32 @@ Status SegmentWriter::Write(const std::string& path) const {
   Align8(&out);
 
   h.off_facets = out.size();
-  uint32_t n_facets = static_cast<uint32_t>(facets_.size());
+  std::map<std::string, Roaring> facets;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    for (const auto& [name, bm] : parts[p]->facets_) {
+      Roaring& all = facets[name];
+      if (doc_base[p] == 0) {
+        all |= bm;
+      } else {
+        std::vector<uint32_t> shifted;
+        shifted.reserve(bm.cardinality());
+        for (uint32_t local : bm) shifted.push_back(local + doc_base[p]);
+        all.addMany(shifted.size(), shifted.data());
+      }
+    }
+  }
+  uint32_t n_facets = static_cast<uint32_t>(facets.size());
   Append(&out, &n_facets, 1);
-  for (const auto& [name, bm] : facets_) {
-    Roaring copy = bm;
-    copy.runOptimize();
+  for (auto& [name, bm] : facets) {
+    bm.runOptimize();
     uint32_t name_len = static_cast<uint32_t>(name.size());
     Append(&out, &name_len, 1);
     out += name;
-    uint32_t sz = static_cast<uint32_t>(copy.getSizeInBytes(/*portable=*/true));
+    uint32_t sz = static_cast<uint32_t>(bm.getSizeInBytes(/*portable=*/true));
     Append(&out, &sz, 1);
     size_t at = out.size();
     out.resize(at + sz);
-    copy.write(&out[at], /*portable=*/true);
+    bm.write(&out[at], /*portable=*/true);
   }
   h.file_size = out.size();
   std::memcpy(out.data(), &h, sizeof(h));

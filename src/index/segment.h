@@ -36,36 +36,58 @@ class SegmentWriter {
   // a term's postings must be added in increasing local order.
   uint32_t AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at, uint32_t doc_len);
   void AddPosting(std::string_view term, uint32_t local, uint32_t freq);
+  // One occurrence of `term` in doc `local`, the doc last added by AddDoc
+  // (repeats raise its frequency). Add() is AddDoc + AddTerm per term.
+  void AddTerm(uint32_t local, std::string_view term);
   void AddFacet(const std::string& facet, uint32_t local) { facets_[facet].add(local); }
   uint32_t size() const { return static_cast<uint32_t>(doc_lens_.size()); }
-  // Adds every doc of `other` after this writer's docs (local ids shifted by
-  // size()): building halves of a batch on two threads, then appending one to
-  // the other, gives the same segment as adding all docs to one writer.
-  void Concat(const SegmentWriter& other);
   // Writes the segment to `path` (via a temporary file, fsync, rename).
-  Status Write(const std::string& path) const;
+  Status Write(const std::string& path) const { return WriteParts({this}, path); }
+  // Writes one segment holding the docs of every part, in order (local ids
+  // of part p shifted by the sizes of the parts before it): slices of a
+  // batch built on several threads give the same file as one writer would.
+  // The parts' terms are sorted on their own threads and merged, never
+  // interned again.
+  static Status WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path);
 
  private:
   // Terms are interned into one arena with an open-addressing table, and
-  // postings are appended as (term, doc, freq) triples that Write() groups
-  // by term with a counting sort: no per-term allocation while indexing.
+  // postings are appended as (term, doc, freq) triples that WriteParts()
+  // groups by term with a counting sort: no per-term allocation while
+  // indexing.
   uint32_t Intern(std::string_view term);
-  std::vector<uint32_t> SortedTermOrder() const;
+  struct SortKey {
+    uint64_t hi, lo;  // the term's first 16 bytes, big-endian, zero padded
+    uint32_t id;
+  };
+  static SortKey KeyOf(std::string_view text, uint32_t id);
+  static bool KeyLess(const SortKey& a, std::string_view a_text, const SortKey& b, std::string_view b_text) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    return a_text < b_text;
+  }
+  std::vector<SortKey> SortedTerms() const;
   std::string_view TermText(uint32_t id) const {
     return std::string_view(arena_).substr(term_offsets_[id], term_offsets_[id + 1] - term_offsets_[id]);
   }
+  uint32_t n_terms() const { return static_cast<uint32_t>(term_offsets_.size() - 1); }
   struct Posting {
     uint32_t term, doc, freq;
+  };
+  struct Slot {
+    uint32_t id_plus1;  // 0 = empty
+    uint32_t hash;      // low 32 bits of the term's hash (its home slot too)
   };
 
   std::vector<uint32_t> doc_lens_;
   std::vector<int64_t> chunk_ids_, doc_ids_, updated_at_;
   std::string arena_;
   std::vector<uint32_t> term_offsets_ = {0};  // term id -> start in arena_ (+ end sentinel)
-  std::vector<uint64_t> term_hashes_;
-  std::vector<uint32_t> slots_;  // term id + 1, 0 = empty; size is a power of two
+  std::vector<Slot> slots_;                   // size is a power of two
+  // Per term: the last doc Add() saw it in and that posting's index, so a
+  // repeated term bumps its frequency in place.
+  std::vector<uint32_t> last_doc_, last_posting_;
   std::vector<Posting> postings_;
-  std::vector<uint32_t> scratch_;
   std::map<std::string, Roaring> facets_;
 };
 

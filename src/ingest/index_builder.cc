@@ -8,14 +8,13 @@
 
 namespace savoir {
 
-IndexedChunk MakeIndexedChunk(const DocumentRecord& doc, const ChunkRecord& chunk) {
-  IndexedChunk ic;
-  ic.chunk_id = chunk.id;
-  ic.doc_id = doc.id;
-  ic.updated_at = doc.updated_at;
+void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRecord& chunk) {
   const std::string& lang = chunk.language;
-  std::vector<Token> toks;
-  std::vector<std::string> variants;
+  thread_local std::vector<Token> toks;
+  thread_local std::vector<std::string> variants;
+  thread_local std::string pair;
+  toks.clear();
+  variants.clear();
   // The title counts twice (a poor man's BM25F field weight; measured on
   // SciFact and PIAF), then the heading path, then the text.
   Analyzer::Analyze(doc.title, lang, &toks, &variants);
@@ -23,17 +22,21 @@ IndexedChunk MakeIndexedChunk(const DocumentRecord& doc, const ChunkRecord& chun
   if (!chunk.heading_path.empty()) Analyzer::Analyze(chunk.heading_path, lang, &toks, &variants);
   Analyzer::Analyze(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin), lang,
                     &toks, &variants);
-  ic.terms.reserve(toks.size() * 2);
-  for (auto& t : toks) ic.terms.push_back(t.term);
-  ic.length = static_cast<uint32_t>(ic.terms.size());
+  const uint32_t local =
+      writer.AddDoc(chunk.id, doc.id, doc.updated_at, static_cast<uint32_t>(toks.size()));
+  for (const auto& t : toks) writer.AddTerm(local, t.term);
   // Adjacent pairs (after stop-word removal) as extra terms: they do not
   // count in the BM25 length.
-  for (size_t i = 1; i < toks.size(); ++i) ic.terms.push_back(BigramTerm(toks[i - 1].term, toks[i].term));
-  for (auto& v : variants) ic.terms.push_back(std::move(v));
-  for (const auto& e : doc.acl) ic.facets.push_back("acl:" + e);
-  ic.facets.push_back("src:" + std::to_string(doc.source_id));
-  if (!lang.empty()) ic.facets.push_back("lang:" + lang);
-  return ic;
+  for (size_t i = 1; i < toks.size(); ++i) {
+    pair.assign(toks[i - 1].term);
+    pair += ' ';
+    pair += toks[i].term;
+    writer.AddTerm(local, pair);
+  }
+  for (const auto& v : variants) writer.AddTerm(local, v);
+  for (const auto& e : doc.acl) writer.AddFacet("acl:" + e, local);
+  writer.AddFacet("src:" + std::to_string(doc.source_id), local);
+  if (!lang.empty()) writer.AddFacet("lang:" + lang, local);
 }
 
 Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& options,
@@ -60,18 +63,26 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
   size_t batch_chunks = 0, done = 0;
   const unsigned n_threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
   auto flush = [&](int64_t seq) -> Status {
-    std::vector<IndexedChunk> batch(batch_chunks);
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < pending.size();)
-        for (size_t c = 0; c < pending[i].chunks.size(); ++c)
-          batch[pending[i].first + c] = MakeIndexedChunk(pending[i].doc, pending[i].chunks[c]);
+    // Each thread analyzes a contiguous run of the batch straight into its
+    // own writer; the runs are written as one segment, in order.
+    const size_t n_parts = pending.size() > 64 ? n_threads : 1;
+    std::vector<SegmentWriter> parts(pending.empty() ? 0 : n_parts);
+    std::vector<size_t> bounds = {0};  // runs of about equal chunk counts
+    for (size_t p = 1; p < parts.size(); ++p) {
+      size_t i = bounds.back();
+      while (i < pending.size() && pending[i].first < batch_chunks * p / parts.size()) ++i;
+      bounds.push_back(i);
+    }
+    bounds.push_back(pending.size());
+    auto work = [&](size_t p) {
+      for (size_t i = bounds[p]; i < bounds[p + 1]; ++i)
+        for (const auto& chunk : pending[i].chunks) AddChunkTo(parts[p], pending[i].doc, chunk);
     };
     std::vector<std::thread> threads;
-    for (unsigned t = 1; t < n_threads && pending.size() > 64; ++t) threads.emplace_back(work);
-    work();
+    for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(work, p);
+    if (!parts.empty()) work(0);
     for (auto& t : threads) t.join();
-    SAVOIR_RETURN_IF_ERROR(index.Commit(batch, removed, seq));
+    SAVOIR_RETURN_IF_ERROR(index.CommitParts(parts, removed, seq));
     pending.clear();
     removed.clear();
     batch_chunks = 0;

@@ -23,8 +23,10 @@ using ProgressFn = std::function<void(size_t, size_t)>;
 Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& options = {},
                     const ProgressFn& progress = nullptr);
 
-// The analyzed form of a stored chunk, as the index holds it: the title and
-// heading path are indexed with every chunk of the document.
-IndexedChunk MakeIndexedChunk(const DocumentRecord& doc, const ChunkRecord& chunk);
+// Analyzes a stored chunk into `writer` as the index holds it: the title
+// (twice) and heading path are indexed with every chunk of the document,
+// adjacent word pairs and accent-less stem variants as extra terms, the
+// document's readers, source and language as facets.
+void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRecord& chunk);
 
 }  // namespace savoir
