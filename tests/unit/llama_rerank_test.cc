@@ -60,10 +60,14 @@ TEST(LlamaReranker, ScoresArePerPairAndDoNotDependOnBatching) {
   EXPECT_EQ((*alone)->passes(), kDocs.size());
   ASSERT_EQ(a->size(), kDocs.size());
   ASSERT_EQ(b->size(), kDocs.size());
+  // Packed or alone, a pair gets the same score up to float rounding: the
+  // ggml kernels round differently with the pass's shape (about 0.1 %, up
+  // to 0.4 % on these random weights; llama-server, which packs its slots'
+  // pairs, agrees with the packed scores to 1e-5: tests/e2e/rerank.sh).
   float lo = (*a)[0], hi = (*a)[0];
   for (size_t i = 0; i < kDocs.size(); ++i) {
     EXPECT_TRUE(std::isfinite((*a)[i]));
-    EXPECT_NEAR((*a)[i], (*b)[i], 1e-3 * std::max(1.f, std::fabs((*b)[i]))) << "document " << i;
+    EXPECT_NEAR((*a)[i], (*b)[i], 1e-2 * std::max(1.f, std::fabs((*b)[i]))) << "document " << i;
     lo = std::min(lo, (*a)[i]);
     hi = std::max(hi, (*a)[i]);
   }
@@ -72,7 +76,7 @@ TEST(LlamaReranker, ScoresArePerPairAndDoNotDependOnBatching) {
   // A document's score does not depend on its neighbours.
   auto one = (*packed)->Score(kQuery, {kDocs[1]});
   ASSERT_TRUE(one.ok());
-  EXPECT_NEAR((*one)[0], (*a)[1], 1e-3 * std::max(1.f, std::fabs((*a)[1])));
+  EXPECT_NEAR((*one)[0], (*a)[1], 1e-2 * std::max(1.f, std::fabs((*a)[1])));
   // The query matters.
   auto other = (*packed)->Score("chat noir", {kDocs[1]});
   ASSERT_TRUE(other.ok());
