@@ -85,6 +85,35 @@ check "the scores are spread (model not degenerate)" python3 -c "import sys; sys
 check "the remote reranker reads the same scores from llama-server" grep -q "remote_same True" <<<"$cmp"
 check "the reranker is named by file and hash" grep -qE "name llama:tiny-bert-rerank.gguf:[0-9a-f]{16}" <<<"$cmp"
 
+# 1b. A model with a rerank template (tokenizer.chat_template.rerank): the
+# pair is the template filled in, as llama-server builds it.
+TPL=$MODELS/tiny-bert-rerank-tpl.gguf
+MAIN_URL=$LLAMA_URL
+start_llama -m "$TPL" --reranking -c 2048 -b 512 -ub 512 || { echo "FAIL: llama-server --reranking (template)"; exit 1; }
+curl -sf "$LLAMA_URL/v1/rerank" -H 'Content-Type: application/json' -d @"$T/pairs.json" >"$T/server-tpl.json"
+"$BIN" --data "$T/d0" --reranker llama --reranker-model "$TPL" --llama-threads 1 rerank "${ARGS[@]}" >"$T/ours-tpl.json" 2>"$T/ours-tpl.err"
+check "savoir rerank (template model) exits 0" test $? -eq 0
+cmp=$(python3 - "$T/server-tpl.json" "$T/ours-tpl.json" "$T/ours.json" <<'PY'
+import json, sys
+ref = [None] * len(json.load(open(sys.argv[1]))["results"])
+for r in json.load(open(sys.argv[1]))["results"]: ref[r["index"]] = r["relevance_score"]
+ours = json.load(open(sys.argv[2]))["scores"]
+plain = json.load(open(sys.argv[3]))["scores"]
+close = lambda a, b: len(a) == len(b) and all(abs(x - y) <= 1e-3 * max(1.0, abs(y)) for x, y in zip(a, b))
+order = lambda s: sorted(range(len(s)), key=lambda i: -s[i])
+print("maxdiff", max(abs(x - y) for x, y in zip(ours, ref)))
+print("same_scores", close(ours, ref))
+print("same_order", order(ours) == order(ref))
+print("template_matters", not close(ours, plain))
+PY
+)
+echo "$cmp" | sed 's/^/    template /'
+check "template model: our scores = llama-server's (1e-3 relative)" grep -q "same_scores True" <<<"$cmp"
+check "template model: same order as llama-server" grep -q "same_order True" <<<"$cmp"
+check "template model: the template changes the scores (same weights)" grep -q "template_matters True" <<<"$cmp"
+LLAMA_URL=$MAIN_URL
+REMOTE=(--reranker-url "$LLAMA_URL/v1/rerank")
+
 # 2. Search: the keyword top reordered by each reranker gives the same order.
 # Chunks of at most 120 words: llama-server refuses a pair longer than its
 # batch (512 tokens) where we cut it; short chunks keep both comparable.

@@ -20,6 +20,9 @@ inputs give byte-identical files.
                        + tanh, cls.output: one relevance logit), as
                        convert_hf_to_gguf writes bge-reranker / ms-marco
                        cross-encoders
+  tiny-bert-rerank-tpl.gguf the same cross-encoder with a rerank template
+                       (tokenizer.chat_template.rerank, as Qwen3-Reranker
+                       GGUFs carry one): the pair is the template filled in
 """
 import os
 import sys
@@ -51,12 +54,18 @@ def rnd(rng, *shape, scale=0.02):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
-def write_bert(vocab_path: str, out: str, pooling: int, seed: int, rerank: bool = False) -> None:
+RERANK_TEMPLATE = "[CLS] query: {query} [SEP] passage: {document} [SEP]"
+
+
+def write_bert(vocab_path: str, out: str, pooling: int, seed: int, rerank: bool = False,
+               rerank_template: str | None = None) -> None:
     rng = np.random.default_rng(seed)
     reader = GGUFReader(vocab_path)
     w = GGUFWriter(out, "bert")
     w.add_name("tiny-bert-rerank" if rerank else "tiny-bert")
     n_vocab = copy_tokenizer(reader, w)
+    if rerank_template is not None:
+        w.add_string("tokenizer.chat_template.rerank", rerank_template)
     n_ctx = 512
     w.add_context_length(n_ctx)
     w.add_embedding_length(N_EMBD)
@@ -154,6 +163,8 @@ def main() -> int:
     write_bert(v("bert-bge"), o("tiny-bert.gguf"), pooling=1, seed=1)       # MEAN
     write_bert(v("bert-bge"), o("tiny-bert-cls.gguf"), pooling=2, seed=1)   # CLS
     write_bert(v("bert-bge"), o("tiny-bert-rerank.gguf"), pooling=4, seed=4, rerank=True)  # RANK
+    write_bert(v("bert-bge"), o("tiny-bert-rerank-tpl.gguf"), pooling=4, seed=4, rerank=True,
+               rerank_template=RERANK_TEMPLATE)
     write_decoder(v("qwen2"), o("tiny-qwen2.gguf"), "qwen2", seed=2)
     write_decoder(v("llama-spm"), o("tiny-llama-embed.gguf"), "llama", seed=3, pooling=3)  # LAST
     write_decoder(v("llama-spm"), o("tiny-llama.gguf"), "llama", seed=3)

@@ -125,6 +125,31 @@ TEST(LlamaReranker, PairIsClsQuerySepDocumentAndLongPairsAreCut) {
   EXPECT_NEAR((*s)[0], (*s)[2], 1e-3 * std::max(1.f, std::fabs((*s)[0])));
 }
 
+// tokenizer.chat_template.rerank = "[CLS] query: {query} [SEP] passage: {document} [SEP]"
+// (tests/models/make_tiny_models.py): the template's markers are special
+// tokens, the query's and document's are text.
+TEST(LlamaReranker, ARerankTemplateIsFilledIn) {
+  auto r = LlamaReranker::Open(Tiny("tiny-bert-rerank-tpl.gguf"), {.threads = 1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const LlamaModel& m = (*r)->model();
+  const llama_vocab* v = m.vocab();
+  auto cat = [](std::vector<int32_t> a, const std::vector<int32_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  std::vector<int32_t> want = {llama_vocab_bos(v)};
+  want = cat(want, m.Tokenize("query:", false, false));
+  want = cat(want, m.Tokenize("paid leave", false, false));
+  want.push_back(llama_vocab_sep(v));
+  want = cat(want, m.Tokenize("passage:", false, false));
+  want = cat(want, m.Tokenize("25 days [SEP] a year", false, false));
+  want.push_back(llama_vocab_sep(v));
+  EXPECT_EQ((*r)->PairTokens("paid leave", "25 days [SEP] a year"), want);
+  auto s = (*r)->Score("paid leave", {"25 days a year", "the fox"});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_NE((*s)[0], (*s)[1]);
+}
+
 TEST(LlamaReranker, ConcurrentCallsGiveTheSerialScores) {
   auto r = LlamaReranker::Open(Tiny("tiny-bert-rerank.gguf"), {.threads = 1});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
