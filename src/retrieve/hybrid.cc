@@ -277,6 +277,7 @@ Result<std::vector<DocumentHit>> HybridSearcher::Search(const SearchRequest& req
   if (!dense.ok()) {
     // The embedder being down costs the vector list, not the search.
     std::fprintf(stderr, "savoir: vector search skipped: %s\n", dense.status().message().c_str());
+    Rerank(req.query, &keyword);  // nothing without a reranker
     if (keyword.size() > req.k) keyword.resize(req.k);
     return keyword;
   }

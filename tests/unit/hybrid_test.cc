@@ -724,6 +724,16 @@ TEST_F(HybridTest, TheRerankerAlsoReordersTheKeywordOnlyTopBeyondK) {
   EXPECT_EQ((*hits)[0].score, 2.f);
   EXPECT_EQ(rr.calls, 1);
   EXPECT_EQ(rr.seen, 3u);
+  // Hybrid with the embedder down: the keyword list, still reranked.
+  EmbeddingPipeline* v = pipeline_.get();
+  HybridSearcher hybrid(*searcher_, *index_, *store_,
+                        [v]() -> std::shared_ptr<const VectorSpace> { return v->serving(); }, HybridOptions{}, &rr);
+  emb_->fail = true;
+  auto down = hybrid.Search(r, nullptr, RetrievalMode::kHybrid);
+  ASSERT_TRUE(down.ok()) << down.status().ToString();
+  ASSERT_EQ(down->size(), 1u);
+  EXPECT_EQ((*down)[0].doc_id, Id("c"));
+  EXPECT_EQ(rr.calls, 2);
 }
 
 }  // namespace
