@@ -26,7 +26,11 @@ run: build
 	@echo "Open http://127.0.0.1:$(PORT) (Ctrl-C stops the server)"
 	$(BUILD)/savoir --data $(DATA) serve --host 127.0.0.1 --port $(PORT)
 
+# The benchmarks are built too (tests/e2e/bench_smoke.sh runs one), so a
+# change that breaks them fails here rather than at the next `make bench`.
+BENCH_TARGETS ?= keyword_bench vector_bench aws_bench embed_bench
 test: build
+	cmake --build $(BUILD) -j $(JOBS) --target $(BENCH_TARGETS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Sanitizer build of the whole suite (address + undefined behaviour).

@@ -72,6 +72,20 @@ class MemStore final : public Store {
     return ids;
   }
   Status Verify() override { return Status::Ok(); }
+  Status RecordAnswerUsage(AnswerUsageRecord*) override { return Status::Ok(); }
+  Result<std::vector<AnswerUsageRecord>> ListAnswerUsage(size_t) override {
+    return std::vector<AnswerUsageRecord>{};
+  }
+  Result<std::vector<std::vector<float>>> GetEmbeddings(const std::string&,
+                                                        const std::vector<std::string>& hashes) override {
+    return std::vector<std::vector<float>>(hashes.size());
+  }
+  Status PutEmbeddings(const std::string&, const std::vector<std::string>&,
+                       const std::vector<std::vector<float>>&) override {
+    return Status::Ok();
+  }
+  Status DeleteEmbeddings(const std::string&) override { return Status::Ok(); }
+  Result<int64_t> CountEmbeddings(const std::string&) override { return int64_t{0}; }
 
   size_t chunk_count() const {
     size_t n = 0;

@@ -46,12 +46,14 @@ void Lookups(const std::shared_ptr<Segment>& seg) {
   const uint32_t n_docs = seg->n_docs();
   const uint64_t n_terms = seg->n_terms();
   std::vector<QueryTerm> query;
-  for (uint64_t i : {uint64_t{0}, n_terms / 2, n_terms - 1, uint64_t{1}}) {
-    if (i >= n_terms) continue;
-    std::string t(seg->term(i));
-    const segfmt::TermInfo* info = seg->Find(t);
+  uint64_t i = 0;
+  for (auto it = seg->Terms(); it.Valid(); it.Next(), ++i) {
+    if (i != 0 && i != 1 && i != n_terms / 2 && i + 1 != n_terms) continue;
+    std::string t(it.term());
+    auto info = seg->Find(t);
+    SAVOIR_FUZZ_CHECK(info.has_value() && info->df == it.info().df && info->postings == it.info().postings);
     if (query.size() < 3) query.push_back(QueryTerm{t, 1.0f});
-    for (const segfmt::TermInfo* ti : {info, &seg->term_info(i)}) {
+    for (const TermInfo& ti : {*info, it.info()}) {
       PostingCursor c = seg->Postings(ti);
       uint32_t prev = 0, seen = 0;
       bool first = true;

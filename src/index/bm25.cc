@@ -38,9 +38,9 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   const Segment& seg = *view.segment;
   std::vector<TermState> st;
   for (const auto& [term, idfw] : terms) {
-    const auto* info = seg.Find(term);
+    const auto info = seg.Find(term);
     if (!info) continue;
-    TermState ts{seg.Postings(info), idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)};
+    TermState ts{seg.Postings(*info), idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)};
     st.push_back(std::move(ts));
   }
   if (st.empty()) return;

@@ -52,7 +52,7 @@ std::shared_ptr<Snapshot> Summed(std::shared_ptr<Snapshot> s) {
 uint64_t Snapshot::DocFreq(std::string_view term) const {
   uint64_t df = 0;
   for (const auto& v : segments)
-    if (const auto* info = v.segment->Find(term)) df += info->df;
+    if (auto info = v.segment->Find(term)) df += info->df;
   return df;
 }
 
@@ -327,9 +327,9 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
   }
   for (size_t s = 0; s < sources.size(); ++s) {
     const Segment& seg = *sources[s]->segment;
-    for (uint64_t t = 0; t < seg.n_terms(); ++t) {
-      std::string_view term = seg.term(t);
-      for (PostingCursor c = seg.Postings(&seg.term_info(t)); c.doc() != PostingCursor::kEnd; c.Next())
+    for (auto it = seg.Terms(); it.Valid(); it.Next()) {
+      std::string_view term = it.term();
+      for (PostingCursor c = seg.Postings(it.info()); c.doc() != PostingCursor::kEnd; c.Next())
         if (remap[s][c.doc()] != PostingCursor::kEnd) writer.AddPosting(term, remap[s][c.doc()], c.freq());
     }
     for (const auto& [facet, bm] : seg.facets())

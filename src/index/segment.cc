@@ -17,7 +17,6 @@ namespace {
 
 using segfmt::BlockMeta;
 using segfmt::kBlockSize;
-using segfmt::TermInfo;
 
 void PutVarint(uint32_t v, std::string* out) {
   while (v >= 0x80) {
@@ -47,12 +46,55 @@ void Append(std::string* out, const T* data, size_t n) {
 }
 void Align8(std::string* out) { out->resize((out->size() + 7) & ~size_t{7}, '\0'); }
 
+// A LEB128 u32 read within [p, end): false on overrun or more than 32 bits.
+inline bool ReadVarint(const uint8_t*& p, const uint8_t* end, uint32_t* v) {
+  uint32_t r = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (p == end) return false;
+    const uint8_t b = *p++;
+    if (shift == 28 && b > 0x0F) return false;
+    r |= uint32_t{b & 0x7Fu} << shift;
+    if (b < 0x80) {
+      *v = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct DictEntry {
+  uint32_t prefix = 0, df = 0;
+  uint32_t a = 0, b = 0;  // df == 1: doc, tf; df >= 2: max_tf, min_len
+};
+
+// One dictionary entry (see segment_format.h), decoded in place: the term
+// is rebuilt in `buf` from the previous one, `running` follows the posting
+// offsets. Bounds-checked: false on a malformed entry.
+bool DecodeDictEntry(const uint8_t*& p, const uint8_t* end, char* buf, uint32_t* len, uint64_t* running,
+                     DictEntry* e) {
+  uint32_t prefix = 0, suffix = 0;
+  if (!ReadVarint(p, end, &prefix) || !ReadVarint(p, end, &suffix)) return false;
+  if (prefix > *len || suffix > segfmt::kMaxTermLen - prefix || suffix > static_cast<size_t>(end - p))
+    return false;
+  std::memcpy(buf + prefix, p, suffix);
+  p += suffix;
+  *len = prefix + suffix;
+  e->prefix = prefix;
+  if (!ReadVarint(p, end, &e->df) || !ReadVarint(p, end, &e->a) || !ReadVarint(p, end, &e->b)) return false;
+  if (e->df >= 2) {
+    uint32_t gap = 0;
+    if (!ReadVarint(p, end, &gap)) return false;
+    *running += gap;
+  }
+  return true;
+}
+
 // Checks everything a reader of the mapped file dereferences, so that a
 // corrupt or truncated segment fails Open instead of crashing later: the
-// sections fit in the file and are aligned, term offsets are ordered and
-// inside the blob, and every posting list (block metas, LEB128 bytes) lies
-// in the postings section with block sizes matching df, docs increasing,
-// below n_docs and ending at the block's last_doc.
+// sections fit in the file and are aligned, the dictionary decodes with its
+// terms in strictly increasing order, and every posting list lies in the
+// postings section with docs increasing, below n_docs, and (lists of several
+// blocks) ending at each block's last_doc.
 bool Fits(const segfmt::Header& h, uint64_t off, uint64_t count, uint64_t elem, uint64_t align) {
   return off % align == 0 && off <= h.file_size && count <= (h.file_size - off) / elem;
 }
@@ -71,57 +113,87 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
     if (lookup[i].local >= n || (i > 0 && lookup[i].doc_id < lookup[i - 1].doc_id))
       return corrupt("bad document lookup");
   }
-  if (h.n_terms >= h.file_size || !Fits(h, h.off_term_offsets, h.n_terms + 1, 4, 4) ||
-      !Fits(h, h.off_term_infos, h.n_terms, sizeof(TermInfo), 8) || h.off_term_blob > h.file_size ||
-      h.off_postings > h.off_facets || h.off_postings % 4 != 0)
+  if (h.n_dict_blocks != (h.n_terms + segfmt::kDictBlock - 1) / segfmt::kDictBlock ||
+      !Fits(h, h.off_dict_index, h.n_dict_blocks, sizeof(segfmt::DictBlock), 8) ||
+      h.off_dict > h.off_postings || h.off_postings > h.off_facets || h.off_facets > h.file_size ||
+      h.off_postings % 8 != 0)
     return corrupt("bad term dictionary");
-  const auto* offsets = reinterpret_cast<const uint32_t*>(base + h.off_term_offsets);
-  for (uint64_t i = 0; i < h.n_terms; ++i) {
-    if (offsets[i] > offsets[i + 1]) return corrupt("bad term offsets");
-  }
-  if (offsets[h.n_terms] > h.file_size - h.off_term_blob) return corrupt("bad term offsets");
-  const auto* infos = reinterpret_cast<const TermInfo*>(base + h.off_term_infos);
+  const auto* blocks = reinterpret_cast<const segfmt::DictBlock*>(base + h.off_dict_index);
+  const uint8_t* dict = base + h.off_dict;
+  const uint64_t dict_size = h.off_postings - h.off_dict;
   const uint8_t* post = base + h.off_postings;
   const uint64_t post_size = h.off_facets - h.off_postings;
-  for (uint64_t i = 0; i < h.n_terms; ++i) {
-    const TermInfo& info = infos[i];
-    if (info.df == 0) continue;  // cursors never read an empty list
-    if (info.n_blocks != (uint64_t{info.df} + kBlockSize - 1) / kBlockSize || info.postings % 4 != 0 ||
-        info.postings > post_size || info.n_blocks > (post_size - info.postings) / sizeof(BlockMeta))
-      return corrupt("bad posting list");
-    const uint8_t* list = post + info.postings;
-    const uint8_t* end = post + post_size;
-    const auto* metas = reinterpret_cast<const BlockMeta*>(list);
-    uint64_t prev = 0;
-    for (uint32_t b = 0; b < info.n_blocks; ++b) {
-      const uint32_t count = b + 1 < info.n_blocks ? kBlockSize : info.df - b * kBlockSize;
-      if (metas[b].data > static_cast<uint64_t>(end - list)) return corrupt("bad posting block");
-      const uint8_t* p = list + metas[b].data;
-      auto varint = [&](uint32_t* v) {
-        uint64_t r = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-          if (p == end) return false;
-          uint8_t byte = *p++;
-          r |= uint64_t{byte & 0x7Fu} << shift;
-          if (byte < 0x80) break;
-        }
-        *v = static_cast<uint32_t>(r);
-        return true;
-      };
-      for (uint32_t k = 0; k < count; ++k) {
-        uint32_t d = 0;
-        if (!varint(&d)) return corrupt("truncated posting block");
-        // Docs strictly increase within a list (the first one may be 0).
-        if ((b > 0 || k > 0) && d == 0) return corrupt("bad posting block");
-        prev += d;
-        if (prev >= n) return corrupt("posting beyond the last document");
+  const uint8_t* post_end = post + post_size;
+
+  // Doc-id deltas then tfs of `count` docs from p: docs strictly increase
+  // from `prev` (the first may equal it when it is the list's first doc).
+  auto check_block = [&](const uint8_t* p, uint32_t count, bool first_block, uint32_t* prev) {
+    uint64_t d = *prev;
+    for (uint32_t k = 0; k < count; ++k) {
+      uint32_t delta = 0;
+      if (!ReadVarint(p, post_end, &delta)) return false;
+      if ((!first_block || k > 0) && delta == 0) return false;
+      d += delta;
+      if (d >= n) return false;
+    }
+    for (uint32_t k = 0; k < count; ++k) {
+      uint32_t f = 0;
+      if (!ReadVarint(p, post_end, &f) || f == 0) return false;
+    }
+    *prev = static_cast<uint32_t>(d);
+    return true;
+  };
+
+  char prev_term[segfmt::kMaxTermLen], term[segfmt::kMaxTermLen];
+  uint32_t prev_len = 0;
+  bool have_prev = false;
+  for (uint64_t b = 0; b < h.n_dict_blocks; ++b) {
+    const uint64_t from = blocks[b].dict;
+    const uint64_t to = b + 1 < h.n_dict_blocks ? blocks[b + 1].dict : dict_size;
+    if (from >= to || to > dict_size) return corrupt("bad dictionary block offsets");
+    const uint8_t* p = dict + from;
+    const uint8_t* end = dict + to;
+    uint64_t running = blocks[b].post_base;
+    uint32_t len = 0;
+    const uint64_t count = std::min<uint64_t>(segfmt::kDictBlock, h.n_terms - b * segfmt::kDictBlock);
+    for (uint64_t i = 0; i < count; ++i) {
+      DictEntry e;
+      if (!DecodeDictEntry(p, end, term, &len, &running, &e) || (i == 0 && e.prefix != 0))
+        return corrupt("bad dictionary entry");
+      if (have_prev) {
+        int c = std::memcmp(prev_term, term, std::min(prev_len, len));
+        if (c > 0 || (c == 0 && prev_len >= len)) return corrupt("dictionary terms out of order");
       }
-      if (prev != metas[b].last_doc) return corrupt("bad block skip data");
-      for (uint32_t k = 0; k < count; ++k) {
-        uint32_t f = 0;
-        if (!varint(&f)) return corrupt("truncated posting block");
+      std::memcpy(prev_term, term, len);
+      prev_len = len;
+      have_prev = true;
+      if (e.df == 0 || e.df > n) return corrupt("bad document frequency");
+      if (e.df == 1) {
+        if (e.a >= n || e.b == 0) return corrupt("bad inline posting");
+        continue;
+      }
+      const uint32_t n_blocks = (e.df + segfmt::kBlockSize - 1) / segfmt::kBlockSize;
+      if (running >= post_size) return corrupt("bad posting list");
+      const uint8_t* list = post + running;
+      uint32_t prev = 0;
+      if (n_blocks == 1) {
+        if (!check_block(list, e.df, true, &prev)) return corrupt("bad posting block");
+        continue;
+      }
+      if (running % 4 != 0 || n_blocks > (post_size - running) / sizeof(BlockMeta))
+        return corrupt("bad posting list");
+      const auto* metas = reinterpret_cast<const BlockMeta*>(list);
+      for (uint32_t k = 0; k < n_blocks; ++k) {
+        const uint32_t cnt = k + 1 < n_blocks ? kBlockSize : e.df - k * kBlockSize;
+        if (metas[k].data > static_cast<uint64_t>(post_end - list)) return corrupt("bad posting block");
+        if (!check_block(list + metas[k].data, cnt, k == 0, &prev)) return corrupt("bad posting block");
+        if (prev != metas[k].last_doc) return corrupt("bad block skip data");
       }
     }
+    // Blocks are back to back; the last one is followed by the padding
+    // that aligns the postings section.
+    if (b + 1 < h.n_dict_blocks ? p != end : (end - p >= 8 || std::any_of(p, end, [](uint8_t c) { return c != 0; })))
+      return corrupt("bad dictionary block length");
   }
   return Status::Ok();
 }
@@ -134,7 +206,8 @@ void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
                           chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
   scratch_.clear();
-  for (const auto& t : chunk.terms) scratch_.push_back(Intern(t));
+  for (const auto& t : chunk.terms)
+    if (t.size() <= segfmt::kMaxTermLen) scratch_.push_back(Intern(t));
   std::sort(scratch_.begin(), scratch_.end());
   for (size_t i = 0; i < scratch_.size();) {
     size_t j = i + 1;
@@ -233,6 +306,7 @@ void SegmentWriter::Concat(const SegmentWriter& other) {
 }
 
 void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t freq) {
+  if (term.size() > segfmt::kMaxTermLen) return;
   postings_.push_back(Posting{Intern(term), local, freq});
 }
 
@@ -277,64 +351,76 @@ Status SegmentWriter::Write(const std::string& path) const {
   }
   std::vector<uint32_t> order = SortedTermOrder();
 
-  std::vector<uint32_t> term_offsets;
-  term_offsets.reserve(n_terms + 1);
-  std::string blob;
-  blob.reserve(arena_.size());
-  for (uint32_t t : order) {
-    term_offsets.push_back(static_cast<uint32_t>(blob.size()));
-    blob += TermText(t);
-  }
-  term_offsets.push_back(static_cast<uint32_t>(blob.size()));
-  h.off_term_offsets = out.size();
-  Append(&out, term_offsets.data(), term_offsets.size());
-  Align8(&out);
-  h.off_term_blob = out.size();
-  out += blob;
-  Align8(&out);
-
-  // Postings first into their own buffer, so term infos can point into it.
-  std::string post;
+  // The dictionary (front-coded entries in blocks of kDictBlock terms, a
+  // df == 1 posting kept inline) and the posting lists, built side by side.
+  std::string dict, post;
+  dict.reserve(arena_.size() / 2 + n_terms * 4);
   post.reserve(postings_.size() * 3);
-  std::vector<TermInfo> infos;
-  infos.reserve(n_terms);
+  std::vector<segfmt::DictBlock> blocks;
+  blocks.reserve(n_terms / segfmt::kDictBlock + 1);
+  std::string_view prev_term;
+  uint64_t running = 0;
   std::string block;
-  for (uint32_t t : order) {
+  for (uint32_t i = 0; i < n_terms; ++i) {
+    const uint32_t t = order[i];
+    const std::string_view term = TermText(t);
+    uint32_t prefix = 0;
+    if (i % segfmt::kDictBlock == 0) {
+      blocks.push_back(segfmt::DictBlock{dict.size(), running});
+    } else {
+      const size_t limit = std::min(term.size(), prev_term.size());
+      while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
+    }
+    prev_term = term;
+    PutVarint(prefix, &dict);
+    PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
+    dict.append(term.substr(prefix));
     const std::pair<uint32_t, uint32_t>* list = grouped.data() + start[t];
-    const size_t list_size = start[t + 1] - start[t];
-    TermInfo info{};
-    info.postings = post.size();
-    info.df = static_cast<uint32_t>(list_size);
-    info.n_blocks = (info.df + kBlockSize - 1) / kBlockSize;
-    info.min_len = UINT32_MAX;
+    const uint32_t df = start[t + 1] - start[t];
+    PutVarint(df, &dict);
+    if (df == 1) {
+      PutVarint(list[0].first, &dict);
+      PutVarint(list[0].second, &dict);
+      continue;
+    }
+    const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
+    // Lists with skip data start 4-byte aligned (BlockMeta is read in place).
+    if (n_blocks > 1) post.resize((post.size() + 3) & ~size_t{3}, '\0');
+    const uint64_t gap = post.size() - running;
+    running = post.size();
+    uint32_t max_tf = 0, min_len = UINT32_MAX;
     size_t metas_at = post.size();
-    post.resize(post.size() + info.n_blocks * sizeof(BlockMeta));
+    if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
     uint32_t prev = 0;
-    for (uint32_t b = 0; b < info.n_blocks; ++b) {
+    for (uint32_t b = 0; b < n_blocks; ++b) {
       BlockMeta m{};
       m.min_len = UINT32_MAX;
       block.clear();
-      size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(list_size, lo + kBlockSize);
-      for (size_t i = lo; i < hi; ++i) {
-        PutVarint(list[i].first - prev, &block);
-        prev = list[i].first;
-        m.max_tf = std::max(m.max_tf, list[i].second);
-        m.min_len = std::min(m.min_len, doc_lens_[list[i].first]);
+      size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
+      for (size_t k = lo; k < hi; ++k) {
+        PutVarint(list[k].first - prev, &block);
+        prev = list[k].first;
+        m.max_tf = std::max(m.max_tf, list[k].second);
+        m.min_len = std::min(m.min_len, doc_lens_[list[k].first]);
       }
-      for (size_t i = lo; i < hi; ++i) PutVarint(list[i].second, &block);
+      for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
       m.last_doc = prev;
       m.data = static_cast<uint32_t>(post.size() - metas_at);
       post += block;
-      std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
-      info.max_tf = std::max(info.max_tf, m.max_tf);
-      info.min_len = std::min(info.min_len, m.min_len);
+      if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
+      max_tf = std::max(max_tf, m.max_tf);
+      min_len = std::min(min_len, m.min_len);
     }
-    // Keep BlockMeta arrays aligned for the next term.
-    post.resize((post.size() + 3) & ~size_t{3}, '\0');
-    infos.push_back(info);
+    PutVarint(max_tf, &dict);
+    PutVarint(min_len, &dict);
+    PutVarint(static_cast<uint32_t>(gap), &dict);
   }
-  h.off_term_infos = out.size();
-  Append(&out, infos.data(), infos.size());
+  h.n_dict_blocks = blocks.size();
+  Align8(&out);
+  h.off_dict_index = out.size();
+  Append(&out, blocks.data(), blocks.size());
+  h.off_dict = out.size();
+  out += dict;
   Align8(&out);
   h.off_postings = out.size();
   out += post;
@@ -379,6 +465,10 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::string& path) {
   seg->size_ = st.st_size;
   seg->header_ = reinterpret_cast<const segfmt::Header*>(p);
   const auto& h = *seg->header_;
+  if (std::memcmp(h.magic, segfmt::kMagic, 5) == 0 && h.version != segfmt::kVersion)
+    return Status(ErrorKind::kCorrupt, "segment " + path + " has format version " + std::to_string(h.version) +
+                                           ", this build reads version " + std::to_string(segfmt::kVersion) +
+                                           " (the index is rebuilt from the store)");
   if (std::memcmp(h.magic, segfmt::kMagic, 8) != 0 || h.version != segfmt::kVersion ||
       h.file_size != seg->size_ || h.off_facets >= seg->size_) {
     return Status(ErrorKind::kCorrupt, "segment " + path + " has a bad header");
@@ -389,9 +479,9 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::string& path) {
   seg->doc_ids_ = reinterpret_cast<const int64_t*>(seg->base_ + h.off_doc_ids);
   seg->updated_at_ = reinterpret_cast<const int64_t*>(seg->base_ + h.off_updated_at);
   seg->lookup_ = reinterpret_cast<const segfmt::DocLookup*>(seg->base_ + h.off_doc_lookup);
-  seg->term_offsets_ = reinterpret_cast<const uint32_t*>(seg->base_ + h.off_term_offsets);
-  seg->term_blob_ = reinterpret_cast<const char*>(seg->base_ + h.off_term_blob);
-  seg->term_infos_ = reinterpret_cast<const TermInfo*>(seg->base_ + h.off_term_infos);
+  seg->dict_index_ = reinterpret_cast<const segfmt::DictBlock*>(seg->base_ + h.off_dict_index);
+  seg->dict_ = seg->base_ + h.off_dict;
+  seg->dict_end_ = seg->base_ + h.off_postings;
   const uint8_t* f = seg->base_ + h.off_facets;
   const uint8_t* end = seg->base_ + seg->size_;
   auto take_u32 = [&](uint32_t* v) {
@@ -423,19 +513,82 @@ Segment::~Segment() {
   if (base_) munmap(const_cast<uint8_t*>(base_), size_);
 }
 
-std::string_view Segment::term(uint64_t i) const {
-  return std::string_view(term_blob_ + term_offsets_[i], term_offsets_[i + 1] - term_offsets_[i]);
+std::string_view Segment::BlockFirstTerm(uint64_t b) const {
+  // The first entry of a block has no shared prefix: its term is whole.
+  const uint8_t* p = dict_ + dict_index_[b].dict;
+  uint32_t prefix = 0, len = 0;
+  ReadVarint(p, dict_end_, &prefix);
+  ReadVarint(p, dict_end_, &len);
+  return std::string_view(reinterpret_cast<const char*>(p), len);
 }
 
-const TermInfo* Segment::Find(std::string_view t) const {
-  uint64_t lo = 0, hi = header_->n_terms;
+std::optional<TermInfo> Segment::Find(std::string_view t) const {
+  // The last block whose first term is <= t, then a scan of that block.
+  uint64_t lo = 0, hi = header_->n_dict_blocks;
   while (lo < hi) {
     uint64_t mid = (lo + hi) / 2;
-    int c = term(mid).compare(t);
-    if (c == 0) return &term_infos_[mid];
-    if (c < 0) lo = mid + 1; else hi = mid;
+    if (BlockFirstTerm(mid) <= t) lo = mid + 1; else hi = mid;
   }
-  return nullptr;
+  if (lo == 0) return std::nullopt;
+  const uint64_t b = lo - 1;
+  const uint8_t* p = dict_ + dict_index_[b].dict;
+  const uint8_t* end = b + 1 < header_->n_dict_blocks ? dict_ + dict_index_[b + 1].dict : dict_end_;
+  uint64_t running = dict_index_[b].post_base;
+  char buf[segfmt::kMaxTermLen];
+  uint32_t len = 0;
+  DictEntry e;
+  while (p < end && DecodeDictEntry(p, end, buf, &len, &running, &e)) {
+    int c = std::string_view(buf, len).compare(t);
+    if (c > 0) break;
+    if (c < 0) continue;
+    TermInfo info;
+    info.df = e.df;
+    if (e.df == 1) {
+      info.postings = e.a;
+      info.max_tf = e.b;
+      info.min_len = doc_lens_[e.a];
+    } else {
+      info.postings = running;
+      info.max_tf = e.a;
+      info.min_len = e.b;
+    }
+    return info;
+  }
+  return std::nullopt;
+}
+
+Segment::TermIterator::TermIterator(const Segment* seg) : seg_(seg), buf_(segfmt::kMaxTermLen, '\0') {
+  if (seg->header_->n_terms == 0) return;
+  p_ = seg->dict_;
+  index_ = UINT64_MAX;  // Next() moves to term 0
+  Next();
+}
+
+void Segment::TermIterator::Next() {
+  const auto& h = *seg_->header_;
+  valid_ = false;
+  if (++index_ >= h.n_terms) return;
+  const uint64_t b = index_ / segfmt::kDictBlock;
+  if (index_ % segfmt::kDictBlock == 0) {
+    p_ = seg_->dict_ + seg_->dict_index_[b].dict;
+    running_ = seg_->dict_index_[b].post_base;
+    len_ = 0;
+  }
+  const uint8_t* end = b + 1 < h.n_dict_blocks ? seg_->dict_ + seg_->dict_index_[b + 1].dict : seg_->dict_end_;
+  DictEntry e;
+  if (!DecodeDictEntry(p_, end, buf_.data(), &len_, &running_, &e)) return;  // validated at Open
+  info_ = TermInfo{};
+  info_.df = e.df;
+  if (e.df == 1) {
+    info_.postings = e.a;
+    info_.max_tf = e.b;
+    info_.min_len = seg_->doc_lens_[e.a];
+  } else {
+    info_.postings = running_;
+    info_.max_tf = e.a;
+    info_.min_len = e.b;
+  }
+  valid_ = true;
 }
 
 std::vector<uint32_t> Segment::LocalsOfDocument(int64_t doc_id) const {
@@ -455,23 +608,33 @@ const Roaring& Segment::Facet(const std::string& name) const {
 
 // ---------------------------------------------------------------- cursor
 
-PostingCursor::PostingCursor(const Segment* seg, const TermInfo* info) : seg_(seg), info_(info) {
-  if (!info || info->df == 0) return;
-  metas_ = reinterpret_cast<const BlockMeta*>(seg->postings_base() + info->postings);
-  base_ = reinterpret_cast<const uint8_t*>(metas_);
+PostingCursor::PostingCursor(const Segment* seg, const TermInfo& info) : df_(info.df) {
+  if (df_ == 0) return;
+  n_blocks_ = (df_ + kBlockSize - 1) / kBlockSize;
+  if (df_ == 1) {  // the posting is in the dictionary entry
+    docs_[0] = static_cast<uint32_t>(info.postings);
+    freqs_[0] = info.max_tf;
+    one_ = BlockMeta{docs_[0], 0, info.max_tf, info.min_len};
+    n_in_block_ = 1;
+    doc_ = docs_[0];
+    return;
+  }
+  base_ = seg->postings_base() + info.postings;
+  if (n_blocks_ > 1) metas_ = reinterpret_cast<const BlockMeta*>(base_);
+  else one_ = BlockMeta{0, 0, info.max_tf, info.min_len};
   LoadBlock(0);
 }
 
 void PostingCursor::LoadBlock(uint32_t b) {
   block_ = b;
   pos_ = 0;
-  if (b >= info_->n_blocks) {
+  if (b >= n_blocks_) {
     doc_ = kEnd;
     n_in_block_ = 0;
     return;
   }
-  n_in_block_ = b + 1 < info_->n_blocks ? kBlockSize : info_->df - b * kBlockSize;
-  const uint8_t* p = base_ + metas_[b].data;
+  n_in_block_ = b + 1 < n_blocks_ ? kBlockSize : df_ - b * kBlockSize;
+  const uint8_t* p = metas_ ? base_ + metas_[b].data : base_;
   uint32_t prev = b ? metas_[b - 1].last_doc : 0;
   for (uint32_t i = 0; i < n_in_block_; ++i) {
     uint32_t d;
@@ -480,6 +643,7 @@ void PostingCursor::LoadBlock(uint32_t b) {
     docs_[i] = prev;
   }
   for (uint32_t i = 0; i < n_in_block_; ++i) p = GetVarint(p, &freqs_[i]);
+  if (!metas_) one_.last_doc = prev;
   doc_ = docs_[0];
 }
 
@@ -494,9 +658,9 @@ void PostingCursor::Next() {
 
 void PostingCursor::Advance(uint32_t target) {
   if (doc_ == kEnd || doc_ >= target) return;
-  if (metas_[block_].last_doc < target) {
+  if (meta(block_).last_doc < target) {
     uint32_t b = block_ + 1;
-    while (b < info_->n_blocks && metas_[b].last_doc < target) ++b;
+    while (b < n_blocks_ && metas_[b].last_doc < target) ++b;
     LoadBlock(b);
     if (doc_ == kEnd) return;
   }
@@ -505,10 +669,10 @@ void PostingCursor::Advance(uint32_t target) {
 }
 
 const BlockMeta* PostingCursor::BlockFor(uint32_t target) const {
-  if (!info_ || doc_ == kEnd) return nullptr;
+  if (doc_ == kEnd) return nullptr;
   uint32_t b = block_;
-  while (b < info_->n_blocks && metas_[b].last_doc < target) ++b;
-  return b < info_->n_blocks ? &metas_[b] : nullptr;
+  while (b < n_blocks_ && meta(b).last_doc < target) ++b;
+  return b < n_blocks_ ? &meta(b) : nullptr;
 }
 
 }  // namespace savoir

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -70,12 +71,20 @@ class SegmentWriter {
 
 class Segment;
 
+// A term's dictionary entry, decoded.
+struct TermInfo {
+  uint64_t postings = 0;  // df >= 2: list offset in the postings section; df == 1: the doc
+  uint32_t df = 0;
+  uint32_t max_tf = 0;    // over the whole list: for the term's score upper bound
+  uint32_t min_len = 0;
+};
+
 // Iterates one term's postings in doc order, block by block.
 class PostingCursor {
  public:
   static constexpr uint32_t kEnd = UINT32_MAX;
   PostingCursor() = default;
-  PostingCursor(const Segment* seg, const segfmt::TermInfo* info);
+  PostingCursor(const Segment* seg, const TermInfo& info);
 
   uint32_t doc() const { return doc_; }
   uint32_t freq() const { return freqs_[pos_]; }
@@ -83,19 +92,21 @@ class PostingCursor {
   // Moves to the first doc >= target (never backwards).
   void Advance(uint32_t target);
   // Skip data for block-max bounds: the block containing the current doc.
-  const segfmt::BlockMeta& block() const { return metas_[block_]; }
+  const segfmt::BlockMeta& block() const { return meta(block_); }
   // The last doc of the block that would contain `target` (kEnd if none),
   // and that block's bound data, without decoding it.
   const segfmt::BlockMeta* BlockFor(uint32_t target) const;
-  uint32_t df() const { return info_ ? info_->df : 0; }
+  uint32_t df() const { return df_; }
 
  private:
   void LoadBlock(uint32_t b);
+  // Lists of one block have no skip data: `one_` stands in for it.
+  const segfmt::BlockMeta& meta(uint32_t b) const { return metas_ ? metas_[b] : one_; }
 
-  const Segment* seg_ = nullptr;
-  const segfmt::TermInfo* info_ = nullptr;
   const segfmt::BlockMeta* metas_ = nullptr;
   const uint8_t* base_ = nullptr;
+  segfmt::BlockMeta one_{};
+  uint32_t df_ = 0, n_blocks_ = 0;
   uint32_t block_ = 0, n_in_block_ = 0, pos_ = 0;
   uint32_t doc_ = kEnd;
   uint32_t docs_[segfmt::kBlockSize];
@@ -117,12 +128,34 @@ class Segment {
   int64_t updated_at(uint32_t local) const { return updated_at_[local]; }
   const std::string& path() const { return path_; }
 
-  // Term dictionary lookup (binary search); nullptr when absent.
-  const segfmt::TermInfo* Find(std::string_view term) const;
+  // Term dictionary lookup (binary search over dictionary blocks, then a
+  // scan of one block); nullopt when absent.
+  std::optional<TermInfo> Find(std::string_view term) const;
   uint64_t n_terms() const { return header_->n_terms; }
-  std::string_view term(uint64_t i) const;
-  const segfmt::TermInfo& term_info(uint64_t i) const { return term_infos_[i]; }
-  PostingCursor Postings(const segfmt::TermInfo* info) const { return PostingCursor(this, info); }
+  PostingCursor Postings(const TermInfo& info) const { return PostingCursor(this, info); }
+
+  // Every term in byte order (for merges):
+  //   for (auto it = seg.Terms(); it.Valid(); it.Next()) use(it.term(), it.info());
+  class TermIterator {
+   public:
+    bool Valid() const { return valid_; }
+    void Next();
+    std::string_view term() const { return std::string_view(buf_.data(), len_); }
+    const TermInfo& info() const { return info_; }
+
+   private:
+    friend class Segment;
+    explicit TermIterator(const Segment* seg);
+    const Segment* seg_;
+    uint64_t index_ = 0;  // of the current term
+    const uint8_t* p_ = nullptr;
+    uint64_t running_ = 0;
+    std::string buf_;
+    uint32_t len_ = 0;
+    TermInfo info_;
+    bool valid_ = false;
+  };
+  TermIterator Terms() const { return TermIterator(this); }
 
   // Local docs of a stored document (for deletions).
   std::vector<uint32_t> LocalsOfDocument(int64_t doc_id) const;
@@ -134,6 +167,7 @@ class Segment {
 
  private:
   Segment() = default;
+  std::string_view BlockFirstTerm(uint64_t block) const;
 
   std::string path_;
   const uint8_t* base_ = nullptr;
@@ -144,9 +178,9 @@ class Segment {
   const int64_t* doc_ids_ = nullptr;
   const int64_t* updated_at_ = nullptr;
   const segfmt::DocLookup* lookup_ = nullptr;
-  const uint32_t* term_offsets_ = nullptr;
-  const char* term_blob_ = nullptr;
-  const segfmt::TermInfo* term_infos_ = nullptr;
+  const segfmt::DictBlock* dict_index_ = nullptr;
+  const uint8_t* dict_ = nullptr;
+  const uint8_t* dict_end_ = nullptr;
   std::unordered_map<std::string, Roaring> facets_;
 };
 

@@ -76,10 +76,10 @@ TEST(FuzzRegressions, CorruptSegmentFailsToOpen) {
   segfmt::Header h;
   std::memcpy(&h, bytes.data(), sizeof(h));
   std::string bad = bytes;
-  segfmt::TermInfo info;  // the first term's posting offset now points past the section
-  std::memcpy(&info, bad.data() + h.off_term_infos, sizeof(info));
-  info.postings = h.off_facets;
-  std::memcpy(bad.data() + h.off_term_infos, &info, sizeof(info));
+  segfmt::DictBlock block;  // the first term's posting offset now points past the section
+  std::memcpy(&block, bad.data() + h.off_dict_index, sizeof(block));
+  block.post_base = h.off_facets;
+  std::memcpy(bad.data() + h.off_dict_index, &block, sizeof(block));
   std::ofstream(dir / "bad1", std::ios::binary) << bad;
   EXPECT_FALSE(Segment::Open(dir / "bad1").ok());
   bad = bytes;
