@@ -28,7 +28,7 @@ run: build
 
 # The benchmarks are built too (tests/e2e/bench_smoke.sh runs one), so a
 # change that breaks them fails here rather than at the next `make bench`.
-BENCH_TARGETS ?= keyword_bench vector_bench aws_bench embed_bench
+BENCH_TARGETS ?= keyword_bench vector_bench aws_bench embed_bench rerank_bench
 test: build
 	cmake --build $(BUILD) -j $(JOBS) --target $(BENCH_TARGETS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -42,7 +42,7 @@ asan: deps
 # ThreadSanitizer build (Debug) running the tests that use threads: the store
 # read pool beside writes, index commits/merges/refresh, the server (many
 # request threads, scheduler) through its end-to-end scripts.
-TSAN_TESTS ?= StoreTest|IndexTest|Segment|SyncTest|e2e.server_api|e2e.scheduler
+TSAN_TESTS ?= StoreTest|IndexTest|Segment|SyncTest|PriorityLock|e2e.server_api|e2e.scheduler
 tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSAVOIR_TSAN=ON
 	cmake --build build-tsan -j $(JOBS) --target savoir savoir_tests

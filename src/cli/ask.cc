@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "embed/factory.h"
 #include "retrieve/engine.h"
+#include "retrieve/llama_reranker.h"
 #include "server/retrieval.h"
 
 namespace savoir {
@@ -155,6 +156,19 @@ int CmdEmbed(const Config& config, const CommandArgs& args) {
     for (auto& x : *v) vectors.push_back(std::move(x));
   }
   json out = {{"model_id", e.model_id()}, {"dimensions", e.dimensions()}, {"vectors", vectors}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int CmdRerank(const Config& config, const CommandArgs& args) {
+  auto reranker = MakeReranker(config);
+  if (!reranker.ok()) return Fail(reranker.status().message());
+  if (!*reranker) return Fail("no reranker is configured (see --reranker)");
+  if (args.paths.size() < 2) return Fail("rerank needs a query and at least one document");
+  std::vector<std::string> docs(args.paths.begin() + 1, args.paths.end());
+  auto scores = (*reranker)->Score(args.paths[0], docs);
+  if (!scores.ok()) return Fail(scores.status().message());
+  json out = {{"reranker", (*reranker)->name()}, {"scores", *scores}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

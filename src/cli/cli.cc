@@ -66,6 +66,10 @@ int RunCli(int argc, char** argv) {
   embed->add_option("texts", args.paths, "Texts to embed")->required();
   embed->add_flag("--query", args.embed_query, "Embed as search queries (models with query prefixes)");
 
+  auto* rerank = app.add_subcommand(
+      "rerank", "Score documents against a query with the configured --reranker (JSON: reranker, scores in order)");
+  rerank->add_option("texts", args.paths, "The query, then the documents")->required()->expected(2, -1);
+
   auto* eval = app.add_subcommand("eval", "Evaluate retrieval on a BEIR dataset");
   eval->add_option("--beir", args.beir, "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")->required();
   eval->add_option("--split", args.split, "qrels split");
@@ -171,6 +175,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "ask") return CmdAsk(config, args);
   if (cmd == "usage") return CmdUsage(config, args);
   if (cmd == "embed") return CmdEmbed(config, args);
+  if (cmd == "rerank") return CmdRerank(config, args);
   if (cmd == "options") {
     std::fputs(OptionTableMarkdown().c_str(), stdout);
     return 0;

@@ -49,6 +49,8 @@ int CmdAsk(const Config& config, const CommandArgs& args);
 int CmdUsage(const Config& config, const CommandArgs& args);
 // `embed TEXT...`: the configured embedder's vectors as one JSON object.
 int CmdEmbed(const Config& config, const CommandArgs& args);
+// `rerank QUERY DOC...`: the configured reranker's scores as one JSON object.
+int CmdRerank(const Config& config, const CommandArgs& args);
 int CmdSourceAdd(const Config& config, const CommandArgs& args);
 int CmdSourceList(const Config& config);
 int CmdSourceSync(const Config& config, const CommandArgs& args);

@@ -61,6 +61,7 @@ struct Config {
   float rrf_k = 0;
   float fusion_weight = 0;       // weighted fusion: the vector list's share
   int vector_candidates = 0;     // documents taken from each list before fusing
+  std::string reranker;          // "", "remote" or "llama" ("": remote when reranker_url is set)
   std::string reranker_url;      // full URL of a /rerank endpoint; empty: no reranker
   std::string reranker_model;
   std::string reranker_api_key_file;

@@ -31,7 +31,11 @@ class Embedder {
   virtual int dimensions() const = 0;
   // Largest batch Embed accepts at once (callers split larger ones).
   virtual size_t max_batch() const = 0;
-  // One unit-length vector (L2-normalized) per text, in order.
+  // One unit-length vector (L2-normalized) per text, in order. Thread-safe:
+  // the embedding pipeline (passages) and searches (queries) call it at the
+  // same time, without a lock of their own; an implementation that must
+  // serialize work (one local model context) lets kQuery calls go first
+  // (llama_embedder: a query waits for at most one forward pass).
   virtual Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
                                                         EmbedKind kind) = 0;
 };

@@ -151,31 +151,42 @@ Status LlamaEmbedder::RunBatch(int n_seqs, std::vector<std::vector<float>>& out,
 Result<std::vector<std::vector<float>>> LlamaEmbedder::Embed(const std::vector<std::string>& texts, EmbedKind kind) {
   std::vector<std::vector<float>> out(texts.size());
   const std::string& prefix = kind == EmbedKind::kQuery ? query_prefix_ : passage_prefix_;
-  std::lock_guard lock(mu_);
-  llama_batch& batch = impl_->batch;
-  batch.n_tokens = 0;
-  int n_seqs = 0;
-  size_t first = 0;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    std::vector<int32_t> toks = prefix.empty() ? Tokens(texts[i]) : Tokens(prefix + texts[i]);
-    const int n = static_cast<int>(toks.size());
-    if (n_seqs > 0 && (batch.n_tokens + n > options_.batch_tokens || n_seqs >= options_.max_seqs)) {
-      SAVOIR_RETURN_IF_ERROR(RunBatch(n_seqs, out, first));
-      batch.n_tokens = 0;
-      n_seqs = 0;
-      first = i;
+  // Tokenized and packed without the context (the vocabulary is read-only);
+  // the context is then taken once per forward pass, so a query waiting
+  // (high priority) goes in between two passage passes.
+  std::vector<std::vector<int32_t>> toks(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) toks[i] = prefix.empty() ? Tokens(texts[i]) : Tokens(prefix + texts[i]);
+  std::vector<size_t> starts;  // first text of each pass
+  int pass_tokens = 0, pass_seqs = 0;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    const int n = static_cast<int>(toks[i].size());
+    if (pass_seqs == 0 || pass_tokens + n > options_.batch_tokens || pass_seqs >= options_.max_seqs) {
+      starts.push_back(i);
+      pass_tokens = pass_seqs = 0;
     }
-    for (int p = 0; p < n; ++p) {
-      const int k = batch.n_tokens++;
-      batch.token[k] = toks[p];
-      batch.pos[k] = p;
-      batch.n_seq_id[k] = 1;
-      batch.seq_id[k][0] = n_seqs;
-      batch.logits[k] = true;
-    }
-    ++n_seqs;
+    pass_tokens += n;
+    ++pass_seqs;
   }
-  if (n_seqs > 0) SAVOIR_RETURN_IF_ERROR(RunBatch(n_seqs, out, first));
+  const auto priority = kind == EmbedKind::kQuery ? PriorityLock::Priority::kHigh : PriorityLock::Priority::kLow;
+  for (size_t p = 0; p < starts.size(); ++p) {
+    const size_t first = starts[p], end = p + 1 < starts.size() ? starts[p + 1] : toks.size();
+    PriorityLock::Guard guard(lock_, priority);
+    llama_batch& batch = impl_->batch;
+    batch.n_tokens = 0;
+    for (size_t i = first; i < end; ++i) {
+      const int seq = static_cast<int>(i - first);
+      for (size_t t = 0; t < toks[i].size(); ++t) {
+        const int k = batch.n_tokens++;
+        batch.token[k] = toks[i][t];
+        batch.pos[k] = static_cast<int>(t);
+        batch.n_seq_id[k] = 1;
+        batch.seq_id[k][0] = seq;
+        batch.logits[k] = true;
+      }
+    }
+    if (on_pass_) on_pass_(kind, static_cast<int>(end - first));
+    SAVOIR_RETURN_IF_ERROR(RunBatch(static_cast<int>(end - first), out, first));
+  }
   return out;
 }
 

@@ -12,19 +12,23 @@
 // keeping the final SEP/EOS. Texts are packed into batches of up to
 // `batch_tokens` tokens and `max_seqs` sequences, one forward pass each.
 //
-// Thread safety: one llama.cpp context per embedder, guarded by a mutex —
-// concurrent Embed calls are safe and run one after the other (each uses
-// every --llama-threads thread).
+// Thread safety: one llama.cpp context per embedder, guarded by a
+// PriorityLock taken for one forward pass at a time — concurrent Embed calls
+// are safe; their passes run one after the other (each on every
+// --llama-threads thread), and a query's pass (EmbedKind::kQuery) goes before
+// any waiting passage pass: a search never waits for more than the one
+// passage pass in progress, whatever the pipeline has queued.
 #pragma once
 
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "embed/embedder.h"
 #include "embed/llama_model.h"
+#include "embed/priority_lock.h"
 
 namespace savoir {
 
@@ -56,6 +60,14 @@ class LlamaEmbedder final : public Embedder {
   std::string pooling_name() const;
   const LlamaModel& model() const { return *model_; }
 
+  // Tests: called with the context held, before each forward pass, with the
+  // kind of the texts in it and their count (set before any Embed call).
+  void SetPassObserverForTest(std::function<void(EmbedKind, int n_texts)> f) { on_pass_ = std::move(f); }
+  // Embed calls waiting for the context now, by kind (tests, status).
+  size_t waiting(EmbedKind kind) const {
+    return lock_.waiting(kind == EmbedKind::kQuery ? PriorityLock::Priority::kHigh : PriorityLock::Priority::kLow);
+  }
+
  private:
   LlamaEmbedder() = default;
   Status RunBatch(int n_seqs, std::vector<std::vector<float>>& out, size_t first);
@@ -66,7 +78,8 @@ class LlamaEmbedder final : public Embedder {
   int max_tokens_ = 0;  // per text
   int pooling_ = 0;     // llama_pooling_type
   std::string query_prefix_, passage_prefix_;
-  mutable std::mutex mu_;
+  mutable PriorityLock lock_;  // the context and batch below: one forward pass at a time
+  std::function<void(EmbedKind, int)> on_pass_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -377,10 +377,9 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
     for (size_t i = 0; i < miss_texts.size() && st.ok(); i += batch_size) {
       size_t n = std::min(batch_size, miss_texts.size() - i);
       std::vector<std::string> texts(miss_texts.begin() + i, miss_texts.begin() + i + n);
-      Result<std::vector<std::vector<float>>> vecs = [&] {
-        std::lock_guard<std::mutex> lock(embed_mu_);
-        return embedder_->Embed(texts, EmbedKind::kPassage);
-      }();
+      // No lock here: embedders are thread-safe, and a local one lets a
+      // search's query embedding go between two forward passes of this call.
+      Result<std::vector<std::vector<float>>> vecs = embedder_->Embed(texts, EmbedKind::kPassage);
       ++embed_calls;
       if (!vecs.ok()) {
         st = Status(vecs.status().kind(), "embedding with " + model + ": " + vecs.status().message());
@@ -458,10 +457,7 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
 }
 
 Result<std::vector<VectorHit>> VectorSpace::Search(const std::string& query, size_t k, const Roaring* allowed) const {
-  Result<std::vector<std::vector<float>>> v = [&] {
-    std::lock_guard<std::mutex> lock(embed_mu_);
-    return embedder_->Embed({query}, EmbedKind::kQuery);
-  }();
+  Result<std::vector<std::vector<float>>> v = embedder_->Embed({query}, EmbedKind::kQuery);
   if (!v.ok()) return Status(v.status().kind(), "embedding the query with " + model_id_ + ": " + v.status().message());
   if (v->size() != 1 || static_cast<int>((*v)[0].size()) != index_->dimensions())
     return Status(ErrorKind::kInternal, "embedder " + model_id_ + " returned no usable query vector");

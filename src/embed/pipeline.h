@@ -104,7 +104,6 @@ class VectorSpace {
   std::shared_ptr<Embedder> embedder_;
   std::unique_ptr<VectorIndex> index_;
   EmbedPipelineOptions options_;
-  mutable std::mutex embed_mu_;
   std::atomic<int64_t> applied_seq_{0};
   mutable uint64_t generation_ = 0;  // of the STATE file loaded or written
   // Which chunk vectors each document has in the index, and the reverse.

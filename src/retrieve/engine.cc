@@ -8,6 +8,7 @@
 
 #include "common/file.h"
 #include "embed/factory.h"
+#include "retrieve/llama_reranker.h"
 
 namespace savoir {
 
@@ -69,14 +70,13 @@ Result<std::unique_ptr<Embedder>> EmbedderFromSpecJson(const Config& base, const
 }
 
 Status Engine::OpenVectors() {
-  // The reranker works on any ranking (keyword alone too).
-  if (!config_.reranker_url.empty()) {
-    std::string key;
-    if (!config_.reranker_api_key_file.empty()) {
-      SAVOIR_ASSIGN_OR_RETURN(key, ReadFile(config_.reranker_api_key_file));
-      while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    }
-    reranker_ = MakeRemoteReranker(config_.reranker_url, key, config_.reranker_model);
+  // The reranker works on any ranking (keyword alone too). A reranker that
+  // cannot be made (a missing model file, a model that is not a reranker)
+  // stops start-up with the reason: it was asked for explicitly.
+  {
+    auto reranker = MakeReranker(config_);
+    if (!reranker.ok()) return reranker.status();
+    reranker_ = std::move(reranker).value();
   }
   if (!config_.embedder.empty()) {
     auto embedder = MakeEmbedder(config_);

@@ -248,7 +248,16 @@ Result<std::vector<DocumentHit>> HybridSearcher::Search(const SearchRequest& req
   std::shared_ptr<const VectorSpace> space = vectors_ ? vectors_() : nullptr;
   if (space && space->size() == 0) space = nullptr;
   if (mode == RetrievalMode::kAuto) mode = space ? RetrievalMode::kHybrid : RetrievalMode::kKeyword;
-  if (mode == RetrievalMode::kKeyword) return keyword_.Search(req, analyzed);
+  if (mode == RetrievalMode::kKeyword) {
+    if (!reranker_) return keyword_.Search(req, analyzed);
+    // The reranker reorders the keyword list's top too.
+    SearchRequest kreq = req;
+    kreq.k = std::max(req.k, options_.rerank_top);
+    SAVOIR_ASSIGN_OR_RETURN(auto hits, keyword_.Search(kreq, analyzed));
+    Rerank(req.query, &hits);
+    if (hits.size() > req.k) hits.resize(req.k);
+    return hits;
+  }
   if (!space)
     return Status(ErrorKind::kUnavailable,
                   "no vector index: set --embedder and run `savoir index` (or let `savoir serve` catch up)");
@@ -268,6 +277,7 @@ Result<std::vector<DocumentHit>> HybridSearcher::Search(const SearchRequest& req
   if (!dense.ok()) {
     // The embedder being down costs the vector list, not the search.
     std::fprintf(stderr, "savoir: vector search skipped: %s\n", dense.status().message().c_str());
+    Rerank(req.query, &keyword);  // nothing without a reranker
     if (keyword.size() > req.k) keyword.resize(req.k);
     return keyword;
   }

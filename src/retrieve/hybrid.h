@@ -2,7 +2,8 @@
 // serving VectorSpace) fused into one ranking of documents, with the
 // permission filter applied inside both searches (the vector index receives
 // the allowed chunk ids; nothing is dropped after ranking), then optionally
-// reranked by a cross-encoder behind a remote /rerank endpoint.
+// reranked by a cross-encoder: a remote /rerank endpoint, or a local GGUF
+// model (retrieve/llama_reranker). The keyword-only ranking is reranked too.
 //
 // Fusion (docs/models.md):
 // - "rrf": reciprocal rank fusion, score(d) = sum over lists of 1 / (k + rank),

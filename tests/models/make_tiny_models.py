@@ -15,6 +15,14 @@ inputs give byte-identical files.
                        (a decoder embedding model, like Qwen3-Embedding)
   tiny-llama.gguf      the same llama decoder without pooling metadata
                        (a chat model: not an embedder)
+  tiny-bert-rerank.gguf BERT cross-encoder: rank pooling (CLS token) and the
+                       classification head llama.cpp reads for it (cls: dense
+                       + tanh, cls.output: one relevance logit), as
+                       convert_hf_to_gguf writes bge-reranker / ms-marco
+                       cross-encoders
+  tiny-bert-rerank-tpl.gguf the same cross-encoder with a rerank template
+                       (tokenizer.chat_template.rerank, as Qwen3-Reranker
+                       GGUFs carry one): the pair is the template filled in
 """
 import os
 import sys
@@ -46,12 +54,18 @@ def rnd(rng, *shape, scale=0.02):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
-def write_bert(vocab_path: str, out: str, pooling: int, seed: int) -> None:
+RERANK_TEMPLATE = "[CLS] query: {query} [SEP] passage: {document} [SEP]"
+
+
+def write_bert(vocab_path: str, out: str, pooling: int, seed: int, rerank: bool = False,
+               rerank_template: str | None = None) -> None:
     rng = np.random.default_rng(seed)
     reader = GGUFReader(vocab_path)
     w = GGUFWriter(out, "bert")
-    w.add_name("tiny-bert")
+    w.add_name("tiny-bert-rerank" if rerank else "tiny-bert")
     n_vocab = copy_tokenizer(reader, w)
+    if rerank_template is not None:
+        w.add_string("tokenizer.chat_template.rerank", rerank_template)
     n_ctx = 512
     w.add_context_length(n_ctx)
     w.add_embedding_length(N_EMBD)
@@ -61,6 +75,8 @@ def write_bert(vocab_path: str, out: str, pooling: int, seed: int) -> None:
     w.add_layer_norm_eps(1e-12)
     w.add_causal_attention(False)
     w.add_pooling_type(gguf.PoolingType(pooling))
+    if rerank:
+        w.add_classifier_output_labels(["LABEL_0"])  # one relevance logit
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_tensor("token_embd.weight", rnd(rng, n_vocab, N_EMBD, scale=0.5))
     w.add_tensor("token_types.weight", rnd(rng, 2, N_EMBD, scale=0.5))
@@ -80,6 +96,13 @@ def write_bert(vocab_path: str, out: str, pooling: int, seed: int) -> None:
         w.add_tensor(p + "ffn_down.bias", rnd(rng, N_EMBD))
         w.add_tensor(p + "layer_output_norm.weight", np.ones(N_EMBD, np.float32))
         w.add_tensor(p + "layer_output_norm.bias", np.zeros(N_EMBD, np.float32))
+    if rerank:
+        # The sequence-classification head (RoBERTa's classifier.dense and
+        # classifier.out_proj): ne [n_embd, n_embd] and [n_embd, 1].
+        w.add_tensor("cls.weight", rnd(rng, N_EMBD, N_EMBD, scale=0.3))
+        w.add_tensor("cls.bias", rnd(rng, N_EMBD))
+        w.add_tensor("cls.output.weight", rnd(rng, 1, N_EMBD, scale=1.0))
+        w.add_tensor("cls.output.bias", rnd(rng, 1))
     finish(w, out)
 
 
@@ -139,6 +162,9 @@ def main() -> int:
     o = lambda name: os.path.join(out, name)
     write_bert(v("bert-bge"), o("tiny-bert.gguf"), pooling=1, seed=1)       # MEAN
     write_bert(v("bert-bge"), o("tiny-bert-cls.gguf"), pooling=2, seed=1)   # CLS
+    write_bert(v("bert-bge"), o("tiny-bert-rerank.gguf"), pooling=4, seed=4, rerank=True)  # RANK
+    write_bert(v("bert-bge"), o("tiny-bert-rerank-tpl.gguf"), pooling=4, seed=4, rerank=True,
+               rerank_template=RERANK_TEMPLATE)
     write_decoder(v("qwen2"), o("tiny-qwen2.gguf"), "qwen2", seed=2)
     write_decoder(v("llama-spm"), o("tiny-llama-embed.gguf"), "llama", seed=3, pooling=3)  # LAST
     write_decoder(v("llama-spm"), o("tiny-llama.gguf"), "llama", seed=3)

@@ -681,5 +681,60 @@ TEST_F(HybridTest, TheRerankerReordersTheFusedTopAndItsFailureKeepsTheFusedOrder
   for (size_t i = 0; i < again->size(); ++i) EXPECT_EQ((*again)[i].doc_id, (*plain)[i].doc_id);
 }
 
+// Scores each document by how often "target" appears in it (an in-process
+// reranker: the ranking logic, not the transport, is under test here).
+class CountingReranker final : public Reranker {
+ public:
+  std::string name() const override { return "test:count"; }
+  Result<std::vector<float>> Score(const std::string&, const std::vector<std::string>& docs) override {
+    ++calls;
+    seen = docs.size();
+    std::vector<float> out;
+    for (const auto& d : docs) {
+      float n = 0;
+      for (size_t p = d.find("target"); p != std::string::npos; p = d.find("target", p + 1)) ++n;
+      out.push_back(n);
+    }
+    return out;
+  }
+  int calls = 0;
+  size_t seen = 0;
+};
+
+TEST_F(HybridTest, TheRerankerAlsoReordersTheKeywordOnlyTopBeyondK) {
+  Put("a", "Apples", "apples apples apples orchard");
+  Put("b", "Apples again", "apples apples orchard");
+  Put("c", "Orchard", "apples in an orchard with a pear tree, the reranker target target");
+  BuildAll();
+  CountingReranker rr;
+  HybridSearcher reranked(*searcher_, *index_, *store_, nullptr, HybridOptions{}, &rr);
+  SearchRequest r;
+  r.query = "apples";
+  r.principal.all_access = true;
+  r.k = 1;
+  auto plain = hybrid_->Search(r, nullptr, RetrievalMode::kKeyword);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->size(), 1u);
+  EXPECT_NE((*plain)[0].doc_id, Id("c"));  // BM25 alone ranks the repeated "apples" first
+  // k = 1, yet the reranker sees the --rerank-top candidates and lifts c.
+  auto hits = reranked.Search(r, nullptr, RetrievalMode::kAuto);  // no vectors: keyword
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].doc_id, Id("c"));
+  EXPECT_EQ((*hits)[0].score, 2.f);
+  EXPECT_EQ(rr.calls, 1);
+  EXPECT_EQ(rr.seen, 3u);
+  // Hybrid with the embedder down: the keyword list, still reranked.
+  EmbeddingPipeline* v = pipeline_.get();
+  HybridSearcher hybrid(*searcher_, *index_, *store_,
+                        [v]() -> std::shared_ptr<const VectorSpace> { return v->serving(); }, HybridOptions{}, &rr);
+  emb_->fail = true;
+  auto down = hybrid.Search(r, nullptr, RetrievalMode::kHybrid);
+  ASSERT_TRUE(down.ok()) << down.status().ToString();
+  ASSERT_EQ(down->size(), 1u);
+  EXPECT_EQ((*down)[0].doc_id, Id("c"));
+  EXPECT_EQ(rr.calls, 2);
+}
+
 }  // namespace
 }  // namespace savoir
