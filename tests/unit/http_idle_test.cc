@@ -13,6 +13,7 @@
 
 #include "answer/chat_factory.h"
 #include "common/config.h"
+#include "net/aws_bedrock_runtime.h"
 #include "net/http_client.h"
 
 namespace savoir {
@@ -57,6 +58,15 @@ class StallingServer {
       res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
         std::string first = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Bonjour\"}}]}\n\n";
         sink.write(first.data(), first.size());
+        released.wait_for(std::chrono::seconds(20));
+        sink.done();
+        return true;
+      });
+    });
+    // A Bedrock ConverseStream that sends a frame's worth of bytes, then stalls.
+    server.Post("/model/m/converse-stream", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/vnd.amazon.eventstream", [this](size_t, httplib::DataSink& sink) {
+        sink.write("\0\0\0\x10", 4);
         released.wait_for(std::chrono::seconds(20));
         sink.done();
         return true;
@@ -154,6 +164,27 @@ TEST(HttpIdleTimeout, ModelIdleTimeoutOptionReachesTheChatModel) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(text, "Bonjour");
   EXPECT_NE(r.status().message().find("POST " + s.url() + "/v1/chat/completions stalled: no data for 1 s"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST(HttpIdleTimeout, BedrockRuntimeStreamsAreCutToo) {
+  StallingServer s;
+  setenv("AWS_ACCESS_KEY_ID", "AKIDIDLE", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "idle/secret", 1);
+  auto runtime = MakeBedrockRuntime("eu-west-3", s.url(), 1000);
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+  size_t bytes = 0;
+  auto r = (*runtime)->Post("m", "converse-stream", "{}", "", [&](std::string_view chunk) {
+    bytes += chunk.size();
+    return true;
+  });
+  unsetenv("AWS_ACCESS_KEY_ID");  // read when signing
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(bytes, 4u);
+  EXPECT_EQ(r.status().kind(), ErrorKind::kTimeout);
+  EXPECT_NE(r.status().message().find("POST " + s.url() + "/model/m/converse-stream stalled: no data for 1 s in the middle"),
             std::string::npos)
       << r.status().message();
 }
