@@ -676,6 +676,61 @@ Result<AwsCredentials> AwsCredentialChain::AssumeRole(const std::string& profile
                  "profile " + profile_name + " role " + role_arn + " (from " + source.source + ")");
 }
 
+Result<std::pair<std::string, std::time_t>> AwsCredentialChain::RefreshSsoToken(const nlohmann::json& cached,
+                                                                                  const std::string& start_url,
+                                                                                  const std::string& sso_region,
+                                                                                  const std::string& cache_file) {
+  auto text = [&](const char* k) {
+    return cached.contains(k) && cached[k].is_string() ? cached[k].get<std::string>() : std::string();
+  };
+  const std::string refresh = text("refreshToken"), client_id = text("clientId"), client_secret = text("clientSecret");
+  const std::time_t registration = ParseIso8601(text("registrationExpiresAt"));
+  if (refresh.empty() || client_id.empty() || client_secret.empty() || registration == 0) {
+    return Status(ErrorKind::kNotFound, "no refresh token cached");
+  }
+  if (opt_.now() >= registration) {
+    return Status(ErrorKind::kPermissionDenied, "the client registration expired at " + IsoUtc(registration));
+  }
+  std::string endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_SSO_OIDC", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
+  if (endpoint.empty()) endpoint = "https://oidc." + sso_region + ".amazonaws.com";
+  HttpRequest req;
+  req.method = "POST";
+  req.url = TrimSlash(endpoint) + "/token";
+  req.headers = {"Content-Type: application/json", "Accept: application/json"};
+  req.body = nlohmann::json{{"grantType", "refresh_token"}, {"clientId", client_id}, {"clientSecret", client_secret},
+                            {"refreshToken", refresh}}.dump();
+  auto resp = sso_.Send(req);
+  if (!resp.ok()) return resp.status();
+  auto r = nlohmann::json::parse(resp->body, nullptr, false);
+  if (resp->status != 200) {
+    std::string why = r.is_object() && r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>()
+                                                                                     : AwsJsonMessage(resp->body);
+    return Status(ErrorKind::kPermissionDenied, "SSO OIDC CreateToken answered HTTP " + std::to_string(resp->status) + " " + why);
+  }
+  std::string access = r.is_object() ? r.value("accessToken", "") : "";
+  int64_t expires_in = r.is_object() && r.contains("expiresIn") && r["expiresIn"].is_number() ? r["expiresIn"].get<int64_t>() : 0;
+  if (access.empty() || expires_in <= 0) {
+    return Status(ErrorKind::kUnavailable, "SSO OIDC CreateToken answered without a token");
+  }
+  const std::time_t expires = opt_.now() + static_cast<std::time_t>(expires_in);
+  nlohmann::json updated = {{"startUrl", start_url}, {"region", sso_region}, {"accessToken", access},
+                            {"expiresAt", IsoUtc(expires)}, {"clientId", client_id}, {"clientSecret", client_secret},
+                            {"registrationExpiresAt", text("registrationExpiresAt")},
+                            {"refreshToken", r.contains("refreshToken") && r["refreshToken"].is_string()
+                                                 ? r["refreshToken"].get<std::string>() : refresh}};
+  // Best effort, atomically and private (the file holds tokens); a
+  // read-only home still gets the new token for this process.
+  std::string tmp = cache_file + ".savoir-" + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string body = updated.dump();
+    bool written = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+    written = close(fd) == 0 && written;
+    if (!written || rename(tmp.c_str(), cache_file.c_str()) != 0) unlink(tmp.c_str());
+  }
+  return std::make_pair(access, expires);
+}
+
 Result<AwsCredentials> AwsCredentialChain::FromSso(const std::string& profile_name, const Profile& p) {
   const std::string login = "run `aws sso login --profile " + profile_name + "`";
   std::string start_url = Key(p, "sso_start_url"), sso_region = Key(p, "sso_region"), cache_key = start_url;
@@ -714,8 +769,22 @@ Result<AwsCredentials> AwsCredentialChain::FromSso(const std::string& profile_na
   if (token.empty() || expires == 0) {
     return Status(ErrorKind::kPermissionDenied, what + ": the cached SSO token " + cache_file + " is unreadable; " + login);
   }
+  // As botocore for sso-session profiles: within 15 minutes of expiry the
+  // token is renewed with the cached refresh token (SSO OIDC CreateToken)
+  // and written back to the cache, as `aws sso login` would have.
+  std::string refresh_failure;
+  if (!Key(p, "sso_session").empty() && opt_.now() + 15 * 60 >= expires) {
+    auto renewed = RefreshSsoToken(j, start_url, sso_region, cache_file);
+    if (renewed.ok()) {
+      token = renewed->first;
+      expires = renewed->second;
+    } else if (renewed.status().kind() != ErrorKind::kNotFound) {
+      refresh_failure = " (renewing it failed: " + renewed.status().message() + ")";
+    }
+  }
   if (opt_.now() >= expires) {
-    return Status(ErrorKind::kPermissionDenied, what + ": the SSO token expired at " + IsoUtc(expires) + "; " + login);
+    return Status(ErrorKind::kPermissionDenied,
+                  what + ": the SSO token expired at " + IsoUtc(expires) + refresh_failure + "; " + login);
   }
   std::string endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_SSO", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
   if (endpoint.empty()) endpoint = "https://portal.sso." + sso_region + ".amazonaws.com";

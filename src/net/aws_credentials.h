@@ -15,7 +15,10 @@
 //         the token `aws sso login` cached in ~/.aws/sso/cache/SHA1.json,
 //         traded at the SSO portal (GetRoleCredentials) for role credentials
 //         (endpoint AWS_ENDPOINT_URL_SSO, else
-//         https://portal.sso.SSO_REGION.amazonaws.com)
+//         https://portal.sso.SSO_REGION.amazonaws.com); an sso-session token
+//         within 15 minutes of expiry is renewed with its cached refresh
+//         token (SSO OIDC CreateToken, AWS_ENDPOINT_URL_SSO_OIDC, else
+//         https://oidc.SSO_REGION.amazonaws.com) and written back
 //      d. aws_access_key_id + aws_secret_access_key (+ aws_session_token)
 //      e. credential_process: the command, run without a shell (split as a
 //         POSIX shell would, no expansion), prints JSON Version 1
@@ -47,6 +50,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "common/status.h"
 #include "net/aws_sigv4.h"
@@ -90,6 +95,12 @@ class AwsCredentialChain {
   Result<AwsCredentials> AssumeRole(const std::string& profile_name, const Profile& profile,
                                     const AwsCredentials& source);
   Result<AwsCredentials> FromSso(const std::string& profile_name, const Profile& profile);
+  // A new SSO access token and its expiry from the refresh token in the
+  // cached token `cached` (written back to cache_file); kNotFound when it
+  // holds no refresh token.
+  Result<std::pair<std::string, std::time_t>> RefreshSsoToken(const nlohmann::json& cached, const std::string& start_url,
+                                                               const std::string& sso_region,
+                                                               const std::string& cache_file);
   Result<AwsCredentials> FromProcess(const std::string& profile_name, const std::string& command);
   Result<AwsCredentials> FromWebIdentity(const std::string& token_file, const std::string& role_arn,
                                          const std::string& session_name);

@@ -549,6 +549,25 @@ TEST(AwsProfiles, SsoSessionAndLegacyProfiles) {
                 {"sessionToken", "SSOSESSION"}, {"expiration", (static_cast<int64_t>(now) + 3600) * 1000}}}};
     res.set_content(j.dump(), "application/json");
   });
+  std::atomic<int> token_calls{0};
+  portal.server.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
+    ++token_calls;
+    Json b = Json::parse(req.body, nullptr, false);
+    if (!b.is_object() || b.value("grantType", "") != "refresh_token" || b.value("clientId", "") != "cid" ||
+        b.value("clientSecret", "") != "csecret") {
+      res.status = 400;
+      res.set_content("{\"error\":\"invalid_client\"}", "application/json");
+      return;
+    }
+    if (b.value("refreshToken", "") != "rt") {
+      res.status = 400;
+      res.set_content("{\"error\":\"invalid_grant\",\"error_description\":\"Invalid refresh token provided\"}",
+                      "application/json");
+      return;
+    }
+    res.set_content("{\"accessToken\":\"session-token\",\"expiresIn\":28800,\"refreshToken\":\"rt2\",\"tokenType\":\"Bearer\"}",
+                    "application/json");
+  });
   portal.Start();
   const std::string legacy_url = "https://legacy.awsapps.com/start";
   std::string home = MakeHome("aws_sso",
@@ -595,7 +614,7 @@ TEST(AwsProfiles, SsoSessionAndLegacyProfiles) {
   o.now = [] { return std::time(nullptr); };
   auto run = [&](const std::string& profile) {
     o.env = MapEnv({{"HOME", home}, {"AWS_PROFILE", profile}, {"AWS_ENDPOINT_URL_SSO", portal.url()},
-                    {"AWS_EC2_METADATA_DISABLED", "true"}});
+                    {"AWS_ENDPOINT_URL_SSO_OIDC", portal.url()}, {"AWS_EC2_METADATA_DISABLED", "true"}});
     return AwsCredentialChain(o).Get();
   };
   auto legacy = run("old");
@@ -610,6 +629,35 @@ TEST(AwsProfiles, SsoSessionAndLegacyProfiles) {
                                             "; run `aws sso login --profile dev`"),
             std::string::npos)
       << expired.status().message();
+  EXPECT_EQ(token_calls.load(), 0);  // no refresh token cached: nothing to renew with
+  // With a refresh token and a live client registration, an expiring token
+  // is renewed (SSO OIDC CreateToken) and the cache rewritten, privately.
+  auto renewable = [&](const std::string& refresh_token) {
+    Json j = {{"startUrl", "https://corp.awsapps.com/start"}, {"region", "eu-west-1"}, {"accessToken", "old-token"},
+              {"expiresAt", IsoTime(now - 60)}, {"clientId", "cid"}, {"clientSecret", "csecret"},
+              {"refreshToken", refresh_token}, {"registrationExpiresAt", IsoTime(now + 30 * 86400)}};
+    std::ofstream(session_file) << j.dump();
+  };
+  renewable("rt");
+  auto renewed = run("dev");
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(renewed->access_key_id, "ASIASSO");
+  EXPECT_EQ(token_calls.load(), 1);
+  Json rewritten = Json::parse(std::ifstream(session_file), nullptr, false);
+  ASSERT_TRUE(rewritten.is_object());
+  EXPECT_EQ(rewritten["accessToken"], "session-token");
+  EXPECT_EQ(rewritten["refreshToken"], "rt2");
+  EXPECT_EQ(rewritten["clientId"], "cid");
+  EXPECT_GE(ParseIso8601(rewritten["expiresAt"]), now + 28800 - 5);
+  EXPECT_EQ(fs::status(session_file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  renewable("revoked-refresh");
+  auto not_renewed = run("dev");
+  ASSERT_FALSE(not_renewed.ok());
+  EXPECT_NE(not_renewed.status().message().find("(renewing it failed: SSO OIDC CreateToken answered HTTP 400 invalid_grant); "
+                                                "run `aws sso login --profile dev`"),
+            std::string::npos)
+      << not_renewed.status().message();
+  EXPECT_EQ(not_renewed.status().message().find("revoked-refresh"), std::string::npos);
   write_token(session_file, "revoked-token", IsoTime(now + 3600));
   auto revoked = run("dev");
   EXPECT_NE(revoked.status().message().find("the SSO portal refused the cached token (HTTP 401: Session token not found or "
