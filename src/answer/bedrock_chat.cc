@@ -172,7 +172,8 @@ Result<std::unique_ptr<ChatModel>> MakeBedrockChat(const Config& config) {
   if (config.chat_model.empty()) {
     return Status(ErrorKind::kInvalidArgument, "--chat bedrock needs --chat-model (a Bedrock model id or inference profile)");
   }
-  auto runtime = MakeBedrockRuntime(config.aws_region, config.bedrock_endpoint);
+  auto runtime = MakeBedrockRuntime(config.aws_region, config.bedrock_endpoint, config.model_idle_timeout_s * 1000,
+                                    config.aws_sts_endpoint);
   if (!runtime.ok()) return runtime.status();
   BedrockChatConfig bc;
   bc.model_id = config.chat_model;

@@ -22,6 +22,7 @@ Result<std::unique_ptr<ChatModel>> MakeOpenAi(const Config& config) {
   SAVOIR_ASSIGN_OR_RETURN(c.base_url, NormalizeBaseUrl(config.chat_url, "--chat-url"));
   SAVOIR_ASSIGN_OR_RETURN(c.api_key, ReadApiKeyFile(config.chat_api_key_file, "--chat-api-key-file"));
   c.model = config.chat_model;
+  c.http.idle_timeout_ms = config.model_idle_timeout_s * 1000;
   c.context_tokens = config.chat_context_tokens;
   return MakeOpenAiChat(std::move(c));
 }

@@ -187,6 +187,14 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--bedrock-endpoint", "SAVOIR_BEDROCK_ENDPOINT", "",
        "Bedrock runtime endpoint (a VPC endpoint URL); empty: https://bedrock-runtime.REGION.amazonaws.com", "all",
        TextField(&Config::bedrock_endpoint)},
+      {"--aws-sts-endpoint", "SAVOIR_AWS_STS_ENDPOINT", "",
+       "AWS STS endpoint for assumed roles (a VPC endpoint URL); empty: AWS_ENDPOINT_URL_STS, else "
+       "https://sts.REGION.amazonaws.com", "all",
+       TextField(&Config::aws_sts_endpoint)},
+      {"--model-idle-timeout-s", "SAVOIR_MODEL_IDLE_TIMEOUT_S", "120",
+       "Seconds a model endpoint (chat, embeddings, Bedrock) may stay silent in a request or a stream before it "
+       "is cut as stalled (0: only the whole-request timeout)", "all",
+       IntField("--model-idle-timeout-s", &Config::model_idle_timeout_s, 0, 86400)},
       {"--llama-threads", "SAVOIR_LLAMA_THREADS", "0",
        "CPU threads for local GGUF models (0: every core)", "all",
        IntField("--llama-threads", &Config::llama_threads, 0, 1024)},

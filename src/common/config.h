@@ -55,6 +55,8 @@ struct Config {
   int answer_max_tokens = 512;   // longest model answer
   std::string aws_region;        // empty: from the AWS environment / profile
   std::string bedrock_endpoint;  // empty: https://bedrock-runtime.<region>.amazonaws.com
+  std::string aws_sts_endpoint;  // empty: AWS_ENDPOINT_URL_STS, else https://sts.<region>.amazonaws.com
+  int model_idle_timeout_s = 0;  // a model endpoint silent this long is cut (0: off)
   int llama_threads = 0;         // 0: every core
   // Hybrid retrieval (retrieve/hybrid.h).
   std::string fusion;            // "rrf" or "weighted"

@@ -141,7 +141,8 @@ Result<std::unique_ptr<Embedder>> MakeBedrockEmbedder(const Config& config) {
   if (config.embed_model.empty()) {
     return Status(ErrorKind::kInvalidArgument, "--embedder bedrock needs --embed-model (e.g. amazon.titan-embed-text-v2:0)");
   }
-  auto runtime = MakeBedrockRuntime(config.aws_region, config.bedrock_endpoint);
+  auto runtime = MakeBedrockRuntime(config.aws_region, config.bedrock_endpoint, config.model_idle_timeout_s * 1000,
+                                    config.aws_sts_endpoint);
   if (!runtime.ok()) return runtime.status();
   BedrockEmbedderConfig bc;
   bc.model_id = config.embed_model;

@@ -20,6 +20,7 @@ Result<std::unique_ptr<Embedder>> MakeOpenAi(const Config& config) {
   SAVOIR_ASSIGN_OR_RETURN(c.base_url, NormalizeBaseUrl(config.embed_url, "--embed-url"));
   SAVOIR_ASSIGN_OR_RETURN(c.api_key, ReadApiKeyFile(config.embed_api_key_file, "--embed-api-key-file"));
   c.model = config.embed_model;
+  c.http.idle_timeout_ms = config.model_idle_timeout_s * 1000;
   auto e = MakeOpenAiEmbedder(std::move(c));
   if (!e.ok()) return Status(e.status().kind(), "--embedder openai: " + e.status().message());
   return e;

@@ -52,15 +52,18 @@ Result<HttpResponse> BedrockRuntime::Post(const std::string& model_id, const std
 }
 
 Result<std::shared_ptr<BedrockRuntime>> MakeBedrockRuntime(const std::string& region_option,
-                                                           const std::string& endpoint_option) {
+                                                           const std::string& endpoint_option, int idle_timeout_ms,
+                                                           const std::string& sts_endpoint) {
   auto region = ResolveAwsRegion(region_option);
   if (!region.ok()) return region.status();
   AwsCredentialOptions copt;
   copt.region = *region;
+  copt.sts_endpoint = sts_endpoint;
   auto chain = std::make_shared<AwsCredentialChain>(copt);
   BedrockRuntimeConfig rc;
   rc.region = *region;
   rc.endpoint = endpoint_option;
+  rc.http.idle_timeout_ms = idle_timeout_ms;
   return std::make_shared<BedrockRuntime>(rc, chain);
 }
 

@@ -52,9 +52,12 @@ class BedrockRuntime {
 };
 
 // Builds a runtime from --aws-region / --bedrock-endpoint and the process
-// environment's credential chain.
+// environment's credential chain; idle_timeout_ms from
+// --model-idle-timeout-s, sts_endpoint from --aws-sts-endpoint.
 Result<std::shared_ptr<BedrockRuntime>> MakeBedrockRuntime(const std::string& region_option,
-                                                           const std::string& endpoint_option);
+                                                           const std::string& endpoint_option,
+                                                           int idle_timeout_ms = 0,
+                                                           const std::string& sts_endpoint = "");
 
 // The message of an AWS JSON error body ({"message": ...} or {"Message": ...}).
 std::string AwsErrorMessage(const std::string& body);

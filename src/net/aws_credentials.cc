@@ -3,11 +3,25 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <vector>
+
+extern char** environ;
 
 namespace savoir {
 namespace {
@@ -86,6 +100,67 @@ std::string TrimSlash(std::string s) {
   return s;
 }
 
+std::string Sha1Hex(const std::string& s) {
+  unsigned char d[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d), sizeof d));
+}
+
+std::string IsoUtc(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool HasStaticKeys(const std::map<std::string, std::string>& p) {
+  auto has = [&](const char* k) {
+    auto it = p.find(k);
+    return it != p.end() && !it->second.empty();
+  };
+  return has("aws_access_key_id") || has("aws_secret_access_key");
+}
+
+std::string Key(const std::map<std::string, std::string>& p, const std::string& k) {
+  auto it = p.find(k);
+  return it == p.end() ? "" : it->second;
+}
+
+Result<AwsCredentials> StaticKeys(const std::string& name, const std::map<std::string, std::string>& p) {
+  if (Key(p, "aws_access_key_id").empty() || Key(p, "aws_secret_access_key").empty()) {
+    return Status(ErrorKind::kPermissionDenied,
+                  "AWS profile '" + name + "' has only one of aws_access_key_id / aws_secret_access_key");
+  }
+  return AwsCredentials{Key(p, "aws_access_key_id"), Key(p, "aws_secret_access_key"), Key(p, "aws_session_token"), 0,
+                        "profile " + name};
+}
+
+Result<std::optional<AwsCredentials>> Some(Result<AwsCredentials> r) {
+  if (!r.ok()) return r.status();
+  return std::optional<AwsCredentials>(std::move(r.value()));
+}
+
+// The message of an AWS JSON error body, else its start.
+std::string AwsJsonMessage(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object()) {
+    for (const char* k : {"message", "Message"}) {
+      if (j.contains(k) && j[k].is_string()) return j[k].get<std::string>();
+    }
+  }
+  std::string said = body.substr(0, 200);
+  for (char& c : said)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return said;
+}
+
+std::string JoinChain(const std::vector<std::string>& names, const std::string& last) {
+  std::string out;
+  for (const auto& n : names) out += n + " -> ";
+  return out + last;
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -107,6 +182,12 @@ std::time_t ParseIso8601(const std::string& s) {
   tm.tm_min = min;
   tm.tm_sec = sec;
   return timegm(&tm);
+}
+
+std::map<std::string, std::string> LoadAwsConfigSection(const EnvLookup& env, const std::string& section) {
+  auto config = ReadIni(HomeFile(env, "AWS_CONFIG_FILE", ".aws/config"));
+  auto it = config.find(section);
+  return it == config.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
 std::map<std::string, std::string> LoadAwsProfile(const EnvLookup& env, const std::string& profile) {
@@ -139,12 +220,143 @@ Result<std::string> ResolveAwsRegion(const std::string& configured, const EnvLoo
                     profile + "'");
 }
 
+Result<std::vector<std::string>> SplitCommandLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (in_word) out.push_back(cur);
+      cur.clear();
+      in_word = false;
+    } else if (c == '\'') {
+      size_t close = line.find('\'', i + 1);
+      if (close == std::string::npos) return Status(ErrorKind::kInvalidArgument, "unterminated ' in the command line");
+      cur += line.substr(i + 1, close - i - 1);
+      i = close;
+      in_word = true;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      for (; j < line.size() && line[j] != '"'; ++j) {
+        // Inside double quotes a backslash escapes only these.
+        if (line[j] == '\\' && j + 1 < line.size() && std::strchr("\"\\$`\n", line[j + 1])) ++j;
+        cur += line[j];
+      }
+      if (j >= line.size()) return Status(ErrorKind::kInvalidArgument, "unterminated \" in the command line");
+      i = j;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 < line.size()) cur += line[++i];
+      in_word = true;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(cur);
+  return out;
+}
+
+Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv, int timeout_ms, size_t max_output) {
+  if (argv.empty()) return Status(ErrorKind::kInvalidArgument, "empty command");
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status(ErrorKind::kInternal, std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return Status(ErrorKind::kInternal, std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so a timeout kills whatever it started too.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return Status(ErrorKind::kNotFound, "cannot run '" + argv[0] + "': " + std::strerror(rc));
+  }
+  ProcessOutput result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  bool timed_out = false, too_big = false;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    int n = poll(fds, 2, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        if (sinks[i]->size() + static_cast<size_t>(got) > max_output) too_big = true;
+        else sinks[i]->append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+    if (too_big) break;
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  if (timed_out || too_big) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    if (timed_out) {
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%g", timeout_ms / 1000.0);
+      return Status(ErrorKind::kTimeout, "'" + argv[0] + "' did not finish within " + secs + " s (killed)");
+    }
+    return Status(ErrorKind::kInvalidArgument, "'" + argv[0] + "' wrote more than " + std::to_string(max_output) + " bytes");
+  }
+  // Output closed: the process is ending (or closed its output and lingers).
+  while (true) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return Status(ErrorKind::kTimeout, "'" + argv[0] + "' closed its output but did not exit (killed)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return result;
+}
+
 AwsCredentialChain::AwsCredentialChain(AwsCredentialOptions options)
     : opt_(std::move(options)),
       sts_([] {
         HttpOptions o;
         o.max_attempts = 3;
         o.timeout_ms = 20000;
+        o.idle_timeout_ms = 10000;
         o.requests_per_minute = 0;
         o.user_agent = "savoir/0.1";
         return o;
@@ -158,30 +370,97 @@ AwsCredentialChain::AwsCredentialChain(AwsCredentialOptions options)
         o.requests_per_minute = 0;
         o.user_agent = "savoir/0.1";
         return o;
+      }()),
+      sso_([] {
+        HttpOptions o;
+        o.max_attempts = 3;
+        o.timeout_ms = 20000;
+        o.idle_timeout_ms = 10000;
+        o.requests_per_minute = 0;
+        o.user_agent = "savoir/0.1";
+        return o;
       }()) {}
 
 void AwsCredentialChain::Invalidate() {
   std::lock_guard<std::mutex> lock(mu_);
   cached_.reset();
+  links_.clear();
+  retry_at_ = 0;
+}
+
+bool AwsCredentialChain::Fresh(const AwsCredentials& c, std::time_t now) const {
+  return c.expiration == 0 || now + opt_.refresh_before_s < c.expiration;
 }
 
 Result<AwsCredentials> AwsCredentialChain::Get() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ && Fresh(*cached_, opt_.now())) return *cached_;
+  }
+  // One thread refreshes; meanwhile the others keep using credentials that
+  // have not expired yet instead of queueing behind it.
+  std::unique_lock<std::mutex> refresh(refresh_mu_, std::try_to_lock);
+  if (!refresh.owns_lock()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cached_ && opt_.now() < cached_->expiration) return *cached_;
+    }
+    refresh.lock();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::time_t now = opt_.now();
+    if (cached_ && Fresh(*cached_, now)) return *cached_;  // refreshed while we waited
+    // A refresh failed a moment ago: no new try yet while the old ones serve.
+    if (cached_ && now < cached_->expiration && now < retry_at_) return *cached_;
+  }
+  Result<AwsCredentials> fresh = Resolve();
   std::lock_guard<std::mutex> lock(mu_);
   std::time_t now = opt_.now();
-  if (cached_ && (cached_->expiration == 0 || now + opt_.refresh_before_s < cached_->expiration)) return *cached_;
-  Result<AwsCredentials> fresh = Resolve();
   if (!fresh.ok()) {
     // A failed refresh keeps serving credentials that have not expired yet.
-    if (cached_ && now < cached_->expiration) return *cached_;
+    if (cached_ && now < cached_->expiration) {
+      retry_at_ = now + opt_.failed_refresh_retry_s;
+      return *cached_;
+    }
     return fresh.status();
   }
   cached_ = fresh.value();
+  // Still due for refresh (a link served its old credentials because its
+  // refresh failed): try again later, not on every call.
+  retry_at_ = Fresh(*cached_, now) ? 0 : now + opt_.failed_refresh_retry_s;
   return fresh;
+}
+
+Result<AwsCredentials> AwsCredentialChain::Cached(const std::string& key,
+                                                  const std::function<Result<AwsCredentials>()>& fetch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = links_.find(key);
+    if (it != links_.end() && Fresh(it->second, opt_.now())) return it->second;
+  }
+  Result<AwsCredentials> c = fetch();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c.ok()) {
+    links_[key] = *c;
+  } else if (auto it = links_.find(key); it != links_.end() && opt_.now() < it->second.expiration) {
+    return it->second;  // not expired yet: serves while the refresh fails
+  }
+  return c;
 }
 
 Result<AwsCredentials> AwsCredentialChain::Resolve() {
   const EnvLookup& env = opt_.env;
   std::vector<std::string> tried;
+  std::string profile_name = EnvOr(env, "AWS_PROFILE", "default");
+  auto profile = LoadAwsProfile(env, profile_name);
+  // A role profile named explicitly by AWS_PROFILE comes first, as with
+  // `aws --profile`: the environment's keys may be its credential_source.
+  if (!EnvOr(env, "AWS_PROFILE").empty() && !Key(profile, "role_arn").empty()) {
+    auto c = FromProfile(profile_name, profile, {});
+    if (!c.ok()) return c.status();
+    if (c->has_value()) return **c;
+  }
   // 1. Environment.
   std::string key = EnvOr(env, "AWS_ACCESS_KEY_ID"), secret = EnvOr(env, "AWS_SECRET_ACCESS_KEY");
   if (!key.empty() || !secret.empty()) {
@@ -194,23 +473,12 @@ Result<AwsCredentials> AwsCredentialChain::Resolve() {
   }
   tried.push_back("environment (AWS_ACCESS_KEY_ID unset)");
   // 2. Shared credentials / config files.
-  std::string profile_name = EnvOr(env, "AWS_PROFILE", "default");
-  auto profile = LoadAwsProfile(env, profile_name);
   const bool profile_found = !profile.empty();
-  if (!profile["aws_access_key_id"].empty() || !profile["aws_secret_access_key"].empty()) {
-    if (profile["aws_access_key_id"].empty() || profile["aws_secret_access_key"].empty()) {
-      return Status(ErrorKind::kPermissionDenied, "AWS profile '" + profile_name +
-                                                      "' has only one of aws_access_key_id / aws_secret_access_key");
-    }
-    AwsCredentials c{profile["aws_access_key_id"], profile["aws_secret_access_key"], profile["aws_session_token"], 0,
-                     "profile " + profile_name};
-    return c;
-  }
-  if (!profile["role_arn"].empty() && !profile["web_identity_token_file"].empty()) {
-    return FromWebIdentity(profile["web_identity_token_file"], profile["role_arn"], profile["role_session_name"]);
-  }
+  auto from_profile = FromProfile(profile_name, profile, {});
+  if (!from_profile.ok()) return from_profile.status();
+  if (from_profile->has_value()) return **from_profile;
   if (EnvOr(env, "AWS_PROFILE").empty() || profile_found) {
-    tried.push_back("shared files (no keys in profile '" + profile_name + "')");
+    tried.push_back("shared files (no credentials in profile '" + profile_name + "')");
   } else {
     return Status(ErrorKind::kPermissionDenied, "AWS_PROFILE names profile '" + profile_name +
                                                     "', which is in neither the credentials nor the config file");
@@ -241,6 +509,350 @@ Result<AwsCredentials> AwsCredentialChain::Resolve() {
   return Status(ErrorKind::kPermissionDenied, msg);
 }
 
+Result<std::optional<AwsCredentials>> AwsCredentialChain::FromProfile(const std::string& name, const Profile& p,
+                                                                      std::vector<std::string> visited) {
+  visited.push_back(name);
+  const std::string role_arn = Key(p, "role_arn");
+  if (!role_arn.empty() && !Key(p, "web_identity_token_file").empty() && Key(p, "source_profile").empty() &&
+      Key(p, "credential_source").empty()) {
+    return Some(
+        FromWebIdentity(Key(p, "web_identity_token_file"), role_arn, Key(p, "role_session_name")));
+  }
+  if (!role_arn.empty()) {
+    const std::string source_profile = Key(p, "source_profile"), credential_source = Key(p, "credential_source");
+    if (!source_profile.empty() && !credential_source.empty()) {
+      return Status(ErrorKind::kInvalidArgument, "AWS profile '" + name +
+                                                     "' sets both source_profile and credential_source; keep one");
+    }
+    if (source_profile.empty() && credential_source.empty()) {
+      return Status(ErrorKind::kInvalidArgument,
+                    "AWS profile '" + name +
+                        "' has role_arn but no source_profile, credential_source or web_identity_token_file");
+    }
+    if (!Key(p, "mfa_serial").empty()) {
+      return Status(ErrorKind::kPermissionDenied,
+                    "AWS profile '" + name + "' requires an MFA code (mfa_serial), which Savoir cannot ask anyone for: "
+                    "use a role whose trust policy does not require MFA, or credentials from SSO or a "
+                    "credential_process");
+    }
+    Result<AwsCredentials> source = !source_profile.empty() ? FromSourceProfile(name, source_profile, visited)
+                                                            : FromCredentialSource(name, credential_source);
+    if (!source.ok()) return source.status();
+    AwsCredentials signer = *source;
+    return Some(Cached("role " + JoinChain(visited, role_arn), [&] {
+      return AssumeRole(name, p, signer);
+    }));
+  }
+  if (!Key(p, "sso_session").empty() || !Key(p, "sso_start_url").empty() || !Key(p, "sso_account_id").empty()) {
+    return Some(Cached("sso " + name, [&] { return FromSso(name, p); }));
+  }
+  if (HasStaticKeys(p)) return Some(StaticKeys(name, p));
+  if (std::string command = Key(p, "credential_process"); !command.empty()) {
+    return Some(Cached("process " + name, [&] { return FromProcess(name, command); }));
+  }
+  return std::optional<AwsCredentials>();
+}
+
+Result<AwsCredentials> AwsCredentialChain::FromSourceProfile(const std::string& parent, const std::string& source,
+                                                             const std::vector<std::string>& visited) {
+  Profile p = LoadAwsProfile(opt_.env, source);
+  if (p.empty()) {
+    return Status(ErrorKind::kInvalidArgument, "AWS profile '" + parent + "' names source_profile '" + source +
+                                                   "', which is in neither the credentials nor the config file");
+  }
+  // As botocore: a profile may name itself to take its own static keys;
+  // any other return to a profile already on the way is a loop.
+  bool seen = false;
+  for (const auto& v : visited) seen = seen || v == source;
+  if (seen && (source != parent || !HasStaticKeys(p))) {
+    return Status(ErrorKind::kInvalidArgument, "AWS profiles loop through source_profile: " + JoinChain(visited, source));
+  }
+  // Static keys in the source profile win over its own role_arn.
+  if (HasStaticKeys(p)) return StaticKeys(source, p);
+  auto c = FromProfile(source, p, visited);
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) {
+    return Status(ErrorKind::kPermissionDenied,
+                  "source_profile '" + source + "' of AWS profile '" + parent + "' holds no credentials");
+  }
+  return **c;
+}
+
+Result<AwsCredentials> AwsCredentialChain::FromCredentialSource(const std::string& profile_name,
+                                                                const std::string& source) {
+  if (source == "Environment") {
+    std::string key = EnvOr(opt_.env, "AWS_ACCESS_KEY_ID"), secret = EnvOr(opt_.env, "AWS_SECRET_ACCESS_KEY");
+    if (key.empty() || secret.empty()) {
+      return Status(ErrorKind::kPermissionDenied, "AWS profile '" + profile_name +
+                                                      "' takes its credentials from the environment, where "
+                                                      "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not both set");
+    }
+    return AwsCredentials{key, secret, EnvOr(opt_.env, "AWS_SESSION_TOKEN"), 0, "environment"};
+  }
+  if (source == "Ec2InstanceMetadata") {
+    auto c = Cached("imds", [&] { return FromInstanceMetadata(); });
+    if (!c.ok()) return Status(c.status().kind(), "credential_source of AWS profile '" + profile_name + "': instance metadata: " + c.status().message());
+    return c;
+  }
+  if (source == "EcsContainer") {
+    std::string relative = EnvOr(opt_.env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+                full = EnvOr(opt_.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (relative.empty() && full.empty()) {
+      return Status(ErrorKind::kPermissionDenied, "AWS profile '" + profile_name +
+                                                      "' takes its credentials from the container, but neither "
+                                                      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set");
+    }
+    std::string url = relative.empty() ? full : "http://169.254.170.2" + relative;
+    return Cached("container", [&] { return FromContainer(url); });
+  }
+  return Status(ErrorKind::kInvalidArgument, "AWS profile '" + profile_name + "' has credential_source '" + source +
+                                                 "'; expected Environment, Ec2InstanceMetadata or EcsContainer");
+}
+
+Result<AwsCredentials> AwsCredentialChain::CallSts(const std::string& action,
+                                                   const std::vector<std::pair<std::string, std::string>>& params,
+                                                   const std::string& role_arn, const AwsCredentials* signer, const std::string& source) {
+  // The region of the whole session (Bedrock's), as botocore's STS clients
+  // take the session's, not the source profile's.
+  std::string region = opt_.region;
+  if (region.empty()) {
+    auto r = ResolveAwsRegion("", opt_.env);
+    if (r.ok()) region = *r;
+  }
+  std::string endpoint = opt_.sts_endpoint;
+  if (endpoint.empty()) endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_STS", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
+  if (endpoint.empty()) {
+    endpoint = region.empty() ? "https://sts.amazonaws.com" : "https://sts." + region + ".amazonaws.com";
+  }
+  HttpRequest req;
+  req.method = "POST";
+  req.url = TrimSlash(endpoint) + "/";
+  req.headers = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8", "Accept: application/xml"};
+  std::vector<std::pair<std::string, std::string>> form = {{"Action", action}, {"Version", "2011-06-15"}};
+  form.insert(form.end(), params.begin(), params.end());
+  req.body = FormEncode(form);
+  if (signer) {
+    // The global endpoint signs for us-east-1, as the SDKs do.
+    SAVOIR_RETURN_IF_ERROR(SigV4SignHttpRequest(&req, *signer, region.empty() ? "us-east-1" : region, "sts", opt_.now()));
+  }
+  auto resp = sts_.Send(req);
+  if (!resp.ok()) {
+    return Status(resp.status().kind(), "STS " + action + " for " + role_arn + ": " + resp.status().message());
+  }
+  pugi::xml_document doc;
+  doc.load_string(resp->body.c_str());
+  if (resp->status != 200) {
+    std::string code = FindNode(doc, "Code").text().get(), message = FindNode(doc, "Message").text().get();
+    return Status(ErrorKind::kPermissionDenied, "STS refused " + action + " for " + role_arn + " (HTTP " +
+                                                    std::to_string(resp->status) + (code.empty() ? "" : " " + code) +
+                                                    (message.empty() ? "" : ": " + message) + ")");
+  }
+  pugi::xml_node creds = FindNode(doc, "Credentials");
+  AwsCredentials c{creds.child("AccessKeyId").text().get(), creds.child("SecretAccessKey").text().get(),
+                   creds.child("SessionToken").text().get(), ParseIso8601(creds.child("Expiration").text().get()),
+                   source};
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    return Status(ErrorKind::kUnavailable, "STS " + action + " for " + role_arn + " answered without credentials");
+  }
+  return c;
+}
+
+Result<AwsCredentials> AwsCredentialChain::AssumeRole(const std::string& profile_name, const Profile& p,
+                                                      const AwsCredentials& source) {
+  const std::string role_arn = Key(p, "role_arn");
+  std::string session = Key(p, "role_session_name");
+  if (session.empty()) session = "savoir-" + std::to_string(opt_.now());
+  std::vector<std::pair<std::string, std::string>> params = {{"RoleArn", role_arn}, {"RoleSessionName", session}};
+  if (std::string d = Key(p, "duration_seconds"); !d.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(d.c_str(), &end, 10);
+    if (*end || v < 900 || v > 43200) {
+      return Status(ErrorKind::kInvalidArgument, "AWS profile '" + profile_name + "': duration_seconds must be 900 to 43200, got '" + d + "'");
+    }
+    params.emplace_back("DurationSeconds", std::to_string(v));
+  }
+  if (std::string ext = Key(p, "external_id"); !ext.empty()) params.emplace_back("ExternalId", ext);
+  return CallSts("AssumeRole", params, role_arn, &source,
+                 "profile " + profile_name + " role " + role_arn + " (from " + source.source + ")");
+}
+
+Result<std::pair<std::string, std::time_t>> AwsCredentialChain::RefreshSsoToken(const nlohmann::json& cached,
+                                                                                  const std::string& start_url,
+                                                                                  const std::string& sso_region,
+                                                                                  const std::string& cache_file) {
+  auto text = [&](const char* k) {
+    return cached.contains(k) && cached[k].is_string() ? cached[k].get<std::string>() : std::string();
+  };
+  const std::string refresh = text("refreshToken"), client_id = text("clientId"), client_secret = text("clientSecret");
+  const std::time_t registration = ParseIso8601(text("registrationExpiresAt"));
+  if (refresh.empty() || client_id.empty() || client_secret.empty() || registration == 0) {
+    return Status(ErrorKind::kNotFound, "no refresh token cached");
+  }
+  if (opt_.now() >= registration) {
+    return Status(ErrorKind::kPermissionDenied, "the client registration expired at " + IsoUtc(registration));
+  }
+  std::string endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_SSO_OIDC", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
+  if (endpoint.empty()) endpoint = "https://oidc." + sso_region + ".amazonaws.com";
+  HttpRequest req;
+  req.method = "POST";
+  req.url = TrimSlash(endpoint) + "/token";
+  req.headers = {"Content-Type: application/json", "Accept: application/json"};
+  req.body = nlohmann::json{{"grantType", "refresh_token"}, {"clientId", client_id}, {"clientSecret", client_secret},
+                            {"refreshToken", refresh}}.dump();
+  auto resp = sso_.Send(req);
+  if (!resp.ok()) return resp.status();
+  auto r = nlohmann::json::parse(resp->body, nullptr, false);
+  if (resp->status != 200) {
+    std::string why = r.is_object() && r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>()
+                                                                                     : AwsJsonMessage(resp->body);
+    return Status(ErrorKind::kPermissionDenied, "SSO OIDC CreateToken answered HTTP " + std::to_string(resp->status) + " " + why);
+  }
+  std::string access = r.is_object() ? r.value("accessToken", "") : "";
+  int64_t expires_in = r.is_object() && r.contains("expiresIn") && r["expiresIn"].is_number() ? r["expiresIn"].get<int64_t>() : 0;
+  if (access.empty() || expires_in <= 0) {
+    return Status(ErrorKind::kUnavailable, "SSO OIDC CreateToken answered without a token");
+  }
+  const std::time_t expires = opt_.now() + static_cast<std::time_t>(expires_in);
+  nlohmann::json updated = {{"startUrl", start_url}, {"region", sso_region}, {"accessToken", access},
+                            {"expiresAt", IsoUtc(expires)}, {"clientId", client_id}, {"clientSecret", client_secret},
+                            {"registrationExpiresAt", text("registrationExpiresAt")},
+                            {"refreshToken", r.contains("refreshToken") && r["refreshToken"].is_string()
+                                                 ? r["refreshToken"].get<std::string>() : refresh}};
+  // Best effort, atomically and private (the file holds tokens); a
+  // read-only home still gets the new token for this process.
+  std::string tmp = cache_file + ".savoir-" + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string body = updated.dump();
+    bool written = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+    written = close(fd) == 0 && written;
+    if (!written || rename(tmp.c_str(), cache_file.c_str()) != 0) unlink(tmp.c_str());
+  }
+  return std::make_pair(access, expires);
+}
+
+Result<AwsCredentials> AwsCredentialChain::FromSso(const std::string& profile_name, const Profile& p) {
+  const std::string login = "run `aws sso login --profile " + profile_name + "`";
+  std::string start_url = Key(p, "sso_start_url"), sso_region = Key(p, "sso_region"), cache_key = start_url;
+  std::string what = "SSO profile '" + profile_name + "'";
+  if (std::string session = Key(p, "sso_session"); !session.empty()) {
+    auto s = LoadAwsConfigSection(opt_.env, "sso-session " + session);
+    if (s.empty()) {
+      return Status(ErrorKind::kInvalidArgument, "AWS profile '" + profile_name + "' names sso_session '" + session +
+                                                     "', but the config file has no [sso-session " + session + "] section");
+    }
+    start_url = Key(s, "sso_start_url");
+    sso_region = Key(s, "sso_region");
+    cache_key = session;
+    what += " (sso-session " + session + ")";
+  }
+  std::vector<std::string> missing;
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"sso_start_url", start_url}, {"sso_region", sso_region},
+           {"sso_account_id", Key(p, "sso_account_id")}, {"sso_role_name", Key(p, "sso_role_name")}}) {
+    if (v.empty()) missing.push_back(k);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return Status(ErrorKind::kInvalidArgument, what + " lacks " + list);
+  }
+  std::string cache_file = HomeFile(opt_.env, "", ".aws/sso/cache/" + Sha1Hex(cache_key) + ".json");
+  bool ok = false;
+  std::string text = ReadFileText(cache_file, &ok);
+  if (!ok) {
+    return Status(ErrorKind::kPermissionDenied, what + ": no SSO token cached (" + cache_file + "); " + login);
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::string token = j.is_object() ? j.value("accessToken", "") : "";
+  std::time_t expires = j.is_object() ? ParseIso8601(j.value("expiresAt", "")) : 0;
+  if (token.empty() || expires == 0) {
+    return Status(ErrorKind::kPermissionDenied, what + ": the cached SSO token " + cache_file + " is unreadable; " + login);
+  }
+  // As botocore for sso-session profiles: within 15 minutes of expiry the
+  // token is renewed with the cached refresh token (SSO OIDC CreateToken)
+  // and written back to the cache, as `aws sso login` would have.
+  std::string refresh_failure;
+  if (!Key(p, "sso_session").empty() && opt_.now() + 15 * 60 >= expires) {
+    auto renewed = RefreshSsoToken(j, start_url, sso_region, cache_file);
+    if (renewed.ok()) {
+      token = renewed->first;
+      expires = renewed->second;
+    } else if (renewed.status().kind() != ErrorKind::kNotFound) {
+      refresh_failure = " (renewing it failed: " + renewed.status().message() + ")";
+    }
+  }
+  if (opt_.now() >= expires) {
+    return Status(ErrorKind::kPermissionDenied,
+                  what + ": the SSO token expired at " + IsoUtc(expires) + refresh_failure + "; " + login);
+  }
+  std::string endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_SSO", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
+  if (endpoint.empty()) endpoint = "https://portal.sso." + sso_region + ".amazonaws.com";
+  std::string url = TrimSlash(endpoint) + "/federation/credentials?account_id=" + UrlEncode(Key(p, "sso_account_id")) +
+                    "&role_name=" + UrlEncode(Key(p, "sso_role_name"));
+  auto resp = sso_.Get(url, {"x-amz-sso_bearer_token: " + token, "Accept: application/json"});
+  if (!resp.ok()) return Status(resp.status().kind(), what + ": " + resp.status().message());
+  if (resp->status == 401 || resp->status == 403) {
+    return Status(ErrorKind::kPermissionDenied, what + ": the SSO portal refused the cached token (HTTP " +
+                                                    std::to_string(resp->status) + ": " +
+                                                    AwsJsonMessage(resp->body) + "); " + login);
+  }
+  if (resp->status != 200) {
+    return Status(ErrorKind::kUnavailable, what + ": the SSO portal answered HTTP " + std::to_string(resp->status) +
+                                               ": " + AwsJsonMessage(resp->body));
+  }
+  auto r = nlohmann::json::parse(resp->body, nullptr, false);
+  AwsCredentials c;
+  if (r.is_object() && r.contains("roleCredentials") && r["roleCredentials"].is_object()) {
+    const auto& rc = r["roleCredentials"];
+    int64_t ms = rc.contains("expiration") && rc["expiration"].is_number() ? rc["expiration"].get<int64_t>() : 0;
+    c = {rc.value("accessKeyId", ""), rc.value("secretAccessKey", ""), rc.value("sessionToken", ""),
+         static_cast<std::time_t>(ms / 1000),
+         "sso " + Key(p, "sso_account_id") + " role " + Key(p, "sso_role_name")};
+  }
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    return Status(ErrorKind::kUnavailable, what + ": the SSO portal answered without credentials");
+  }
+  return c;
+}
+
+Result<AwsCredentials> AwsCredentialChain::FromProcess(const std::string& profile_name, const std::string& command) {
+  const std::string what = "credential_process of AWS profile '" + profile_name + "'";
+  auto argv = SplitCommandLine(command);
+  if (!argv.ok()) return Status(ErrorKind::kInvalidArgument, what + ": " + argv.status().message());
+  if (argv->empty()) return Status(ErrorKind::kInvalidArgument, what + " is empty");
+  auto run = RunProcess(*argv, opt_.process_timeout_ms);
+  if (!run.ok()) return Status(run.status().kind(), what + ": " + run.status().message());
+  if (run->exit_code != 0) {
+    std::string said = Trim(run->err.substr(0, 300));
+    for (char& ch : said)
+      if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+    return Status(ErrorKind::kPermissionDenied, what + ": '" + (*argv)[0] + "' exited with status " +
+                                                    std::to_string(run->exit_code) + (said.empty() ? "" : ": " + said));
+  }
+  // Never quote the output: it holds secrets.
+  auto j = nlohmann::json::parse(run->out, nullptr, false);
+  if (!j.is_object()) return Status(ErrorKind::kInvalidArgument, what + ": '" + (*argv)[0] + "' printed no JSON object");
+  if (!j.contains("Version") || j["Version"] != 1) {
+    return Status(ErrorKind::kInvalidArgument, what + ": '" + (*argv)[0] + "' printed JSON without \"Version\": 1");
+  }
+  auto text = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+  AwsCredentials c{text("AccessKeyId"), text("SecretAccessKey"), text("SessionToken"), 0, "process " + (*argv)[0]};
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    return Status(ErrorKind::kInvalidArgument, what + ": '" + (*argv)[0] + "' printed no AccessKeyId / SecretAccessKey");
+  }
+  if (std::string e = text("Expiration"); !e.empty()) {
+    c.expiration = ParseIso8601(e);
+    if (c.expiration == 0) {
+      return Status(ErrorKind::kInvalidArgument, what + ": Expiration '" + e + "' is not an ISO 8601 time");
+    }
+    if (c.expiration <= opt_.now()) {
+      return Status(ErrorKind::kPermissionDenied, what + ": '" + (*argv)[0] + "' returned credentials that expired at " + e);
+    }
+  }
+  return c;
+}
+
 Result<AwsCredentials> AwsCredentialChain::FromWebIdentity(const std::string& token_file, const std::string& role_arn,
                                                            const std::string& session_name) {
   bool ok = false;
@@ -248,41 +860,11 @@ Result<AwsCredentials> AwsCredentialChain::FromWebIdentity(const std::string& to
   if (!ok || token.empty()) {
     return Status(ErrorKind::kPermissionDenied, "cannot read the web identity token file " + token_file);
   }
-  std::string endpoint = EnvOr(opt_.env, "AWS_ENDPOINT_URL_STS", EnvOr(opt_.env, "AWS_ENDPOINT_URL"));
-  if (endpoint.empty()) {
-    std::string region = opt_.region.empty() ? EnvOr(opt_.env, "AWS_REGION", EnvOr(opt_.env, "AWS_DEFAULT_REGION"))
-                                             : opt_.region;
-    endpoint = region.empty() ? "https://sts.amazonaws.com" : "https://sts." + region + ".amazonaws.com";
-  }
-  HttpRequest req;
-  req.method = "POST";
-  req.url = TrimSlash(endpoint) + "/";
-  req.headers = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8", "Accept: application/xml"};
-  req.body = FormEncode({{"Action", "AssumeRoleWithWebIdentity"},
-                         {"Version", "2011-06-15"},
-                         {"RoleArn", role_arn},
-                         {"RoleSessionName", session_name.empty() ? "savoir-" + std::to_string(opt_.now()) : session_name},
-                         {"WebIdentityToken", token}});
-  auto resp = sts_.Send(req);
-  if (!resp.ok()) {
-    return Status(resp.status().kind(), "STS AssumeRoleWithWebIdentity for " + role_arn + ": " + resp.status().message());
-  }
-  pugi::xml_document doc;
-  doc.load_string(resp->body.c_str());
-  if (resp->status != 200) {
-    std::string code = FindNode(doc, "Code").text().get(), message = FindNode(doc, "Message").text().get();
-    return Status(ErrorKind::kPermissionDenied, "STS refused AssumeRoleWithWebIdentity for " + role_arn + " (HTTP " +
-                                                    std::to_string(resp->status) + (code.empty() ? "" : " " + code) +
-                                                    (message.empty() ? "" : ": " + message) + ")");
-  }
-  pugi::xml_node creds = FindNode(doc, "Credentials");
-  AwsCredentials c{creds.child("AccessKeyId").text().get(), creds.child("SecretAccessKey").text().get(),
-                   creds.child("SessionToken").text().get(), ParseIso8601(creds.child("Expiration").text().get()),
-                   "web identity " + role_arn};
-  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-    return Status(ErrorKind::kUnavailable, "STS AssumeRoleWithWebIdentity answered without credentials");
-  }
-  return c;
+  return CallSts("AssumeRoleWithWebIdentity",
+                 {{"RoleArn", role_arn},
+                  {"RoleSessionName", session_name.empty() ? "savoir-" + std::to_string(opt_.now()) : session_name},
+                  {"WebIdentityToken", token}},
+                 role_arn, nullptr, "web identity " + role_arn);
 }
 
 Result<AwsCredentials> AwsCredentialChain::FromContainer(const std::string& url) {

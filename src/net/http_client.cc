@@ -4,13 +4,48 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
 namespace savoir {
 namespace {
 
-size_t OnHeader(char* data, size_t size, size_t n, void* out) {
+// Last time a byte went either way, for the idle-read timeout.
+struct Activity {
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  curl_off_t down = 0, up = 0;
+  int idle_ms = 0;
+  bool stalled = false;
+};
+
+struct HeaderTarget {
+  std::map<std::string, std::string>* headers;
+  Activity* activity;
+};
+
+// Called by curl about once a second even when nothing moves; a non-zero
+// return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int OnProgress(void* p, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+  auto* a = static_cast<Activity*>(p);
+  auto now = std::chrono::steady_clock::now();
+  if (dlnow != a->down || ulnow != a->up) {
+    a->down = dlnow;
+    a->up = ulnow;
+    a->last = now;
+    return 0;
+  }
+  if (a->idle_ms > 0 && now - a->last >= std::chrono::milliseconds(a->idle_ms)) {
+    a->stalled = true;
+    return 1;
+  }
+  return 0;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* p) {
+  auto* target = static_cast<HeaderTarget*>(p);
+  target->activity->last = std::chrono::steady_clock::now();
+  auto* out = target->headers;
   std::string line(data, size * n);
   size_t colon = line.find(':');
   if (colon != std::string::npos) {
@@ -19,7 +54,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* out) {
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
     value.erase(0, value.find_first_not_of(' '));
-    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
+    (*out)[name] = value;
   }
   return size * n;
 }
@@ -95,11 +130,13 @@ struct BodyTarget {
   HttpResponse* response = nullptr;
   const BodySink* sink = nullptr;
   bool* streamed = nullptr;
+  Activity* activity = nullptr;
 };
 
 size_t OnBodyTo(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<BodyTarget*>(p);
   size_t len = size * n;
+  t->activity->last = std::chrono::steady_clock::now();
   if (t->sink && *t->sink) {
     long status = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -122,7 +159,10 @@ Result<HttpResponse> HttpClient::Once(const HttpRequest& req, const BodySink& si
   CURL* curl = curl_easy_init();
   if (!curl) return Status(ErrorKind::kInternal, "cannot create an HTTP handle");
   HttpResponse r;
-  BodyTarget target{curl, &r, &sink, streamed};
+  Activity activity;
+  activity.idle_ms = opt_.idle_timeout_ms;
+  BodyTarget target{curl, &r, &sink, streamed, &activity};
+  HeaderTarget header_target{&r.headers, &activity};
   curl_slist* list = nullptr;
   for (const auto& h : req.headers) list = curl_slist_append(list, h.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
@@ -135,7 +175,12 @@ Result<HttpResponse> HttpClient::Once(const HttpRequest& req, const BodySink& si
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBodyTo);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &target);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &header_target);
+  if (opt_.idle_timeout_ms > 0) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &activity);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout_ms));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.timeout_ms));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -149,6 +194,13 @@ Result<HttpResponse> HttpClient::Once(const HttpRequest& req, const BodySink& si
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   if (rc == CURLE_WRITE_ERROR && r.stopped) return r;
+  if (rc == CURLE_ABORTED_BY_CALLBACK && activity.stalled) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", opt_.idle_timeout_ms / 1000.0);
+    return Status(ErrorKind::kTimeout, req.method + " " + UrlWithoutQuery(req.url) + " stalled: no data for " + secs +
+                                           " s " + (r.status ? "in the middle of the response" : "before any answer") +
+                                           " (idle-read timeout)");
+  }
   if (rc != CURLE_OK) {
     ErrorKind kind = rc == CURLE_OPERATION_TIMEDOUT ? ErrorKind::kTimeout : ErrorKind::kUnavailable;
     return Status(kind, req.method + " " + UrlWithoutQuery(req.url) + ": " + curl_easy_strerror(rc));

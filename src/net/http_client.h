@@ -22,6 +22,11 @@ namespace savoir {
 struct HttpOptions {
   int connect_timeout_ms = 10000;
   int timeout_ms = 60000;             // a whole request
+  // Longest silence allowed while a request is under way: no byte sent or
+  // received for this long (an endpoint that accepted the connection and
+  // never answers, or a stream that stalls) ends the attempt with kTimeout
+  // "... stalled: no data for N s". 0: only timeout_ms applies.
+  int idle_timeout_ms = 0;
   int max_attempts = 5;               // first try included
   int backoff_base_ms = 500;          // doubled after each failure, up to backoff_max_ms
   int backoff_max_ms = 30000;

@@ -18,6 +18,8 @@ function sign() {
     const opts = {
       host: r.host, method: r.method, path: r.path + (r.query ? '?' + r.query : ''),
       headers: { ...r.headers }, body: r.body, service: r.service, region: r.region,
+      // e.g. {"content-length": true}: sign exactly the headers the request under test signed
+      ...(r.ignoreHeaders ? { extraHeadersToIgnore: r.ignoreHeaders } : {}),
     };
     const signer = new aws4.RequestSigner(opts, r.credentials);
     const canonical = signer.canonicalString();
