@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <queue>
 
 namespace savoir {
@@ -50,16 +52,146 @@ struct TermState {
   }
 };
 
+// A query term found in a segment: its dictionary entry (decoded by value,
+// kept alive for the cursors that point at it), idf * weight, score bound.
+struct Found {
+  segfmt::TermInfo info;
+  float idfw, ub;
+};
+
+// Per-thread scratch of the term-at-a-time search, reused across queries:
+// `acc` is all zeros between calls (sized to the largest segment seen).
+struct Accumulators {
+  std::vector<float> acc;
+  std::vector<uint32_t> touched, cands;
+  std::vector<float> scratch;
+  std::vector<uint64_t> bits;
+};
+
+// How many of `docs` have a partial score >= `bound`, counting up to `k`.
+size_t CountAtLeast(const float* acc, const std::vector<uint32_t>& docs, float bound, size_t k) {
+  size_t count = 0;
+  for (uint32_t d : docs)
+    if (acc[d] >= bound && ++count >= k) break;
+  return count;
+}
+
+// The k-th largest partial score among `docs` (-1 when fewer than k): one
+// pass with a min-heap of the k best, which most docs fail at first compare.
+float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs, size_t k,
+               std::vector<float>* heap) {
+  if (docs.size() < k) return -1.0f;
+  heap->assign(k, -1.0f);
+  std::make_heap(heap->begin(), heap->end(), std::greater<float>());
+  for (uint32_t d : docs) {
+    const float a = acc[d];
+    if (a <= heap->front()) continue;
+    std::pop_heap(heap->begin(), heap->end(), std::greater<float>());
+    heap->back() = a;
+    std::push_heap(heap->begin(), heap->end(), std::greater<float>());
+  }
+  return heap->front();
+}
+
+// Term-at-a-time with accumulators, exact (the same top k as the
+// document-at-a-time MaxScore below, ties aside). Long queries whose k-th
+// score stays below most terms' bounds leave MaxScore nothing to prune:
+// nearly every doc of every list is a candidate, and each candidate costs a
+// pass over all cursors. Here a posting costs one decode and one add.
+// Terms go in decreasing bound order (rare terms first); before each long
+// list, when the bounds of the terms left cannot lift a doc not yet seen
+// above the k-th partial score (a lower bound of the final one), the
+// search stops discovering docs: the remaining lists are only probed, with
+// skips, for the docs that can still make the top k (Moffat & Zobel's
+// "continue" strategy, made exact by the bounds).
+// `excluded` marks deleted or filtered-out docs (null: none).
+void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* excluded,
+                       const Scorer& scorer, size_t k, TopK* heap, SearchCounters* counters) {
+  static thread_local Accumulators tl;
+  const uint32_t nd = seg.n_docs();
+  if (tl.acc.size() < nd) tl.acc.resize(nd, 0.0f);
+  float* acc = tl.acc.data();
+  std::vector<uint32_t>& touched = tl.touched;
+  std::vector<uint32_t>& cands = tl.cands;
+  touched.clear();
+  cands.clear();
+  // Excluded docs start at -infinity: they stay there and are never seen.
+  if (excluded)
+    for (uint32_t d : *excluded)
+      if (d < nd) acc[d] = -std::numeric_limits<float>::infinity();
+
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.ub > b.ub; });
+  const size_t n = found.size();
+  std::vector<float> rest(n + 1, 0.0f);  // rest[j] = bound of terms j.. together
+  for (size_t j = n; j-- > 0;) rest[j] = rest[j + 1] + found[j].ub;
+  float theta = heap->size() >= k ? heap->top().score : -1.0f;
+
+  float max_acc = 0;  // the best partial score so far: cheap test before counting
+  size_t j = 0;
+  for (; j < n; ++j) {
+    const Found& f = found[j];
+    if (j > 0 && (theta >= rest[j] || (max_acc >= rest[j] && CountAtLeast(acc, touched, rest[j], k) >= k)))
+      break;  // no doc not seen yet can make the top k
+    PostingCursor c = seg.Postings(&f.info);
+    for (uint32_t d = c.doc(); d != PostingCursor::kEnd; c.Next(), d = c.doc()) {
+      float& a = acc[d];
+      if (a == 0.0f) touched.push_back(d);
+      a += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
+      max_acc = std::max(max_acc, a);
+    }
+  }
+  counters->candidates += touched.size();
+  theta = std::max(theta, KthScore(tl.acc, touched, k, &tl.scratch));
+
+  if (j < n) {
+    // Only docs whose partial score plus the bounds left beats theta, in
+    // doc order (a bitmap of the segment's docs sorts them).
+    std::vector<uint64_t>& bits = tl.bits;
+    bits.assign((nd + 63) / 64, 0);
+    for (uint32_t d : touched)
+      if (acc[d] + rest[j] > theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
+    for (size_t w = 0; w < bits.size(); ++w)
+      for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
+    for (; j < n && !cands.empty(); ++j) {
+      const Found& f = found[j];
+      PostingCursor c = seg.Postings(&f.info);
+      for (uint32_t d : cands) {
+        c.Advance(d);
+        if (c.doc() == PostingCursor::kEnd) break;
+        if (c.doc() == d) acc[d] += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
+      }
+      const float left = rest[j + 1];
+      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left <= theta; }),
+                  cands.end());
+    }
+  } else {
+    // Docs below the k-th score cannot enter; the others go in doc order,
+    // as the document-at-a-time search would have pushed them.
+    for (uint32_t d : touched)
+      if (acc[d] >= theta) cands.push_back(d);
+    std::sort(cands.begin(), cands.end());
+  }
+  const std::vector<uint32_t>* result = &cands;
+  for (uint32_t d : *result) {
+    const float score = acc[d];
+    if (heap->size() < k || score > heap->top().score) {
+      heap->push(ChunkHit{score, seg.chunk_id(d), seg.doc_id(d), seg.updated_at(d)});
+      if (heap->size() > k) heap->pop();
+    }
+  }
+  // Back to all zeros for the next call.
+  for (uint32_t d : touched) acc[d] = 0.0f;
+  if (excluded)
+    for (uint32_t d : *excluded)
+      if (d < nd) acc[d] = 0.0f;
+}
+
 void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::string, float>>& terms,
                    const DocSelector* selector, const Scorer& scorer, size_t k, TopK* heap,
                    SearchCounters* counters) {
   const Segment& seg = *view.segment;
   // The segment's dictionary entries of the query terms, decoded once and
   // kept here for the cursors (which point at them).
-  struct Found {
-    segfmt::TermInfo info;
-    float idfw, ub;
-  };
   std::vector<Found> found;
   found.reserve(terms.size());
   for (const auto& [term, idfw] : terms) {
@@ -89,8 +221,17 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   // The allowed set already excludes deleted docs.
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
+  if (!leapfrog) {
+    Roaring excluded;
+    if (check) {
+      excluded.addRange(0, seg.n_docs());
+      excluded -= *check;
+    }
+    SearchSegmentTaat(seg, found, check ? &excluded : deleted, scorer, k, heap, counters);
+    return;
+  }
   roaring_uint32_iterator_t allow_it;
-  if (leapfrog) roaring_init_iterator(&allowed->roaring, &allow_it);
+  roaring_init_iterator(&allowed->roaring, &allow_it);
 
   // Ascending upper bounds; prefix[i] = sum of ub[0..i].
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.ub < b.ub; });
