@@ -6,6 +6,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <queue>
 
 namespace savoir {
@@ -59,13 +61,38 @@ struct Found {
   float idfw, ub;
 };
 
-// Per-thread scratch of the term-at-a-time search, reused across queries:
+// Scratch of the term-at-a-time search, reused across queries:
 // `acc` is all zeros between calls (sized to the largest segment seen).
 struct Accumulators {
   std::vector<float> acc;
   std::vector<uint32_t> touched, cands;
   std::vector<float> scratch;
   std::vector<uint64_t> bits;
+};
+
+// Scratch buffers are lent from a shared pool rather than kept per thread:
+// the server has many threads but only a few search at once (WorkGate), and
+// an accumulator array is 4 bytes per doc of the largest segment.
+class AccumulatorLease {
+ public:
+  AccumulatorLease() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_.empty()) {
+      acc_ = std::move(free_.back());
+      free_.pop_back();
+    }
+    if (!acc_) acc_ = std::make_unique<Accumulators>();
+  }
+  ~AccumulatorLease() {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(acc_));
+  }
+  Accumulators& operator*() { return *acc_; }
+
+ private:
+  std::unique_ptr<Accumulators> acc_;
+  static inline std::mutex mu_;
+  static inline std::vector<std::unique_ptr<Accumulators>> free_;
 };
 
 // How many of `docs` have a partial score >= `bound`, counting up to `k`.
@@ -107,7 +134,8 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // `excluded` marks deleted or filtered-out docs (null: none).
 void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* excluded,
                        const Scorer& scorer, size_t k, TopK* heap, SearchCounters* counters) {
-  static thread_local Accumulators tl;
+  AccumulatorLease lease;
+  Accumulators& tl = *lease;
   const uint32_t nd = seg.n_docs();
   if (tl.acc.size() < nd) tl.acc.resize(nd, 0.0f);
   float* acc = tl.acc.data();
