@@ -188,6 +188,8 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
         if (c.doc() == PostingCursor::kEnd) break;
         if (c.doc() == d) acc[d] += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
       }
+      // Complete scores raise the k-th partial score: fewer docs to probe next.
+      theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
       const float left = rest[j + 1];
       cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left <= theta; }),
                   cands.end());
