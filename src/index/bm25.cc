@@ -190,8 +190,9 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
       }
       // Complete scores raise the k-th partial score: fewer docs to probe next.
       theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
+      // Strictly below: theta may be the score of one of these very docs.
       const float left = rest[j + 1];
-      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left <= theta; }),
+      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
                   cands.end());
     }
   } else {
