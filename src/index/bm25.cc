@@ -172,12 +172,13 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
   theta = std::max(theta, KthScore(tl.acc, touched, k, &tl.scratch));
 
   if (j < n) {
-    // Only docs whose partial score plus the bounds left beats theta, in
-    // doc order (a bitmap of the segment's docs sorts them).
+    // Only docs whose partial score plus the bounds left reaches theta (ties
+    // kept: a tiny bound can vanish in the float sum), in doc order (a bitmap
+    // of the segment's docs sorts them).
     std::vector<uint64_t>& bits = tl.bits;
     bits.assign((nd + 63) / 64, 0);
     for (uint32_t d : touched)
-      if (acc[d] + rest[j] > theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
+      if (acc[d] + rest[j] >= theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
     for (size_t w = 0; w < bits.size(); ++w)
       for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
     for (; j < n && !cands.empty(); ++j) {
