@@ -117,6 +117,10 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--threads", "SAVOIR_THREADS", "0",
        "Server worker threads; each open connection holds one (0: 32 per core, at least 128)", "serve",
        IntField("--threads", &Config::threads, 0, 1024)},
+      {"--compute-slots", "SAVOIR_COMPUTE_SLOTS", "0",
+       "Searches computing at once; the others wait in arrival order, which keeps tail latency "
+       "close to the mean (0: one per core)", "serve",
+       IntField("--compute-slots", &Config::compute_slots, 0, 1024)},
       {"--web-dir", "SAVOIR_WEB_DIR", "",
        "Folder of the browser UI served at / (empty: the web/ folder of the source tree, fixed at build time)",
        "serve", [](Config& c, const std::string& v) { c.web_dir = v; return Status::Ok(); }},

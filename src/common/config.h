@@ -28,6 +28,7 @@ struct Config {
   std::string host;
   int port = 0;
   int threads = 0;
+  int compute_slots = 0;        // server: requests computing at once (0: one per core)
   std::string web_dir;          // empty: the web/ folder baked in at build time
   int64_t max_request_kb = 0;   // request bodies larger than this get 413
   int read_timeout_s = 0;

@@ -239,6 +239,9 @@ int FoldedFirstByte(std::string_view word) {
 static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
                  std::vector<std::string>* variants, const std::string_view* first_bytes) {
   const auto& stop = StopWords(language);
+  // Most words are longer than every stop word: they skip the set lookup.
+  size_t max_stop = 0;
+  for (const auto& w : stop) max_stop = std::max(max_stop, w.size());
   sb_stemmer* stemmer = Stemmers().Get(language);
   std::string word, folded;
   StemCache* cache = nullptr;
@@ -252,16 +255,22 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
     word.clear();
     size_t end = i;
     for (;;) {
-      AppendUtf8(cp < 0x80 ? static_cast<char32_t>((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp)
-                           : static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))),
-                 &word);
+      if (cp < 0x80) word.push_back(static_cast<char>((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp));
+      else AppendUtf8(static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))), &word);
       end = i;
       if (i >= n) break;
+      // ASCII bytes decode to themselves.
+      if (const unsigned char c = static_cast<unsigned char>(text[i]); c < 0x80) {
+        cp = c;
+        if (!IsWordChar(cp)) break;
+        ++i;
+        continue;
+      }
       size_t save = i;
       cp = DecodeUtf8(text, i);
       if (!IsWordChar(cp)) { i = save; break; }
     }
-    if (word.size() > kMaxTermBytes || stop.count(word)) continue;
+    if (word.size() > kMaxTermBytes || (word.size() <= max_stop && stop.count(word))) continue;
     Token tok;
     tok.begin = static_cast<uint32_t>(start);
     tok.end = static_cast<uint32_t>(end);

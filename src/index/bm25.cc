@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
 #include <queue>
 
 namespace savoir {
@@ -30,20 +34,204 @@ struct TermState {
   PostingCursor cursor;
   float idfw;  // idf * query weight
   float ub;    // upper bound of this term's contribution in this segment
+  // Skip data, read without decoding: the list's blocks, the bound of each
+  // block's scores (from its max tf and min length), and a "shallow" block
+  // index that only moves forward (the block that would hold the next
+  // target), so that bounds of lagging lists cost no rescan.
+  uint32_t n_blocks = 0;
+  uint32_t shallow = 0;
+  const float* block_ub = nullptr;
+
+  // Index of the block the cursor is in (valid while doc() != kEnd).
+  uint32_t CursorBlock() const { return cursor.block_index(); }
+  const segfmt::BlockMeta& meta(uint32_t b) const { return cursor.meta(b); }
+  // Moves the shallow block to the one whose range would hold `target`;
+  // false when the list has no doc >= target.
+  bool ShallowTo(uint32_t target) {
+    if (shallow < n_blocks && meta(shallow).last_doc >= target) return true;
+    while (shallow < n_blocks && meta(shallow).last_doc < target) ++shallow;
+    return shallow < n_blocks;
+  }
 };
+
+// A query term found in a segment: its dictionary entry (decoded by value,
+// kept alive for the cursors that point at it), idf * weight, score bound.
+struct Found {
+  TermInfo info;
+  float idfw, ub;
+};
+
+// Scratch of the term-at-a-time search, reused across queries:
+// `acc` is all zeros between calls (sized to the largest segment seen).
+struct Accumulators {
+  std::vector<float> acc;
+  std::vector<uint32_t> touched, cands;
+  std::vector<float> scratch;
+  std::vector<uint64_t> bits;
+};
+
+// Scratch buffers are lent from a shared pool rather than kept per thread:
+// the server has many threads but only a few search at once (WorkGate), and
+// an accumulator array is 4 bytes per doc of the largest segment.
+class AccumulatorLease {
+ public:
+  AccumulatorLease() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_.empty()) {
+      acc_ = std::move(free_.back());
+      free_.pop_back();
+    }
+    if (!acc_) acc_ = std::make_unique<Accumulators>();
+  }
+  ~AccumulatorLease() {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(acc_));
+  }
+  Accumulators& operator*() { return *acc_; }
+
+ private:
+  std::unique_ptr<Accumulators> acc_;
+  static inline std::mutex mu_;
+  static inline std::vector<std::unique_ptr<Accumulators>> free_;
+};
+
+// How many of `docs` have a partial score >= `bound`, counting up to `k`.
+size_t CountAtLeast(const float* acc, const std::vector<uint32_t>& docs, float bound, size_t k) {
+  size_t count = 0;
+  for (uint32_t d : docs)
+    if (acc[d] >= bound && ++count >= k) break;
+  return count;
+}
+
+// The k-th largest partial score among `docs` (-1 when fewer than k): one
+// pass with a min-heap of the k best, which most docs fail at first compare.
+float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs, size_t k,
+               std::vector<float>* heap) {
+  if (docs.size() < k) return -1.0f;
+  heap->assign(k, -1.0f);
+  std::make_heap(heap->begin(), heap->end(), std::greater<float>());
+  for (uint32_t d : docs) {
+    const float a = acc[d];
+    if (a <= heap->front()) continue;
+    std::pop_heap(heap->begin(), heap->end(), std::greater<float>());
+    heap->back() = a;
+    std::push_heap(heap->begin(), heap->end(), std::greater<float>());
+  }
+  return heap->front();
+}
+
+// Term-at-a-time with accumulators, exact (the same top k as the
+// document-at-a-time MaxScore below, ties aside). Long queries whose k-th
+// score stays below most terms' bounds leave MaxScore nothing to prune:
+// nearly every doc of every list is a candidate, and each candidate costs a
+// pass over all cursors. Here a posting costs one decode and one add.
+// Terms go in decreasing bound order (rare terms first); before each long
+// list, when the bounds of the terms left cannot lift a doc not yet seen
+// above the k-th partial score (a lower bound of the final one), the
+// search stops discovering docs: the remaining lists are only probed, with
+// skips, for the docs that can still make the top k (Moffat & Zobel's
+// "continue" strategy, made exact by the bounds).
+// `excluded` marks deleted or filtered-out docs (null: none).
+void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* excluded,
+                       const Scorer& scorer, size_t k, TopK* heap, SearchCounters* counters) {
+  AccumulatorLease lease;
+  Accumulators& tl = *lease;
+  const uint32_t nd = seg.n_docs();
+  if (tl.acc.size() < nd) tl.acc.resize(nd, 0.0f);
+  float* acc = tl.acc.data();
+  std::vector<uint32_t>& touched = tl.touched;
+  std::vector<uint32_t>& cands = tl.cands;
+  touched.clear();
+  cands.clear();
+  // Excluded docs start at -infinity: they stay there and are never seen.
+  if (excluded)
+    for (uint32_t d : *excluded)
+      if (d < nd) acc[d] = -std::numeric_limits<float>::infinity();
+
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.ub > b.ub; });
+  const size_t n = found.size();
+  std::vector<float> rest(n + 1, 0.0f);  // rest[j] = bound of terms j.. together
+  for (size_t j = n; j-- > 0;) rest[j] = rest[j + 1] + found[j].ub;
+  float theta = heap->size() >= k ? heap->top().score : -1.0f;
+
+  float max_acc = 0;  // the best partial score so far: cheap test before counting
+  size_t j = 0;
+  for (; j < n; ++j) {
+    const Found& f = found[j];
+    if (j > 0 && (theta >= rest[j] || (max_acc >= rest[j] && CountAtLeast(acc, touched, rest[j], k) >= k)))
+      break;  // no doc not seen yet can make the top k
+    PostingCursor c = seg.Postings(f.info);
+    for (uint32_t d = c.doc(); d != PostingCursor::kEnd; c.Next(), d = c.doc()) {
+      float& a = acc[d];
+      if (a == 0.0f) touched.push_back(d);
+      a += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
+      max_acc = std::max(max_acc, a);
+    }
+  }
+  counters->candidates += touched.size();
+  theta = std::max(theta, KthScore(tl.acc, touched, k, &tl.scratch));
+
+  if (j < n) {
+    // Only docs whose partial score plus the bounds left reaches theta (ties
+    // kept: a tiny bound can vanish in the float sum), in doc order (a bitmap
+    // of the segment's docs sorts them).
+    std::vector<uint64_t>& bits = tl.bits;
+    bits.assign((nd + 63) / 64, 0);
+    for (uint32_t d : touched)
+      if (acc[d] + rest[j] >= theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
+    for (size_t w = 0; w < bits.size(); ++w)
+      for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
+    for (; j < n && !cands.empty(); ++j) {
+      const Found& f = found[j];
+      PostingCursor c = seg.Postings(f.info);
+      for (uint32_t d : cands) {
+        c.Advance(d);
+        if (c.doc() == PostingCursor::kEnd) break;
+        if (c.doc() == d) acc[d] += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
+      }
+      // Complete scores raise the k-th partial score: fewer docs to probe next.
+      theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
+      // Strictly below: theta may be the score of one of these very docs.
+      const float left = rest[j + 1];
+      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
+                  cands.end());
+    }
+  } else {
+    // Docs below the k-th score cannot enter; the others go in doc order,
+    // as the document-at-a-time search would have pushed them.
+    for (uint32_t d : touched)
+      if (acc[d] >= theta) cands.push_back(d);
+    std::sort(cands.begin(), cands.end());
+  }
+  const std::vector<uint32_t>* result = &cands;
+  for (uint32_t d : *result) {
+    const float score = acc[d];
+    if (heap->size() < k || score > heap->top().score) {
+      heap->push(ChunkHit{score, seg.chunk_id(d), seg.doc_id(d), seg.updated_at(d)});
+      if (heap->size() > k) heap->pop();
+    }
+  }
+  // Back to all zeros for the next call.
+  for (uint32_t d : touched) acc[d] = 0.0f;
+  if (excluded)
+    for (uint32_t d : *excluded)
+      if (d < nd) acc[d] = 0.0f;
+}
 
 void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::string, float>>& terms,
                    const DocSelector* selector, const Scorer& scorer, size_t k, TopK* heap,
                    SearchCounters* counters) {
   const Segment& seg = *view.segment;
-  std::vector<TermState> st;
+  // The segment's dictionary entries of the query terms, decoded once and
+  // kept here for the cursors (which point at them).
+  std::vector<Found> found;
+  found.reserve(terms.size());
   for (const auto& [term, idfw] : terms) {
-    const auto info = seg.Find(term);
-    if (!info) continue;
-    TermState ts{seg.Postings(*info), idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)};
-    st.push_back(std::move(ts));
+    auto info = seg.Find(term);
+    if (!info || info->df == 0) continue;
+    found.push_back(Found{*info, idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)});
   }
-  if (st.empty()) return;
+  if (found.empty()) return;
 
   std::optional<Roaring> allowed;
   if (selector) {
@@ -60,25 +248,52 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   // leapfrogging costs about one seek per allowed doc and term, testing one
   // bitmap probe per posting; a seek is worth about two probes.
   uint64_t postings = 0;
-  for (const auto& t : st) postings += t.cursor.df();
-  const bool leapfrog = allowed && allowed->cardinality() * st.size() < 2 * postings;
+  for (const auto& f : found) postings += f.info.df;
+  const bool leapfrog = allowed && allowed->cardinality() * found.size() < 2 * postings;
   // The allowed set already excludes deleted docs.
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
+  if (!leapfrog) {
+    Roaring excluded;
+    if (check) {
+      excluded.addRange(0, seg.n_docs());
+      excluded -= *check;
+    }
+    SearchSegmentTaat(seg, found, check ? &excluded : deleted, scorer, k, heap, counters);
+    return;
+  }
   roaring_uint32_iterator_t allow_it;
-  if (leapfrog) roaring_init_iterator(&allowed->roaring, &allow_it);
+  roaring_init_iterator(&allowed->roaring, &allow_it);
 
   // Ascending upper bounds; prefix[i] = sum of ub[0..i].
-  std::sort(st.begin(), st.end(), [](const TermState& a, const TermState& b) { return a.ub < b.ub; });
-  const size_t n = st.size();
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.ub < b.ub; });
+  const size_t n = found.size();
+  size_t total_blocks = 0;
+  for (const auto& f : found) total_blocks += (f.info.df + segfmt::kBlockSize - 1) / segfmt::kBlockSize;
+  std::vector<float> block_ubs(total_blocks);
+  std::vector<TermState> st(n);  // cursors are large: built in place, never moved
   std::vector<float> prefix(n);
   float acc = 0;
-  for (size_t i = 0; i < n; ++i) prefix[i] = (acc += st[i].ub);
+  for (size_t i = 0, off = 0; i < n; ++i) {
+    const Found& f = found[i];
+    TermState& t = st[i];
+    t.cursor = seg.Postings(f.info);
+    t.idfw = f.idfw;
+    t.ub = f.ub;
+    t.n_blocks = t.cursor.n_blocks();
+    float* bub = block_ubs.data() + off;
+    for (uint32_t b = 0; b < t.n_blocks; ++b) bub[b] = scorer.TermScore(f.idfw, t.meta(b).max_tf, t.meta(b).min_len);
+    t.block_ub = bub;
+    off += t.n_blocks;
+    prefix[i] = (acc += f.ub);
+  }
 
   float theta = heap->size() >= k ? heap->top().score : 0.0f;
   size_t first_essential = 0;
   while (first_essential < n && prefix[first_essential] <= theta) ++first_essential;
 
+  uint32_t checked_upto = 0;
+  float checked_theta = -1.0f;
   while (first_essential < n) {
     uint32_t cand = PostingCursor::kEnd;
     for (size_t i = first_essential; i < n; ++i) cand = std::min(cand, st[i].cursor.doc());
@@ -91,22 +306,56 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
         for (size_t i = first_essential; i < n; ++i) st[i].cursor.Advance(next);
         continue;
       }
-    } else if ((check && !check->contains(cand)) || (deleted && deleted->contains(cand))) {
+    }
+
+    if (heap->size() >= k && (cand > checked_upto || theta != checked_theta)) {
+      // Block-max MaxScore (Chakrabarti et al., WSDM 2011; Mallia et al.,
+      // SIGIR 2019): every list's current block bounds its scores up to the
+      // block's last doc, so up to the smallest of those last docs no doc
+      // can score more than the sum of the block bounds. When that sum
+      // cannot beat the k-th score, the essential lists jump past the whole
+      // range without decoding what lies in between.
+      uint32_t upto = PostingCursor::kEnd;
+      float range_bound = 0;
+      for (size_t i = first_essential; i < n; ++i) {
+        TermState& t = st[i];
+        if (t.cursor.doc() == PostingCursor::kEnd) continue;
+        uint32_t b = t.CursorBlock();
+        range_bound += t.block_ub[b];
+        upto = std::min(upto, t.meta(b).last_doc);
+      }
+      for (size_t i = 0; i < first_essential; ++i) {
+        TermState& t = st[i];
+        if (!t.ShallowTo(cand)) continue;
+        range_bound += t.block_ub[t.shallow];
+        upto = std::min(upto, t.meta(t.shallow).last_doc);
+      }
+      if (range_bound <= theta) {
+        if (upto == PostingCursor::kEnd) break;  // no list goes further
+        for (size_t i = first_essential; i < n; ++i) st[i].cursor.Advance(upto + 1);
+        continue;
+      }
+      // Candidates up to `upto` need not check this range again until the
+      // k-th score moves.
+      checked_upto = upto;
+      checked_theta = theta;
+    }
+
+    if (!leapfrog && ((check && !check->contains(cand)) || (deleted && deleted->contains(cand)))) {
       for (size_t i = first_essential; i < n; ++i)
         if (st[i].cursor.doc() == cand) st[i].cursor.Next();
       continue;
     }
 
     if (heap->size() >= k) {
-      // Block-max bound: the per-block (max tf, min length) of every list
-      // bounds what this candidate can score; most candidates of long lists
-      // stop here without decoding the non-essential lists.
+      // This candidate's own bound: the block bounds of the lists that hold
+      // it; most candidates of long lists stop here without decoding the
+      // non-essential lists.
       float bound = 0;
       for (size_t i = first_essential; i < n; ++i)
-        if (st[i].cursor.doc() == cand)
-          bound += scorer.TermScore(st[i].idfw, st[i].cursor.block().max_tf, st[i].cursor.block().min_len);
+        if (st[i].cursor.doc() == cand) bound += st[i].block_ub[st[i].CursorBlock()];
       for (size_t i = 0; i < first_essential && bound <= theta; ++i)
-        if (const auto* m = st[i].cursor.BlockFor(cand)) bound += scorer.TermScore(st[i].idfw, m->max_tf, m->min_len);
+        if (st[i].ShallowTo(cand)) bound += st[i].block_ub[st[i].shallow];
       if (bound <= theta) {
         for (size_t i = first_essential; i < n; ++i)
           if (st[i].cursor.doc() == cand) st[i].cursor.Next();

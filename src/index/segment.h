@@ -119,11 +119,14 @@ class PostingCursor {
   // and that block's bound data, without decoding it.
   const segfmt::BlockMeta* BlockFor(uint32_t target) const;
   uint32_t df() const { return df_; }
+  // Skip data of block b < n_blocks() (lists of one block have none on
+  // disk: the cursor's own copy stands in, valid while the cursor lives).
+  uint32_t n_blocks() const { return n_blocks_; }
+  const segfmt::BlockMeta& meta(uint32_t b) const { return metas_ ? metas_[b] : one_; }
+  uint32_t block_index() const { return block_; }
 
  private:
   void LoadBlock(uint32_t b);
-  // Lists of one block have no skip data: `one_` stands in for it.
-  const segfmt::BlockMeta& meta(uint32_t b) const { return metas_ ? metas_[b] : one_; }
 
   const segfmt::BlockMeta* metas_ = nullptr;
   const uint8_t* base_ = nullptr;

@@ -55,8 +55,11 @@ Status Chat(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   // Retrieval runs before the stream opens so that its failures are plain
   // HTTP errors; only the answer's failures travel as `error` events.
   const SearchParams& p = run->params.search;
-  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, RetrievalQuery(ctx, p.query, run->params.history),
-                                                   rc.principal, p.filters, p.k));
+  const std::string query = RetrievalQuery(ctx, p.query, run->params.history);  // may ask the model
+  {
+    WorkGate::Pass pass(ctx.gate.get());
+    SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, query, rc.principal, p.filters, p.k));
+  }
   run->retrieve_ms = MillisecondsSince(run->started);
   StreamEvents(res, [&ctx, run](SseStream& out) { StreamAnswer(ctx, *run, out); });
   return Status::Ok();

@@ -28,6 +28,7 @@ Status Search(ServerContext& ctx, const httplib::Request& req, httplib::Response
   SAVOIR_ASSIGN_OR_RETURN(json body, ParseJsonObject(req.body));
   SAVOIR_ASSIGN_OR_RETURN(SearchParams p, ParseSearchParams(body, 10, ctx.limits));
   RequestContext rc = RequestContextFor(req);
+  WorkGate::Pass pass(ctx.gate.get());  // computing requests take turns (server/work_gate.h)
   SAVOIR_ASSIGN_OR_RETURN(Retrieval r, Retrieve(*ctx.engine, p.query, rc.principal, p.filters, p.k));
   WriteJson(res, {{"results", ResultsJson(r)}, {"took_ms", std::round(r.took_ms * 100) / 100}});
   return Status::Ok();
@@ -36,6 +37,7 @@ Status Search(ServerContext& ctx, const httplib::Request& req, httplib::Response
 Status Document(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
   SAVOIR_ASSIGN_OR_RETURN(int64_t id, ParseId(req.matches[1], "the document id"));
   RequestContext rc = RequestContextFor(req);
+  WorkGate::Pass pass(ctx.gate.get());
   const Status absent(ErrorKind::kNotFound, "no document " + std::to_string(id));
   auto doc = ctx.engine->store().GetDocument(id);
   if (!doc.ok()) return doc.status().kind() == ErrorKind::kNotFound ? absent : doc.status();

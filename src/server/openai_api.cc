@@ -92,8 +92,11 @@ Status Completions(ServerContext& ctx, const httplib::Request& req, httplib::Res
   }
   RequestContext rc = RequestContextFor(req);
   const size_t k = 8;
-  SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, RetrievalQuery(ctx, run->params.query, run->params.history),
-                                                   rc.principal, SearchFilters{}, k));
+  const std::string query = RetrievalQuery(ctx, run->params.query, run->params.history);  // may ask the model
+  {
+    WorkGate::Pass pass(ctx.gate.get());
+    SAVOIR_ASSIGN_OR_RETURN(run->retrieval, Retrieve(*ctx.engine, query, rc.principal, SearchFilters{}, k));
+  }
   if (run->params.stream) {
     StreamEvents(res, [&ctx, run](SseStream& out) { StreamCompletion(ctx, *run, out); });
     return Status::Ok();

@@ -67,6 +67,7 @@ ServerOptions ServerOptions::FromConfig(const Config& c) {
   // With 100 wrk connections, 32 threads gave a p99 of 408 ms, 128 threads
   // 105 ms (bench/http_search.sh); idle threads cost address space, not RAM.
   o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(128u, 32 * cores));
+  o.compute_slots = c.compute_slots > 0 ? c.compute_slots : static_cast<int>(cores);
   o.web_dir = c.web_dir.empty() ? SAVOIR_WEB_DIR : c.web_dir;
   o.max_body_bytes = static_cast<size_t>(c.max_request_kb) * 1024;
   o.read_timeout_s = c.read_timeout_s;
@@ -81,6 +82,10 @@ void ConfigureServer(httplib::Server& server, ServerContext& ctx) {
   const ServerOptions& o = ctx.options;
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  if (!ctx.gate) {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    ctx.gate = std::make_shared<WorkGate>(o.compute_slots > 0 ? o.compute_slots : static_cast<int>(cores));
+  }
   server.set_payload_max_length(o.max_body_bytes);
   server.set_read_timeout(o.read_timeout_s, 0);
   server.set_write_timeout(o.write_timeout_s, 0);

@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "retrieve/engine.h"
 #include "server/request_parsing.h"
+#include "server/work_gate.h"
 
 namespace savoir {
 
@@ -27,6 +28,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                    // 0: any free port
   int threads = 8;
+  int compute_slots = 0;              // requests computing at once (WorkGate); 0: one per core
   std::string web_dir;
   size_t max_body_bytes = 1 << 20;
   int read_timeout_s = 10, write_timeout_s = 10, keep_alive_s = 2;
@@ -46,6 +48,9 @@ struct ServerContext {
   QueryRewriter rewrite_query;  // null: StandaloneQuery (no model configured)
   ServerOptions options;
   RequestLimits limits;
+  // Searches and document reads queue here (first come, first served);
+  // ConfigureServer makes it from options.compute_slots when null.
+  std::shared_ptr<WorkGate> gate;
 };
 
 void AddJsonApiRoutes(httplib::Server& server, ServerContext& ctx);

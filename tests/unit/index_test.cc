@@ -170,6 +170,36 @@ TEST_F(IndexTest, PermissionFilterIsExactAndNeverLeaks) {
   CheckAll(&fr_filter, [](const IndexedChunk& c) { return c.chunk_id % 3 == 0; }, 10);
 }
 
+// Many equal scores (identical chunks) and a long list of a common term:
+// the search must still fill k slots, with the same scores as brute force,
+// whichever way it traverses the lists.
+TEST_F(IndexTest, TiedScoresStillFillTheTopK) {
+  auto idx = KeywordIndex::Open(dir_ / "index");
+  ASSERT_TRUE(idx.ok());
+  index_ = std::move(idx).value();
+  std::vector<IndexedChunk> batch;
+  for (int64_t id = 1; id <= 3000; ++id) {
+    IndexedChunk c;
+    c.chunk_id = c.doc_id = id;
+    c.terms = {"common", "filler", id % 500 == 0 ? "rare" : "other", id % 7 == 0 ? "seven" : "filler"};
+    c.facets = {"acl:public"};
+    batch.push_back(c);
+    corpus_.chunks[id] = c;
+  }
+  ASSERT_TRUE(index_->Commit(batch, {}, 1).ok());
+  auto snap = index_->snapshot();
+  const std::vector<std::vector<QueryTerm>> queries = {
+      {{"common", 1.0f}}, {{"rare", 1.0f}, {"common", 1.0f}}, {{"seven", 1.0f}, {"common", 1.0f}, {"filler", 0.5f}}};
+  for (size_t k : {1u, 10u, 28u, 100u}) {
+    for (const auto& q : queries) {
+      auto got = SearchBm25(*snap, q, nullptr, params_, k);
+      auto want = BruteForce(corpus_, *snap, q, [](const IndexedChunk&) { return true; }, params_, k);
+      ASSERT_EQ(got.size(), k);
+      ExpectSameRanking(got, want);
+    }
+  }
+}
+
 TEST_F(IndexTest, BackgroundMergeKeepsSegmentCountBounded) {
   auto idx = KeywordIndex::Open(dir_ / "index");
   ASSERT_TRUE(idx.ok());
