@@ -185,6 +185,8 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string only;
   std::string vectors_path;  // real embeddings instead of synthetic clusters
+  std::string storage = "f16";  // Savoir's vector storage (quantization)
+  std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -202,9 +204,21 @@ int main(int argc, char** argv) {
     else if (a == "--json") json_path = next();
     else if (a == "--engines") only = next();
     else if (a == "--vectors") vectors_path = next();
+    else if (a == "--storage") storage = next();
+    else if (a == "--selectivities") {
+      sels.clear();
+      std::string list = next();
+      for (size_t p = 0; p <= list.size();) {
+        size_t c = list.find(',', p);
+        if (c == std::string::npos) c = list.size();
+        if (c > p) sels.push_back(std::stod(list.substr(p, c - p)));
+        p = c + 1;
+      }
+    }
     else {
       std::fprintf(stderr, "usage: vector_bench [--n N] [--dims D] [--queries Q] [--faiss-n N] [--clusters C] "
                            "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n"
+                           "  [--storage f16|f32|i8: Savoir's vector storage] [--selectivities 1,0.1,0.01,0.001]\n"
                            "  [--vectors FILE: raw float32 vectors of --dims each (bench/model_vectors.py);\n"
                            "   the last --queries of them are the queries, the others the index]\n");
       return 2;
@@ -246,12 +260,11 @@ int main(int argc, char** argv) {
   omp_set_num_threads(1);  // every engine single-threaded; OpenMP spinning on a shared 2-core box only hurts
   if (clusters == 0) clusters = static_cast<int>(std::max<size_t>(10, n / 100));
   std::printf("(QPS = queries per CPU-second of the searching thread; build times are wall-clock)\n");
-  std::printf("vector_bench: n=%zu dims=%d clusters=%d queries=%zu k=%zu kernel=%s\n", n, dims, clusters, nq, k,
-              VectorKernelName());
+  std::printf("vector_bench: n=%zu dims=%d clusters=%d queries=%zu k=%zu kernel=%s savoir storage=%s\n", n, dims,
+              clusters, nq, k, VectorKernelName(), storage.c_str());
   Data d = vectors_path.empty() ? MakeData(n, nq, dims, clusters, 42) : std::move(loaded);
   if (!vectors_path.empty()) std::printf("vectors from %s (not synthetic)\n", vectors_path.c_str());
 
-  const std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   std::vector<Roaring> filters(sels.size());
   std::mt19937_64 rng(7);
   for (size_t s = 0; s < sels.size(); ++s) {
@@ -271,6 +284,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<VectorIndex> savoir_index, savoir_graph;
   auto savoir_opts = VectorIndexOptions{};
   savoir_opts.dimensions = dims;
+  savoir_opts.quantization = storage;
   if (want("savoir") || want("exact")) {
     size_t rss0 = RssBytes();
     auto t0 = Clock::now();
@@ -338,11 +352,11 @@ int main(int argc, char** argv) {
     }
     if (want("exact")) {
       auto e = std::make_unique<Engine>();
-      e->name = "exact-f16";
+      e->name = "exact-" + storage;
       e->n = n;
       e->build_s = 0;
-      e->mem_bytes = double(n) * dims * 2;
-      e->mem_note = "the f16 vectors";
+      e->mem_bytes = double(n) * dims * (storage == "f32" ? 4 : storage == "f16" ? 2 : 1);
+      e->mem_note = "the " + storage + " vectors";
       e->efs = {0};
       e->search = [idx](const float* q, size_t kk, size_t, const Roaring* allowed) {
         Answer a;
