@@ -56,6 +56,7 @@ struct Config {
   std::string aws_region;        // empty: from the AWS environment / profile
   std::string bedrock_endpoint;  // empty: https://bedrock-runtime.<region>.amazonaws.com
   int llama_threads = 0;         // 0: every core
+  std::string vector_storage;    // "f16", "f32" or "i8": how the vector index stores vectors
   // Hybrid retrieval (retrieve/hybrid.h).
   std::string fusion;            // "rrf" or "weighted"
   float rrf_k = 0;

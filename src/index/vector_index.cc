@@ -639,7 +639,7 @@ class VectorIndexImpl final : public VectorIndex {
       });
       if (!r) return Status(ErrorKind::kCorrupt, std::string("vector graph: ") + r.error.release());
     }
-    if (!g->reserve(unum::usearch::index_limits_t(std::max<size_t>(1024, ids_.size() * 2), kSearchContexts + 1)))
+    if (!g->reserve(unum::usearch::index_limits_t(ids_.size() + 1024, kSearchContexts + 1)))
       return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
     for (size_t s = g->size(); s < ids_.size(); ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this}));
     graph_ = std::move(g);
@@ -1008,7 +1008,7 @@ Status VectorIndexImpl::Compact() {
   }
   const size_t n = new_ids.size();
   auto g = std::make_unique<Graph>(GraphConfig());
-  if (!g->reserve(unum::usearch::index_limits_t(std::max<size_t>(1024, n * 2), kSearchContexts + 1)))
+  if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
     return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
   for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
 
