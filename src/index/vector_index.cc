@@ -844,6 +844,12 @@ class VectorIndexImpl final : public VectorIndex {
     }
   }
 
+  // The manifest names the new state but this object could not adopt it:
+  // later commits would reuse its file names, so they are refused.
+  static Status AfterManifest(const Status& st) {
+    return Status(st.kind(), "vector index committed but not reloaded (reopen it): " + st.message());
+  }
+
   Status Compact();
   // Maps the committed vectors file of `next` and makes it the current state
   // (the caller holds the exclusive lock for the swap).
@@ -859,6 +865,7 @@ class VectorIndexImpl final : public VectorIndex {
   Manifest manifest_;  // what is committed
   Hasher vec_hash_, ids_hash_, dead_hash_;  // checksum states of the committed prefixes
   bool dirty_ = false;
+  Status broken_;  // set when a commit reached the manifest but could not be adopted
   size_t compactions_ = 0;
 
   mutable std::mutex gate_;
@@ -900,6 +907,7 @@ float GraphMetric::operator()(const A& a, const B& b) const {
 // atomically. A crash before the rename leaves the previous manifest, whose
 // lengths and checksums still describe intact prefixes.
 Status VectorIndexImpl::Commit() {
+  SAVOIR_RETURN_IF_ERROR(broken_);
   if (!dirty_ && !manifest_.vectors.name.empty()) return Status::Ok();
   const size_t slots = ids_.size();
   if (options_.compact_dead_share > 0 && dead_count_ > 0 &&
@@ -966,7 +974,7 @@ Status VectorIndexImpl::Commit() {
     }
   }
   SAVOIR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + kManifest, SerializeManifest(next)));
-  SAVOIR_RETURN_IF_ERROR(Adopt(next));
+  if (Status st = Adopt(next); !st.ok()) return broken_ = AfterManifest(st);
   vec_hash_ = vh;
   ids_hash_ = ih;
   dead_hash_ = dh;
@@ -1059,7 +1067,8 @@ Status VectorIndexImpl::Compact() {
   SAVOIR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + kManifest, SerializeManifest(next)));
 
   auto map = std::make_unique<Mapping>();
-  SAVOIR_RETURN_IF_ERROR(map->Open(dir_ + "/" + next.vectors.name, next.vectors.size));
+  if (Status st = map->Open(dir_ + "/" + next.vectors.name, next.vectors.size); !st.ok())
+    return broken_ = AfterManifest(st);
   Hasher vh;
   vh.Update(map->data(), map->size());
   {
