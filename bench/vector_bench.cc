@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
   std::string only;
   std::string vectors_path;  // real embeddings instead of synthetic clusters
   std::string storage = "f16";  // Savoir's vector storage (quantization)
+  size_t churn = 0;             // --churn R: R commit rounds replacing 1 % each, then exit
   std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
     else if (a == "--engines") only = next();
     else if (a == "--vectors") vectors_path = next();
     else if (a == "--storage") storage = next();
+    else if (a == "--churn") churn = std::stoul(next());
     else if (a == "--selectivities") {
       sels.clear();
       std::string list = next();
@@ -219,6 +221,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "usage: vector_bench [--n N] [--dims D] [--queries Q] [--faiss-n N] [--clusters C] "
                            "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n"
                            "  [--storage f16|f32|i8: Savoir's vector storage] [--selectivities 1,0.1,0.01,0.001]\n"
+                           "  [--churn R: only Savoir; R commits each replacing 1 %% of the vectors, timed]\n"
                            "  [--vectors FILE: raw float32 vectors of --dims each (bench/model_vectors.py);\n"
                            "   the last --queries of them are the queries, the others the index]\n");
       return 2;
@@ -303,6 +306,66 @@ int main(int argc, char** argv) {
       return 1;
     }
     double build = Seconds(t0);
+    if (churn > 0) {
+      // Incremental commits: each round replaces 1 % of the vectors (removed,
+      // then added again under the same ids) and commits. Reference, measured
+      // in the same run: writing and fsyncing a copy of the whole vectors
+      // file, what every commit did before commits became incremental.
+      std::string vec_file;
+      for (auto& e : std::filesystem::directory_iterator(tmp + "/savoir"))
+        if (e.path().filename().string().rfind("vectors-", 0) == 0) vec_file = e.path().string();
+      auto r0 = Clock::now();
+      {
+        std::ifstream in(vec_file, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        FILE* f = std::fopen((tmp + "/copy").c_str(), "wb");
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fflush(f);
+        fsync(fileno(f));
+        std::fclose(f);
+      }
+      double rewrite_ms = Seconds(r0) * 1000;
+      std::filesystem::remove(tmp + "/copy");
+      auto s0 = savoir_index->Stats();
+      std::printf("churn: n=%zu; full rewrite of the %.1f MB vectors file + fsync: %.1f ms (wall)\n", n,
+                  std::filesystem::file_size(vec_file) / 1e6, rewrite_ms);
+      std::printf("%5s %10s %10s %8s %8s %6s %12s %12s\n", "round", "commit ms", "add ms", "slots", "dead", "epoch",
+                  "disk MB", "heap MB");
+      std::printf("%5d %10s %10s %8zu %8zu %6llu %12.1f %12.1f\n", 0, "-", "-", s0.slots, s0.dead,
+                  (unsigned long long)s0.epoch, s0.disk_bytes / 1e6, s0.memory_bytes / 1e6);
+      std::mt19937_64 crng(11);
+      std::uniform_int_distribution<size_t> pick(0, n - 1);
+      double commit_total = 0;
+      for (size_t r = 1; r <= churn; ++r) {
+        std::set<size_t> chosen;
+        while (chosen.size() < std::max<size_t>(1, n / 100)) chosen.insert(pick(crng));
+        std::vector<int64_t> rid;
+        std::vector<float> rv;
+        for (size_t i : chosen) {
+          rid.push_back(static_cast<int64_t>(i));
+          rv.insert(rv.end(), d.base.begin() + i * dims, d.base.begin() + (i + 1) * dims);
+        }
+        auto a0 = Clock::now();
+        auto st2 = savoir_index->Remove(rid);
+        if (st2.ok()) st2 = savoir_index->Add(rid, rv);
+        double add_ms = Seconds(a0) * 1000;
+        auto c0 = Clock::now();
+        if (st2.ok()) st2 = savoir_index->Commit();
+        double commit_ms = Seconds(c0) * 1000;
+        if (!st2.ok()) {
+          std::fprintf(stderr, "%s\n", st2.ToString().c_str());
+          return 1;
+        }
+        commit_total += commit_ms;
+        auto sr = savoir_index->Stats();
+        std::printf("%5zu %10.1f %10.1f %8zu %8zu %6llu %12.1f %12.1f\n", r, commit_ms, add_ms, sr.slots, sr.dead,
+                    (unsigned long long)sr.epoch, sr.disk_bytes / 1e6, sr.memory_bytes / 1e6);
+      }
+      std::printf("mean commit %.1f ms = %.2fx the full rewrite\n", commit_total / churn,
+                  commit_total / churn / rewrite_ms);
+      std::filesystem::remove_all(tmp);
+      return 0;
+    }
     size_t disk = 0;
     for (auto& e : std::filesystem::directory_iterator(tmp + "/savoir")) disk += e.file_size();
     VectorIndex* idx = savoir_index.get();
