@@ -19,6 +19,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 #include <usearch/index.hpp>
@@ -350,6 +351,7 @@ class TopK {
 // slot == storage slot, and the metric reads the vectors by slot, so vectors
 // are stored once, compactly.
 using Graph = unum::usearch::index_gt<float, uint32_t, uint32_t>;
+using unum::usearch::get_key;
 using unum::usearch::get_slot;
 struct AddValue {
   size_t slot;
@@ -367,6 +369,7 @@ class VectorIndexImpl;
 struct GraphMetric {
   const VectorIndexImpl* self;
   const uint8_t* flat = nullptr;
+  bool by_key = false;  // with `flat`: a member's vector is flat[key] (a parallel build, where slots follow add order)
   template <typename A, typename B>
   float operator()(const A& a, const B& b) const;
 };
@@ -890,13 +893,13 @@ template <typename A, typename B>
 float GraphMetric::operator()(const A& a, const B& b) const {
   const size_t d = static_cast<size_t>(self->dims_);
   auto at = [&](size_t slot) { return flat ? flat + slot * self->stride_ : self->VectorAt(slot); };
-  const uint8_t* vb = at(get_slot(b));
+  const uint8_t* vb = at(by_key ? static_cast<size_t>(get_key(b)) : get_slot(b));
   if constexpr (std::is_same_v<A, const float*> || std::is_same_v<A, float*>) {
     return 1.0f - self->dot_query_(a, vb, d);
   } else if constexpr (std::is_same_v<A, AddValue>) {
     return 1.0f - self->dot_stored_(at(a.slot), vb, d);
   } else {
-    return 1.0f - self->dot_stored_(at(get_slot(a)), vb, d);
+    return 1.0f - self->dot_stored_(at(by_key ? static_cast<size_t>(get_key(a)) : get_slot(a)), vb, d);
   }
 }
 
@@ -1018,7 +1021,46 @@ Status VectorIndexImpl::Compact() {
   auto g = std::make_unique<Graph>(GraphConfig());
   if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
     return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
-  for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
+  const size_t threads = n >= 1024 ? std::min<size_t>(2, std::max(1u, std::thread::hardware_concurrency())) : 1;
+  if (threads <= 1) {
+    for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
+  } else {
+    // Parallel build: each vector is added under its buffer index as key and
+    // slots follow the (interleaved) add order; the storage is then laid out
+    // in slot order so that graph slot == storage slot again.
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    Status err;
+    auto work = [&](size_t t) {
+      unum::usearch::index_update_config_t cfg;
+      cfg.expansion = static_cast<size_t>(std::max(options_.expansion_add, 8));
+      cfg.thread = t;
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        auto added = g->add(static_cast<uint32_t>(i), AddValue{i}, GraphMetric{this, buf.data(), true}, cfg);
+        if (!added) {
+          std::lock_guard lock(err_mu);
+          err = Status(ErrorKind::kInternal, std::string("vector graph: ") + added.error.release());
+          next = n;
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    SAVOIR_RETURN_IF_ERROR(err);
+    if (g->size() != n) return Status(ErrorKind::kInternal, "vector graph: parallel build lost vectors");
+    std::vector<uint8_t> by_slot(buf.size());
+    std::vector<uint32_t> ids_by_slot(n);
+    for (size_t s = 0; s < n; ++s) {
+      size_t key = g->at(static_cast<uint32_t>(s)).key;
+      if (key >= n) return Status(ErrorKind::kInternal, "vector graph: bad key after parallel build");
+      std::memcpy(by_slot.data() + s * stride_, buf.data() + key * stride_, stride_);
+      ids_by_slot[s] = new_ids[key];
+    }
+    buf = std::move(by_slot);
+    new_ids = std::move(ids_by_slot);
+  }
 
   Manifest next;
   next.generation = manifest_.generation + 1;
