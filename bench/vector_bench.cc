@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
   std::string vectors_path;  // real embeddings instead of synthetic clusters
   std::string storage = "f16";  // Savoir's vector storage (quantization)
   size_t churn = 0;             // --churn R: R commit rounds replacing 1 % each, then exit
+  size_t compactions = 0;       // --compactions C: C compactions alternating 1 and 2 threads, then exit
   std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
     else if (a == "--vectors") vectors_path = next();
     else if (a == "--storage") storage = next();
     else if (a == "--churn") churn = std::stoul(next());
+    else if (a == "--compactions") compactions = std::stoul(next());
     else if (a == "--selectivities") {
       sels.clear();
       std::string list = next();
@@ -222,6 +224,7 @@ int main(int argc, char** argv) {
                            "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n"
                            "  [--storage f16|f32|i8: Savoir's vector storage] [--selectivities 1,0.1,0.01,0.001]\n"
                            "  [--churn R: only Savoir; R commits each replacing 1 %% of the vectors, timed]\n"
+                           "  [--compactions C: only Savoir; C compactions alternating 1 and 2 graph threads, timed]\n"
                            "  [--vectors FILE: raw float32 vectors of --dims each (bench/model_vectors.py);\n"
                            "   the last --queries of them are the queries, the others the index]\n");
       return 2;
@@ -306,6 +309,47 @@ int main(int argc, char** argv) {
       return 1;
     }
     double build = Seconds(t0);
+    if (compactions > 0) {
+      // Compaction cost by graph-building threads: each round replaces 36 %
+      // of the vectors (so the commit compacts), alternating 1 and 2 threads.
+      std::mt19937_64 crng(13);
+      std::printf("compactions of %zu live %d-d vectors: wall s, process CPU s\n", n, dims);
+      for (size_t r = 0; r < compactions; ++r) {
+        int threads = r % 2 ? 2 : 1;
+        savoir_index.reset();
+        auto o = savoir_opts;
+        o.compact_threads = threads;
+        auto reopened = VectorIndex::Open(tmp + "/savoir", o);
+        if (!reopened.ok()) return 1;
+        savoir_index = std::move(reopened.value());
+        std::vector<int64_t> rid;
+        std::vector<float> rv;
+        std::uniform_real_distribution<double> u(0, 1);
+        for (size_t i = 0; i < n; ++i)
+          if (u(crng) < 0.36) {
+            rid.push_back(static_cast<int64_t>(i));
+            rv.insert(rv.end(), d.base.begin() + i * dims, d.base.begin() + (i + 1) * dims);
+          }
+        auto st2 = savoir_index->Remove(rid);
+        if (st2.ok()) st2 = savoir_index->Add(rid, rv);
+        rusage ru0, ru1;
+        getrusage(RUSAGE_SELF, &ru0);
+        auto c0 = Clock::now();
+        if (st2.ok()) st2 = savoir_index->Commit();
+        double wall = Seconds(c0);
+        getrusage(RUSAGE_SELF, &ru1);
+        auto cpu = [](const rusage& x) {
+          return x.ru_utime.tv_sec + x.ru_stime.tv_sec + (x.ru_utime.tv_usec + x.ru_stime.tv_usec) * 1e-6;
+        };
+        if (!st2.ok() || savoir_index->Stats().compactions != 1) {
+          std::fprintf(stderr, "no compaction: %s\n", st2.ToString().c_str());
+          return 1;
+        }
+        std::printf("  %d thread(s): %.2f s wall, %.2f s CPU\n", threads, wall, cpu(ru1) - cpu(ru0));
+      }
+      std::filesystem::remove_all(tmp);
+      return 0;
+    }
     if (churn > 0) {
       // Incremental commits: each round replaces 1 % of the vectors (removed,
       // then added again under the same ids) and commits. Reference, measured

@@ -42,6 +42,8 @@ struct VectorIndexOptions {
   // this share of all slots (a process opening the files scans those exactly;
   // the writer's graph in memory covers every slot).
   double graph_lag_share = 0.05;
+  // Threads building a compaction's graph (0: up to 2, by the cores there are).
+  int compact_threads = 0;
 };
 
 // What the index holds, on disk and in memory (tests, metrics, benchmarks).
