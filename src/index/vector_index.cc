@@ -1021,9 +1021,8 @@ Status VectorIndexImpl::Compact() {
   auto g = std::make_unique<Graph>(GraphConfig());
   if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
     return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
-  const size_t want = options_.compact_threads > 0 ? static_cast<size_t>(options_.compact_threads)
-                                                  : std::min<size_t>(2, std::max(1u, std::thread::hardware_concurrency()));
-  const size_t threads = n >= 1024 ? std::min(want, kSearchContexts) : 1;
+  const size_t threads =
+      n >= 1024 ? std::clamp<size_t>(static_cast<size_t>(std::max(options_.compact_threads, 1)), 1, kSearchContexts) : 1;
   if (threads <= 1) {
     for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
   } else {

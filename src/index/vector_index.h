@@ -42,8 +42,10 @@ struct VectorIndexOptions {
   // this share of all slots (a process opening the files scans those exactly;
   // the writer's graph in memory covers every slot).
   double graph_lag_share = 0.05;
-  // Threads building a compaction's graph (0: up to 2, by the cores there are).
-  int compact_threads = 0;
+  // Threads building a compaction's graph. 2 threads cost 1.45x the CPU of
+  // one here (bench/vector_bench --compactions) and were slower in wall time
+  // on the shared 2-core machine, so 1 unless cores are to spare.
+  int compact_threads = 1;
 };
 
 // What the index holds, on disk and in memory (tests, metrics, benchmarks).
