@@ -185,6 +185,10 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string only;
   std::string vectors_path;  // real embeddings instead of synthetic clusters
+  std::string storage = "f16";  // Savoir's vector storage (quantization)
+  size_t churn = 0;             // --churn R: R commit rounds replacing 1 % each, then exit
+  size_t compactions = 0;       // --compactions C: C compactions alternating 1 and 2 threads, then exit
+  std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -202,9 +206,25 @@ int main(int argc, char** argv) {
     else if (a == "--json") json_path = next();
     else if (a == "--engines") only = next();
     else if (a == "--vectors") vectors_path = next();
+    else if (a == "--storage") storage = next();
+    else if (a == "--churn") churn = std::stoul(next());
+    else if (a == "--compactions") compactions = std::stoul(next());
+    else if (a == "--selectivities") {
+      sels.clear();
+      std::string list = next();
+      for (size_t p = 0; p <= list.size();) {
+        size_t c = list.find(',', p);
+        if (c == std::string::npos) c = list.size();
+        if (c > p) sels.push_back(std::stod(list.substr(p, c - p)));
+        p = c + 1;
+      }
+    }
     else {
       std::fprintf(stderr, "usage: vector_bench [--n N] [--dims D] [--queries Q] [--faiss-n N] [--clusters C] "
                            "[--engines savoir,exact,hnswlib,usearch,faiss] [--json FILE]\n"
+                           "  [--storage f16|f32|i8: Savoir's vector storage] [--selectivities 1,0.1,0.01,0.001]\n"
+                           "  [--churn R: only Savoir; R commits each replacing 1 %% of the vectors, timed]\n"
+                           "  [--compactions C: only Savoir; C compactions alternating 1 and 2 graph threads, timed]\n"
                            "  [--vectors FILE: raw float32 vectors of --dims each (bench/model_vectors.py);\n"
                            "   the last --queries of them are the queries, the others the index]\n");
       return 2;
@@ -246,12 +266,11 @@ int main(int argc, char** argv) {
   omp_set_num_threads(1);  // every engine single-threaded; OpenMP spinning on a shared 2-core box only hurts
   if (clusters == 0) clusters = static_cast<int>(std::max<size_t>(10, n / 100));
   std::printf("(QPS = queries per CPU-second of the searching thread; build times are wall-clock)\n");
-  std::printf("vector_bench: n=%zu dims=%d clusters=%d queries=%zu k=%zu kernel=%s\n", n, dims, clusters, nq, k,
-              VectorKernelName());
+  std::printf("vector_bench: n=%zu dims=%d clusters=%d queries=%zu k=%zu kernel=%s savoir storage=%s\n", n, dims,
+              clusters, nq, k, VectorKernelName(), storage.c_str());
   Data d = vectors_path.empty() ? MakeData(n, nq, dims, clusters, 42) : std::move(loaded);
   if (!vectors_path.empty()) std::printf("vectors from %s (not synthetic)\n", vectors_path.c_str());
 
-  const std::vector<double> sels{1.0, 0.1, 0.01, 0.001};
   std::vector<Roaring> filters(sels.size());
   std::mt19937_64 rng(7);
   for (size_t s = 0; s < sels.size(); ++s) {
@@ -271,6 +290,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<VectorIndex> savoir_index, savoir_graph;
   auto savoir_opts = VectorIndexOptions{};
   savoir_opts.dimensions = dims;
+  savoir_opts.quantization = storage;
   if (want("savoir") || want("exact")) {
     size_t rss0 = RssBytes();
     auto t0 = Clock::now();
@@ -289,6 +309,107 @@ int main(int argc, char** argv) {
       return 1;
     }
     double build = Seconds(t0);
+    if (compactions > 0) {
+      // Compaction cost by graph-building threads: each round replaces 36 %
+      // of the vectors (so the commit compacts), alternating 1 and 2 threads.
+      std::mt19937_64 crng(13);
+      std::printf("compactions of %zu live %d-d vectors: wall s, process CPU s\n", n, dims);
+      for (size_t r = 0; r < compactions; ++r) {
+        int threads = r % 2 ? 2 : 1;
+        savoir_index.reset();
+        auto o = savoir_opts;
+        o.compact_threads = threads;
+        auto reopened = VectorIndex::Open(tmp + "/savoir", o);
+        if (!reopened.ok()) return 1;
+        savoir_index = std::move(reopened.value());
+        std::vector<int64_t> rid;
+        std::vector<float> rv;
+        std::uniform_real_distribution<double> u(0, 1);
+        for (size_t i = 0; i < n; ++i)
+          if (u(crng) < 0.36) {
+            rid.push_back(static_cast<int64_t>(i));
+            rv.insert(rv.end(), d.base.begin() + i * dims, d.base.begin() + (i + 1) * dims);
+          }
+        auto st2 = savoir_index->Remove(rid);
+        if (st2.ok()) st2 = savoir_index->Add(rid, rv);
+        rusage ru0, ru1;
+        getrusage(RUSAGE_SELF, &ru0);
+        auto c0 = Clock::now();
+        if (st2.ok()) st2 = savoir_index->Commit();
+        double wall = Seconds(c0);
+        getrusage(RUSAGE_SELF, &ru1);
+        auto cpu = [](const rusage& x) {
+          return x.ru_utime.tv_sec + x.ru_stime.tv_sec + (x.ru_utime.tv_usec + x.ru_stime.tv_usec) * 1e-6;
+        };
+        if (!st2.ok() || savoir_index->Stats().compactions != 1) {
+          std::fprintf(stderr, "no compaction: %s\n", st2.ToString().c_str());
+          return 1;
+        }
+        std::printf("  %d thread(s): %.2f s wall, %.2f s CPU\n", threads, wall, cpu(ru1) - cpu(ru0));
+      }
+      std::filesystem::remove_all(tmp);
+      return 0;
+    }
+    if (churn > 0) {
+      // Incremental commits: each round replaces 1 % of the vectors (removed,
+      // then added again under the same ids) and commits. Reference, measured
+      // in the same run: writing and fsyncing a copy of the whole vectors
+      // file, what every commit did before commits became incremental.
+      std::string vec_file;
+      for (auto& e : std::filesystem::directory_iterator(tmp + "/savoir"))
+        if (e.path().filename().string().rfind("vectors-", 0) == 0) vec_file = e.path().string();
+      auto r0 = Clock::now();
+      {
+        std::ifstream in(vec_file, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        FILE* f = std::fopen((tmp + "/copy").c_str(), "wb");
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fflush(f);
+        fsync(fileno(f));
+        std::fclose(f);
+      }
+      double rewrite_ms = Seconds(r0) * 1000;
+      std::filesystem::remove(tmp + "/copy");
+      auto s0 = savoir_index->Stats();
+      std::printf("churn: n=%zu; full rewrite of the %.1f MB vectors file + fsync: %.1f ms (wall)\n", n,
+                  std::filesystem::file_size(vec_file) / 1e6, rewrite_ms);
+      std::printf("%5s %10s %10s %8s %8s %6s %12s %12s\n", "round", "commit ms", "add ms", "slots", "dead", "epoch",
+                  "disk MB", "heap MB");
+      std::printf("%5d %10s %10s %8zu %8zu %6llu %12.1f %12.1f\n", 0, "-", "-", s0.slots, s0.dead,
+                  (unsigned long long)s0.epoch, s0.disk_bytes / 1e6, s0.memory_bytes / 1e6);
+      std::mt19937_64 crng(11);
+      std::uniform_int_distribution<size_t> pick(0, n - 1);
+      double commit_total = 0;
+      for (size_t r = 1; r <= churn; ++r) {
+        std::set<size_t> chosen;
+        while (chosen.size() < std::max<size_t>(1, n / 100)) chosen.insert(pick(crng));
+        std::vector<int64_t> rid;
+        std::vector<float> rv;
+        for (size_t i : chosen) {
+          rid.push_back(static_cast<int64_t>(i));
+          rv.insert(rv.end(), d.base.begin() + i * dims, d.base.begin() + (i + 1) * dims);
+        }
+        auto a0 = Clock::now();
+        auto st2 = savoir_index->Remove(rid);
+        if (st2.ok()) st2 = savoir_index->Add(rid, rv);
+        double add_ms = Seconds(a0) * 1000;
+        auto c0 = Clock::now();
+        if (st2.ok()) st2 = savoir_index->Commit();
+        double commit_ms = Seconds(c0) * 1000;
+        if (!st2.ok()) {
+          std::fprintf(stderr, "%s\n", st2.ToString().c_str());
+          return 1;
+        }
+        commit_total += commit_ms;
+        auto sr = savoir_index->Stats();
+        std::printf("%5zu %10.1f %10.1f %8zu %8zu %6llu %12.1f %12.1f\n", r, commit_ms, add_ms, sr.slots, sr.dead,
+                    (unsigned long long)sr.epoch, sr.disk_bytes / 1e6, sr.memory_bytes / 1e6);
+      }
+      std::printf("mean commit %.1f ms = %.2fx the full rewrite\n", commit_total / churn,
+                  commit_total / churn / rewrite_ms);
+      std::filesystem::remove_all(tmp);
+      return 0;
+    }
     size_t disk = 0;
     for (auto& e : std::filesystem::directory_iterator(tmp + "/savoir")) disk += e.file_size();
     VectorIndex* idx = savoir_index.get();
@@ -338,11 +459,11 @@ int main(int argc, char** argv) {
     }
     if (want("exact")) {
       auto e = std::make_unique<Engine>();
-      e->name = "exact-f16";
+      e->name = "exact-" + storage;
       e->n = n;
       e->build_s = 0;
-      e->mem_bytes = double(n) * dims * 2;
-      e->mem_note = "the f16 vectors";
+      e->mem_bytes = double(n) * dims * (storage == "f32" ? 4 : storage == "f16" ? 2 : 1);
+      e->mem_note = "the " + storage + " vectors";
       e->efs = {0};
       e->search = [idx](const float* q, size_t kk, size_t, const Roaring* allowed) {
         Answer a;

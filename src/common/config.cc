@@ -202,6 +202,10 @@ const std::vector<OptionSpec>& OptionTable() {
       {"--llama-threads", "SAVOIR_LLAMA_THREADS", "0",
        "CPU threads for local GGUF models (0: every core)", "all",
        IntField("--llama-threads", &Config::llama_threads, 0, 1024)},
+      {"--vector-storage", "SAVOIR_VECTOR_STORAGE", "f16",
+       "How the vector index stores embeddings: f16 (default), f32 (2x memory; exact order of near-ties) or i8 "
+       "(half of f16; only for models whose vectors are not all alike). A change rebuilds the vector index",
+       "all", OneOf("--vector-storage", &Config::vector_storage, {"f16", "f32", "i8"})},
       {"--fusion", "SAVOIR_FUSION", "rrf",
        "How hybrid search fuses the BM25 and vector lists: rrf (reciprocal rank) or weighted (normalized scores)",
        "search", OneOf("--fusion", &Config::fusion, {"rrf", "weighted"})},

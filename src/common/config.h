@@ -59,6 +59,7 @@ struct Config {
   std::string aws_sts_endpoint;  // empty: AWS_ENDPOINT_URL_STS, else https://sts.<region>.amazonaws.com
   int model_idle_timeout_s = 0;  // a model endpoint silent this long is cut (0: off)
   int llama_threads = 0;         // 0: every core
+  std::string vector_storage;    // "f16", "f32" or "i8": how the vector index stores vectors
   // Hybrid retrieval (retrieve/hybrid.h).
   std::string fusion;            // "rrf" or "weighted"
   float rrf_k = 0;

@@ -153,8 +153,10 @@ Result<std::unique_ptr<VectorSpace>> VectorSpace::Open(const std::string& dir, s
   io.dimensions = s->embedder_->dimensions();
   auto index = OpenIndex(options, dir + "/index", io);
   if (!index.ok()) {
-    if (index.status().kind() != ErrorKind::kCorrupt) return index.status();
-    // Derived data: a damaged index is rebuilt from the store.
+    // Derived data: a damaged index, or one in an older format or another
+    // storage than configured, is rebuilt from the store.
+    if (index.status().kind() != ErrorKind::kCorrupt && index.status().kind() != ErrorKind::kUnsupported)
+      return index.status();
     std::error_code ec;
     std::filesystem::remove_all(dir + "/index", ec);
     std::filesystem::remove(dir + "/STATE", ec);

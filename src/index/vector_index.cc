@@ -19,6 +19,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 #include <usearch/index.hpp>
@@ -29,28 +30,25 @@
 namespace savoir {
 namespace {
 
-constexpr char kMagic[8] = {'S', 'V', 'V', 'E', 'C', 'S', '0', '1'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr char kMagic[8] = {'S', 'V', 'V', 'E', 'C', 'S', '0', '2'};
+constexpr uint32_t kFormatVersion = 2;
 constexpr char kManifest[] = "MANIFEST";
 
+// vectors-<epoch>.dat: this header, then every slot's vector (append-only).
 struct FileHeader {
   char magic[8];
   uint32_t version;
   uint32_t dims;
   uint32_t quant;
   uint32_t reserved;
-  uint64_t slots;
-  uint64_t live;
-  uint64_t ids_off;
-  uint64_t dead_off;
-  uint64_t vecs_off;
+  uint64_t epoch;
+  uint8_t pad[32];
 };
 static_assert(sizeof(FileHeader) == 64);
 
-uint64_t Align(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
-
 // A fast 64-bit checksum over a byte range (not cryptographic: it detects
-// truncation and garbling, which is what the manifest needs).
+// truncation and garbling, which is what the manifest needs). Streaming, so
+// an appended file's checksum continues from the committed prefix's.
 struct Hasher {
   uint64_t h = 0x243F6A8885A308D3ull;
   uint64_t n = 0;
@@ -104,11 +102,12 @@ Result<VectorQuant> ParseQuant(const std::string& s) {
   if (s == "f32") return VectorQuant::kF32;
   if (s == "f16") return VectorQuant::kF16;
   if (s == "i8") return VectorQuant::kI8;
-  return Status(ErrorKind::kInvalidArgument, "vector quantization must be f32, f16 or i8, not '" + s + "'");
+  return Status(ErrorKind::kInvalidArgument, "vector storage must be f32, f16 or i8, not '" + s + "'");
 }
 const char* QuantName(VectorQuant q) { return q == VectorQuant::kF32 ? "f32" : q == VectorQuant::kF16 ? "f16" : "i8"; }
 
-// A read-only mapping of a whole file.
+// A read-only mapping of a file's first `len` bytes (the committed prefix;
+// an interrupted append may have left more).
 class Mapping {
  public:
   Mapping() = default;
@@ -120,7 +119,7 @@ class Mapping {
     addr_ = nullptr;
     len_ = 0;
   }
-  Status Open(const std::string& path) {
+  Status Open(const std::string& path, uint64_t len) {
     Reset();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -132,11 +131,17 @@ class Mapping {
       ::close(fd);
       return Status(ErrorKind::kIo, "cannot stat " + path);
     }
-    len_ = static_cast<size_t>(st.st_size);
+    if (static_cast<uint64_t>(st.st_size) < len) {
+      ::close(fd);
+      return Status(ErrorKind::kCorrupt, path + ": size " + std::to_string(st.st_size) + ", manifest says " +
+                                             std::to_string(len) + " (truncated)");
+    }
+    len_ = static_cast<size_t>(len);
     if (len_ > 0) {
       addr_ = ::mmap(nullptr, len_, PROT_READ, MAP_SHARED, fd, 0);
       if (addr_ == MAP_FAILED) {
         addr_ = nullptr;
+        len_ = 0;
         ::close(fd);
         return Status(ErrorKind::kIo, "cannot map " + path + ": " + std::strerror(errno));
       }
@@ -152,18 +157,26 @@ class Mapping {
   size_t len_ = 0;
 };
 
-// Writes a file in pieces, hashing as it goes; fsync on Finish.
+// Appends to a file at its committed length (dropping whatever an
+// interrupted append left past it), hashing as it goes; fsync on Finish.
 class FileWriter {
  public:
   ~FileWriter() {
     if (fd_ >= 0) ::close(fd_);
   }
-  Status Open(const std::string& path) {
+  // `valid` bytes are kept (0 and `fresh`: a new file); `hash` is their checksum state.
+  Status Open(const std::string& path, uint64_t valid, const Hasher& hash, bool fresh) {
     path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    hash_ = hash;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
     if (fd_ < 0) return Status(ErrorKind::kIo, "cannot create " + path + ": " + std::strerror(errno));
+    if (!fresh && ::ftruncate(fd_, static_cast<off_t>(valid)) != 0)
+      return Status(ErrorKind::kIo, "cannot truncate " + path + ": " + std::strerror(errno));
+    if (::lseek(fd_, static_cast<off_t>(valid), SEEK_SET) < 0)
+      return Status(ErrorKind::kIo, "cannot seek " + path + ": " + std::strerror(errno));
     return Status::Ok();
   }
+  Status Open(const std::string& path) { return Open(path, 0, Hasher{}, true); }
   Status Write(const void* data, size_t len) {
     hash_.Update(data, len);
     const char* p = static_cast<const char*>(data);
@@ -178,11 +191,6 @@ class FileWriter {
     }
     return Status::Ok();
   }
-  Status Pad(uint64_t to) {
-    static const char zeros[64] = {};
-    while (hash_.n < to) SAVOIR_RETURN_IF_ERROR(Write(zeros, std::min<uint64_t>(64, to - hash_.n)));
-    return Status::Ok();
-  }
   Status Finish() {
     if (::fsync(fd_) != 0) return Status(ErrorKind::kIo, "cannot sync " + path_ + ": " + std::strerror(errno));
     int rc = ::close(fd_);
@@ -191,7 +199,7 @@ class FileWriter {
     return Status::Ok();
   }
   uint64_t size() const { return hash_.n; }
-  uint64_t hash() const { return hash_.Final(); }
+  const Hasher& hasher() const { return hash_; }
 
  private:
   std::string path_;
@@ -205,25 +213,38 @@ struct ManifestFile {
   uint64_t hash = 0;
 };
 
+// The MANIFEST names what is valid: the epoch's three append-only files
+// (vectors, slot ids, tombstones) up to the committed lengths, and the graph
+// file with the number of slots it covers.
 struct Manifest {
   uint64_t generation = 0;
+  uint64_t epoch = 0;
   int dims = 0;
   VectorQuant quant = VectorQuant::kF16;
-  ManifestFile vectors;
+  uint64_t slots = 0;
+  ManifestFile vectors, ids, dead;
   ManifestFile graph;  // name empty: no graph
+  uint64_t graph_slots = 0;
 };
 
 std::string ManifestBody(const Manifest& m) {
   std::ostringstream o;
+  auto file = [&](const char* key, const ManifestFile& f) {
+    o << key << " " << f.name << " " << f.size << " " << Hex(f.hash) << "\n";
+  };
   o << "savoir-vectors " << kFormatVersion << "\n"
     << "generation " << m.generation << "\n"
+    << "epoch " << m.epoch << "\n"
     << "dims " << m.dims << "\n"
     << "quantization " << QuantName(m.quant) << "\n"
-    << "vectors " << m.vectors.name << " " << m.vectors.size << " " << Hex(m.vectors.hash) << "\n";
+    << "slots " << m.slots << "\n";
+  file("vectors", m.vectors);
+  file("ids", m.ids);
+  file("dead", m.dead);
   if (m.graph.name.empty()) {
     o << "graph none\n";
   } else {
-    o << "graph " << m.graph.name << " " << m.graph.size << " " << Hex(m.graph.hash) << "\n";
+    o << "graph " << m.graph.name << " " << m.graph.size << " " << Hex(m.graph.hash) << " " << m.graph_slots << "\n";
   }
   return o.str();
 }
@@ -251,36 +272,42 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& path)
   std::string key;
   Manifest m;
   uint32_t version = 0;
-  std::string quant, gname;
+  std::string quant, gname, hex;
   if (!(in >> key >> version) || key != "savoir-vectors") return corrupt("not a vector index manifest");
-  if (version != kFormatVersion) return Status(ErrorKind::kUnsupported, path + ": format version " + std::to_string(version));
+  if (version != kFormatVersion)
+    return Status(ErrorKind::kUnsupported, path + ": vector index format " + std::to_string(version) +
+                                               " (this version reads " + std::to_string(kFormatVersion) +
+                                               "); the index is derived data and must be rebuilt");
   if (!(in >> key >> m.generation) || key != "generation") return corrupt("bad generation line");
+  if (!(in >> key >> m.epoch) || key != "epoch") return corrupt("bad epoch line");
   if (!(in >> key >> m.dims) || key != "dims" || m.dims <= 0 || m.dims > 65536) return corrupt("bad dims line");
   if (!(in >> key >> quant) || key != "quantization") return corrupt("bad quantization line");
   auto q = ParseQuant(quant);
   if (!q.ok()) return corrupt("unknown quantization " + quant);
   m.quant = *q;
-  std::string hex;
-  if (!(in >> key >> m.vectors.name >> m.vectors.size >> hex) || key != "vectors" || !SafeName(m.vectors.name))
-    return corrupt("bad vectors line");
-  m.vectors.hash = std::strtoull(hex.c_str(), nullptr, 16);
+  if (!(in >> key >> m.slots) || key != "slots" || m.slots > 0xffffffffull) return corrupt("bad slots line");
+  for (auto [want, f] : {std::pair<const char*, ManifestFile*>{"vectors", &m.vectors}, {"ids", &m.ids}, {"dead", &m.dead}}) {
+    if (!(in >> key >> f->name >> f->size >> hex) || key != want || !SafeName(f->name))
+      return corrupt(std::string("bad ") + want + " line");
+    f->hash = std::strtoull(hex.c_str(), nullptr, 16);
+  }
   if (!(in >> key >> gname) || key != "graph") return corrupt("bad graph line");
   if (gname != "none") {
-    if (!SafeName(gname) || !(in >> m.graph.size >> hex)) return corrupt("bad graph line");
+    if (!SafeName(gname) || !(in >> m.graph.size >> hex >> m.graph_slots) || m.graph_slots > m.slots)
+      return corrupt("bad graph line");
     m.graph.name = gname;
     m.graph.hash = std::strtoull(hex.c_str(), nullptr, 16);
   }
   return m;
 }
 
-Status CheckFileHash(const Mapping& map, const ManifestFile& f, const std::string& path) {
-  if (map.size() != f.size)
-    return Status(ErrorKind::kCorrupt, path + ": size " + std::to_string(map.size()) + ", manifest says " +
-                                           std::to_string(f.size) + " (truncated or replaced)");
+// Checks a mapped committed prefix against its manifest entry; returns the
+// checksum state (to continue from on the next append).
+Result<Hasher> CheckFileHash(const Mapping& map, const ManifestFile& f, const std::string& path) {
   Hasher h;
-  h.Update(map.data(), map.size());
-  if (h.Final() != f.hash) return Status(ErrorKind::kCorrupt, path + ": checksum mismatch");
-  return Status::Ok();
+  if (map.size()) h.Update(map.data(), map.size());
+  if (map.size() != f.size || h.Final() != f.hash) return Status(ErrorKind::kCorrupt, path + ": checksum mismatch");
+  return h;
 }
 
 struct Hit {
@@ -324,6 +351,7 @@ class TopK {
 // slot == storage slot, and the metric reads the vectors by slot, so vectors
 // are stored once, compactly.
 using Graph = unum::usearch::index_gt<float, uint32_t, uint32_t>;
+using unum::usearch::get_key;
 using unum::usearch::get_slot;
 struct AddValue {
   size_t slot;
@@ -335,8 +363,13 @@ constexpr size_t kMinGraphSize = 1024;
 
 class VectorIndexImpl;
 
+// Distances for the graph. `flat`, when set, is a contiguous buffer of
+// vectors by slot (a compaction building its new graph); otherwise the
+// index's own storage.
 struct GraphMetric {
   const VectorIndexImpl* self;
+  const uint8_t* flat = nullptr;
+  bool by_key = false;  // with `flat`: a member's vector is flat[key] (a parallel build, where slots follow add order)
   template <typename A, typename B>
   float operator()(const A& a, const B& b) const;
 };
@@ -355,30 +388,52 @@ class VectorIndexImpl final : public VectorIndex {
       if (options_.dimensions <= 0 || options_.dimensions > 65536)
         return Status(ErrorKind::kInvalidArgument,
                       "vector index dimensions must be between 1 and 65536, got " + std::to_string(options_.dimensions));
-      auto q = ParseQuant(options_.quantization);
+      auto q = ParseQuant(options_.quantization.empty() ? std::string("f16") : options_.quantization);
       if (!q.ok()) return q.status();
       dims_ = options_.dimensions;
       quant_ = *q;
       SetKernels();
       InitContexts();
-      RemoveStrayFiles("");
       return Status::Ok();
     }
-    auto text = ReadFile(mpath);
-    if (!text.ok()) return text.status();
-    auto m = ParseManifest(*text, mpath);
+    // A writer in another process may compact (and delete the files this
+    // manifest names) between our reading the manifest and the files: retry
+    // when the manifest changed meanwhile.
+    Status st;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto text = ReadFile(mpath);
+      if (!text.ok()) return text.status();
+      st = LoadCommitted(*text, mpath);
+      if (st.ok() || st.kind() != ErrorKind::kCorrupt) break;
+      auto again = ReadFile(mpath);
+      if (!again.ok() || *again == *text) break;
+    }
+    SAVOIR_RETURN_IF_ERROR(st);
+    InitContexts();
+    return Status::Ok();
+  }
+
+  Status LoadCommitted(const std::string& text, const std::string& mpath) {
+    auto m = ParseManifest(text, mpath);
     if (!m.ok()) return m.status();
     if (options_.dimensions != 0 && options_.dimensions != m->dims)
       return Status(ErrorKind::kInvalidArgument, "vector index in " + dir_ + " has " + std::to_string(m->dims) +
                                                      " dimensions, asked for " + std::to_string(options_.dimensions));
+    if (!options_.quantization.empty()) {
+      auto q = ParseQuant(options_.quantization);
+      if (!q.ok()) return q.status();
+      if (*q != m->quant)
+        return Status(ErrorKind::kUnsupported, "vector index in " + dir_ + " stores " + QuantName(m->quant) +
+                                                   " vectors, asked for " + options_.quantization +
+                                                   ": the index must be rebuilt to change its storage");
+    }
     dims_ = m->dims;
     quant_ = m->quant;
     SetKernels();
     manifest_ = *m;
     SAVOIR_RETURN_IF_ERROR(LoadVectors());
+    SAVOIR_RETURN_IF_ERROR(LoadIdsAndTombstones());
     SAVOIR_RETURN_IF_ERROR(LoadGraph());
-    InitContexts();
-    RemoveStrayFiles(manifest_.vectors.name);
     return Status::Ok();
   }
 
@@ -448,10 +503,18 @@ class VectorIndexImpl final : public VectorIndex {
       size_t live = slot_of_.size();
       size_t allowed_n = allowed ? std::min<size_t>(allowed->cardinality(), live) : live;
       const double a = static_cast<double>(allowed_n), n = static_cast<double>(live);
-      bool use_graph = graph_ && live >= kMinGraphSize && a >= options_.exact_scan_below * n &&
+      const size_t linked = graph_ ? std::min(graph_->size(), ids_.size()) : 0;
+      bool use_graph = linked >= kMinGraphSize && live >= kMinGraphSize && a >= options_.exact_scan_below * n &&
                        a * a >= options_.exact_scan_cost * n;
       if (use_graph) {
         auto hits = GraphSearch(q.data(), k, allowed, expansion ? expansion : options_.expansion_search);
+        if (linked < ids_.size()) {
+          // Slots committed by a writer since the graph file was saved: scanned exactly.
+          TopK top(k);
+          for (const VectorHit& h : hits) top.Push(h.score, static_cast<uint32_t>(h.id));
+          ScanSlots(q.data(), linked, ids_.size(), allowed, top);
+          hits = top.Take();
+        }
         // A filtered traversal can come back short; the exact scan never does.
         if (hits.size() >= std::min(k, allowed_n)) return hits;
       }
@@ -468,6 +531,24 @@ class VectorIndexImpl final : public VectorIndex {
   }
   Result<std::vector<VectorHit>> SearchExact(const float* query, size_t k, const Roaring* allowed) const override {
     return SearchImpl(query, k, allowed, 0, true);
+  }
+
+  VectorIndexStats Stats() const override {
+    ReaderGate();
+    std::shared_lock lock(mu_);
+    VectorIndexStats s;
+    s.live = slot_of_.size();
+    s.slots = ids_.size();
+    s.dead = dead_count_;
+    s.graph_slots = graph_ ? graph_->size() : 0;
+    s.epoch = manifest_.epoch;
+    s.generation = manifest_.generation;
+    s.disk_bytes = manifest_.vectors.size + manifest_.ids.size + manifest_.dead.size + manifest_.graph.size;
+    s.memory_bytes = ids_.capacity() * 4 + dead_.capacity() * 8 + tail_.capacity() + new_dead_.capacity() * 4 +
+                     slot_of_.bucket_count() * sizeof(void*) + slot_of_.size() * 32 +
+                     (graph_ && !graph_->is_immutable() ? graph_->memory_usage() : 0);
+    s.compactions = compactions_;
+    return s;
   }
 
   size_t size() const override {
@@ -501,7 +582,11 @@ class VectorIndexImpl final : public VectorIndex {
     return slot < base_slots_ ? base_vecs_ + slot * stride_ : tail_.data() + (slot - base_slots_) * stride_;
   }
   bool IsDead(size_t slot) const { return (dead_[slot >> 6] >> (slot & 63)) & 1; }
-  void MarkDead(size_t slot) { dead_[slot >> 6] |= uint64_t{1} << (slot & 63); }
+  void MarkDead(size_t slot) {
+    dead_[slot >> 6] |= uint64_t{1} << (slot & 63);
+    ++dead_count_;
+    new_dead_.push_back(static_cast<uint32_t>(slot));
+  }
 
   Status AppendOne(uint32_t id, const uint8_t* enc) {
     size_t slot;
@@ -523,22 +608,26 @@ class VectorIndexImpl final : public VectorIndex {
       if (dead_.size() * 64 < ids_.size()) dead_.push_back(0);
       slot_of_[id] = static_cast<uint32_t>(slot);
       dirty_ = true;
-      graph_dirty_ = true;
     }
     // Linking the node runs beside searches (USearch locks nodes itself);
     // storage only moves under the exclusive lock above.
     std::shared_lock lock(mu_);
+    return LinkSlot(*graph_, slot, GraphMetric{this});
+  }
+
+  Status LinkSlot(Graph& g, size_t slot, const GraphMetric& metric) const {
     unum::usearch::index_update_config_t cfg;
     cfg.expansion = static_cast<size_t>(std::max(options_.expansion_add, 8));
     cfg.thread = kWriterContext;
-    auto added = graph_->add(static_cast<uint32_t>(slot), AddValue{slot}, GraphMetric{this}, cfg);
+    auto added = g.add(static_cast<uint32_t>(slot), AddValue{slot}, metric, cfg);
     if (!added) return Status(ErrorKind::kInternal, std::string("vector graph: ") + added.error.release());
     if (added.slot != slot) return Status(ErrorKind::kInternal, "vector graph slot out of step with storage");
     return Status::Ok();
   }
 
   // The graph loaded from a committed file is a read-only view of the
-  // mapping; the first change copies it into memory.
+  // mapping; the first change copies it into memory and links the slots
+  // committed after it was saved. Called under the exclusive lock.
   Status MakeGraphWritable() {
     if (graph_ && !graph_->is_immutable()) return Status::Ok();
     auto g = std::make_unique<Graph>(GraphConfig());
@@ -553,8 +642,9 @@ class VectorIndexImpl final : public VectorIndex {
       });
       if (!r) return Status(ErrorKind::kCorrupt, std::string("vector graph: ") + r.error.release());
     }
-    if (!g->reserve(unum::usearch::index_limits_t(std::max<size_t>(1024, ids_.size() + 1), kSearchContexts + 1)))
+    if (!g->reserve(unum::usearch::index_limits_t(ids_.size() + 1024, kSearchContexts + 1)))
       return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
+    for (size_t s = g->size(); s < ids_.size(); ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this}));
     graph_ = std::move(g);
     graph_map_.reset();
     return Status::Ok();
@@ -591,9 +681,8 @@ class VectorIndexImpl final : public VectorIndex {
       return !IsDead(s) && (allowed == nullptr || allowed->contains(ids_[s]));
     };
     // Nothing to filter (no filter, nothing removed): the unfiltered traversal.
-    auto r = (allowed == nullptr && slot_of_.size() == ids_.size())
-                 ? graph_->search(q, k, GraphMetric{this}, cfg)
-                 : graph_->search(q, k, GraphMetric{this}, cfg, pred);
+    auto r = (allowed == nullptr && dead_count_ == 0) ? graph_->search(q, k, GraphMetric{this}, cfg)
+                                                      : graph_->search(q, k, GraphMetric{this}, cfg, pred);
     std::vector<VectorHit> out;
     if (r) {
       out.reserve(r.count);
@@ -609,17 +698,103 @@ class VectorIndexImpl final : public VectorIndex {
     return out;
   }
 
+  void ScanSlots(const float* q, size_t from, size_t to, const Roaring* allowed, TopK& top) const {
+    const size_t d = static_cast<size_t>(dims_);
+    for (size_t s = from; s < to; ++s) {
+      if (IsDead(s)) continue;
+      if (allowed && !allowed->contains(ids_[s])) continue;
+      top.Push(dot_query_(q, VectorAt(s), d), ids_[s]);
+    }
+  }
+
+  std::vector<VectorHit> ExactSearch(const float* q, size_t k, const Roaring* allowed) const {
+    TopK top(k);
+    const size_t d = static_cast<size_t>(dims_);
+    if (allowed == nullptr || allowed->cardinality() > slot_of_.size() / 4) {
+      ScanSlots(q, 0, ids_.size(), allowed, top);
+    } else {
+      for (uint32_t id : *allowed) {
+        auto it = slot_of_.find(id);
+        if (it == slot_of_.end()) continue;
+        top.Push(dot_query_(q, VectorAt(it->second), d), id);
+      }
+    }
+    return top.Take();
+  }
+
+  static std::string EpochFile(const char* kind, uint64_t epoch) {
+    return std::string(kind) + "-" + std::to_string(epoch) + ".dat";
+  }
+  static std::string GraphFile(uint64_t generation) { return "graph-" + std::to_string(generation) + ".bin"; }
+
+  Status LoadVectors() {
+    std::string path = dir_ + "/" + manifest_.vectors.name;
+    auto corrupt = [&](const std::string& why) { return Status(ErrorKind::kCorrupt, path + ": " + why); };
+    if (manifest_.vectors.size != sizeof(FileHeader) + manifest_.slots * stride_)
+      return corrupt("manifest length disagrees with its slot count");
+    auto map = std::make_unique<Mapping>();
+    SAVOIR_RETURN_IF_ERROR(map->Open(path, manifest_.vectors.size));
+    SAVOIR_ASSIGN_OR_RETURN(vec_hash_, CheckFileHash(*map, manifest_.vectors, path));
+    FileHeader h;
+    std::memcpy(&h, map->data(), sizeof(h));
+    if (std::memcmp(h.magic, kMagic, 8) != 0) return corrupt("bad magic");
+    if (h.version != kFormatVersion) return corrupt("unknown version");
+    if (h.dims != static_cast<uint32_t>(dims_) || h.quant != static_cast<uint32_t>(quant_) ||
+        h.epoch != manifest_.epoch)
+      return corrupt("header disagrees with the manifest");
+    base_vecs_ = map->data() + sizeof(FileHeader);
+    base_slots_ = manifest_.slots;
+    tail_.clear();
+    vectors_map_ = std::move(map);
+    return Status::Ok();
+  }
+
+  Status LoadIdsAndTombstones() {
+    const size_t slots = manifest_.slots;
+    std::string ipath = dir_ + "/" + manifest_.ids.name, dpath = dir_ + "/" + manifest_.dead.name;
+    if (manifest_.ids.size != slots * 4) return Status(ErrorKind::kCorrupt, ipath + ": length disagrees with its slot count");
+    if (manifest_.dead.size % 4 != 0 || manifest_.dead.size / 4 > slots)
+      return Status(ErrorKind::kCorrupt, dpath + ": bad length");
+    Mapping imap, dmap;
+    SAVOIR_RETURN_IF_ERROR(imap.Open(ipath, manifest_.ids.size));
+    SAVOIR_ASSIGN_OR_RETURN(ids_hash_, CheckFileHash(imap, manifest_.ids, ipath));
+    SAVOIR_RETURN_IF_ERROR(dmap.Open(dpath, manifest_.dead.size));
+    SAVOIR_ASSIGN_OR_RETURN(dead_hash_, CheckFileHash(dmap, manifest_.dead, dpath));
+    ids_.resize(slots);
+    if (slots) std::memcpy(ids_.data(), imap.data(), slots * 4);
+    dead_.assign((slots + 63) / 64, 0);
+    dead_count_ = 0;
+    new_dead_.clear();
+    for (size_t i = 0; i < manifest_.dead.size / 4; ++i) {
+      uint32_t s;
+      std::memcpy(&s, dmap.data() + i * 4, 4);
+      if (s >= slots || IsDead(s)) return Status(ErrorKind::kCorrupt, dpath + ": bad tombstone " + std::to_string(s));
+      dead_[s >> 6] |= uint64_t{1} << (s & 63);
+      ++dead_count_;
+    }
+    slot_of_.clear();
+    slot_of_.reserve(slots - dead_count_);
+    for (size_t s = 0; s < slots; ++s) {
+      if (IsDead(s)) continue;
+      if (!slot_of_.emplace(ids_[s], static_cast<uint32_t>(s)).second)
+        return Status(ErrorKind::kCorrupt, ipath + ": id " + std::to_string(ids_[s]) + " is live twice");
+    }
+    return Status::Ok();
+  }
+
   Status LoadGraph() {
+    graph_.reset();
+    graph_map_.reset();
     if (manifest_.graph.name.empty()) return Status::Ok();
     std::string path = dir_ + "/" + manifest_.graph.name;
     auto map = std::make_unique<Mapping>();
-    SAVOIR_RETURN_IF_ERROR(map->Open(path));
-    SAVOIR_RETURN_IF_ERROR(CheckFileHash(*map, manifest_.graph, path));
+    SAVOIR_RETURN_IF_ERROR(map->Open(path, manifest_.graph.size));
+    SAVOIR_RETURN_IF_ERROR(CheckFileHash(*map, manifest_.graph, path).status());
     if (map->size() < sizeof(unum::usearch::index_serialized_header_t))
       return Status(ErrorKind::kCorrupt, path + ": shorter than its header");
     unum::usearch::index_serialized_header_t h;
     std::memcpy(&h, map->data(), sizeof(h));
-    if (h.size != ids_.size()) return Status(ErrorKind::kCorrupt, path + ": graph and vectors disagree on the count");
+    if (h.size != manifest_.graph_slots) return Status(ErrorKind::kCorrupt, path + ": graph and manifest disagree on the count");
     if (h.size && h.entry_slot >= h.size) return Status(ErrorKind::kCorrupt, path + ": bad entry point");
     auto g = std::make_unique<Graph>(GraphConfig());
     if (!g->reserve(unum::usearch::index_limits_t(0, kSearchContexts + 1)))
@@ -632,121 +807,56 @@ class VectorIndexImpl final : public VectorIndex {
     return Status::Ok();
   }
 
-  Status WriteGraph(const std::string& name, ManifestFile* out) const {
+  static Status WriteGraph(const Graph& graph, const std::string& dir, const std::string& name, ManifestFile* out) {
     FileWriter w;
-    SAVOIR_RETURN_IF_ERROR(w.Open(dir_ + "/" + name));
+    SAVOIR_RETURN_IF_ERROR(w.Open(dir + "/" + name));
     Status st;
-    auto r = graph_->save_to_stream([&](const void* buf, size_t n) {
+    auto r = graph.save_to_stream([&](const void* buf, size_t n) {
       st = w.Write(buf, n);
       return st.ok();
     });
     SAVOIR_RETURN_IF_ERROR(st);
     if (!r) return Status(ErrorKind::kInternal, std::string("vector graph: ") + r.error.release());
     SAVOIR_RETURN_IF_ERROR(w.Finish());
-    *out = ManifestFile{name, w.size(), w.hash()};
+    *out = ManifestFile{name, w.size(), w.hasher().Final()};
     return Status::Ok();
   }
 
-  std::vector<VectorHit> ExactSearch(const float* q, size_t k, const Roaring* allowed) const {
-    TopK top(k);
-    const size_t d = static_cast<size_t>(dims_);
-    const size_t slots = ids_.size();
-    if (allowed == nullptr || allowed->cardinality() > slot_of_.size() / 4) {
-      for (size_t s = 0; s < slots; ++s) {
-        if (IsDead(s)) continue;
-        if (allowed && !allowed->contains(ids_[s])) continue;
-        top.Push(dot_query_(q, VectorAt(s), d), ids_[s]);
-      }
-    } else {
-      for (uint32_t id : *allowed) {
-        auto it = slot_of_.find(id);
-        if (it == slot_of_.end()) continue;
-        top.Push(dot_query_(q, VectorAt(it->second), d), id);
-      }
-    }
-    return top.Take();
-  }
-
-  std::string FileName(const char* kind, uint64_t gen) const { return std::string(kind) + "-" + std::to_string(gen) + ".bin"; }
-
-  Status LoadVectors() {
-    std::string path = dir_ + "/" + manifest_.vectors.name;
-    auto map = std::make_unique<Mapping>();
-    SAVOIR_RETURN_IF_ERROR(map->Open(path));
-    SAVOIR_RETURN_IF_ERROR(CheckFileHash(*map, manifest_.vectors, path));
-    auto corrupt = [&](const std::string& why) { return Status(ErrorKind::kCorrupt, path + ": " + why); };
-    if (map->size() < sizeof(FileHeader)) return corrupt("shorter than its header");
-    FileHeader h;
-    std::memcpy(&h, map->data(), sizeof(h));
-    if (std::memcmp(h.magic, kMagic, 8) != 0) return corrupt("bad magic");
-    if (h.version != kFormatVersion) return corrupt("unknown version");
-    if (h.dims != static_cast<uint32_t>(dims_) || h.quant != static_cast<uint32_t>(quant_))
-      return corrupt("header disagrees with the manifest");
-    if (h.slots > 0xffffffffull) return corrupt("too many slots");
-    uint64_t ids_off = sizeof(FileHeader);
-    uint64_t dead_off = Align(ids_off + h.slots * 4, 8);
-    uint64_t vecs_off = Align(dead_off + (h.slots + 63) / 64 * 8, 64);
-    if (h.ids_off != ids_off || h.dead_off != dead_off || h.vecs_off != vecs_off ||
-        map->size() != vecs_off + h.slots * stride_)
-      return corrupt("layout does not match its size");
-    const uint8_t* p = map->data();
-    ids_.resize(h.slots);
-    std::memcpy(ids_.data(), p + ids_off, h.slots * 4);
-    dead_.assign((h.slots + 63) / 64, 0);
-    std::memcpy(dead_.data(), p + dead_off, dead_.size() * 8);
-    slot_of_.clear();
-    slot_of_.reserve(h.live);
-    for (size_t s = 0; s < h.slots; ++s) {
-      if (IsDead(s)) continue;
-      if (!slot_of_.emplace(ids_[s], static_cast<uint32_t>(s)).second)
-        return corrupt("id " + std::to_string(ids_[s]) + " is live twice");
-    }
-    if (slot_of_.size() != h.live) return corrupt("live count disagrees with the deletion bitmap");
-    base_vecs_ = p + vecs_off;
-    base_slots_ = h.slots;
-    tail_.clear();
-    vectors_map_ = std::move(map);
-    return Status::Ok();
-  }
-
-  Status WriteVectors(const std::string& name, ManifestFile* out) const {
-    std::string path = dir_ + "/" + name;
-    FileWriter w;
-    SAVOIR_RETURN_IF_ERROR(w.Open(path));
+  FileHeader MakeHeader(uint64_t epoch) const {
     FileHeader h{};
     std::memcpy(h.magic, kMagic, 8);
     h.version = kFormatVersion;
     h.dims = static_cast<uint32_t>(dims_);
     h.quant = static_cast<uint32_t>(quant_);
-    h.slots = ids_.size();
-    h.live = slot_of_.size();
-    h.ids_off = sizeof(FileHeader);
-    h.dead_off = Align(h.ids_off + h.slots * 4, 8);
-    h.vecs_off = Align(h.dead_off + (h.slots + 63) / 64 * 8, 64);
-    SAVOIR_RETURN_IF_ERROR(w.Write(&h, sizeof(h)));
-    SAVOIR_RETURN_IF_ERROR(w.Write(ids_.data(), ids_.size() * 4));
-    SAVOIR_RETURN_IF_ERROR(w.Pad(h.dead_off));
-    SAVOIR_RETURN_IF_ERROR(w.Write(dead_.data(), (h.slots + 63) / 64 * 8));
-    SAVOIR_RETURN_IF_ERROR(w.Pad(h.vecs_off));
-    if (base_slots_) SAVOIR_RETURN_IF_ERROR(w.Write(base_vecs_, base_slots_ * stride_));
-    if (!tail_.empty()) SAVOIR_RETURN_IF_ERROR(w.Write(tail_.data(), tail_.size()));
-    SAVOIR_RETURN_IF_ERROR(w.Finish());
-    *out = ManifestFile{name, w.size(), w.hash()};
-    return Status::Ok();
+    h.epoch = epoch;
+    return h;
   }
 
-  // Deletes files an interrupted commit may have left (anything but the
-  // manifest and the files it names).
-  void RemoveStrayFiles(const std::string& keep_vectors) const {
+  // Deletes what interrupted commits and replaced epochs left (anything of
+  // ours the manifest does not name). Only the writer calls it, after a commit.
+  void RemoveStrayFiles() const {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
       std::string name = e.path().filename().string();
-      if (name == kManifest || name == keep_vectors || (!manifest_.graph.name.empty() && name == manifest_.graph.name))
+      if (name == kManifest || name == manifest_.vectors.name || name == manifest_.ids.name ||
+          name == manifest_.dead.name || (!manifest_.graph.name.empty() && name == manifest_.graph.name))
         continue;
-      bool ours = (name.rfind("vectors-", 0) == 0 || name.rfind("graph-", 0) == 0 || name == std::string(kManifest) + ".tmp");
+      bool ours = name.rfind("vectors-", 0) == 0 || name.rfind("ids-", 0) == 0 || name.rfind("dead-", 0) == 0 ||
+                  name.rfind("graph-", 0) == 0 || name == std::string(kManifest) + ".tmp";
       if (ours) std::filesystem::remove(e.path(), ec);
     }
   }
+
+  // The manifest names the new state but this object could not adopt it:
+  // later commits would reuse its file names, so they are refused.
+  static Status AfterManifest(const Status& st) {
+    return Status(st.kind(), "vector index committed but not reloaded (reopen it): " + st.message());
+  }
+
+  Status Compact();
+  // Maps the committed vectors file of `next` and makes it the current state
+  // (the caller holds the exclusive lock for the swap).
+  Status Adopt(const Manifest& next);
 
   std::string dir_;
   VectorIndexOptions options_;
@@ -755,21 +865,25 @@ class VectorIndexImpl final : public VectorIndex {
   size_t stride_ = 0;
   DotQueryFn dot_query_ = nullptr;
   DotStoredFn dot_stored_ = nullptr;
-  Manifest manifest_;
+  Manifest manifest_;  // what is committed
+  Hasher vec_hash_, ids_hash_, dead_hash_;  // checksum states of the committed prefixes
   bool dirty_ = false;
+  Status broken_;  // set when a commit reached the manifest but could not be adopted
+  size_t compactions_ = 0;
 
   mutable std::mutex gate_;
   mutable std::shared_mutex mu_;
   std::unique_ptr<Mapping> vectors_map_;
   const uint8_t* base_vecs_ = nullptr;
-  size_t base_slots_ = 0;
-  std::vector<uint8_t> tail_;
-  std::vector<uint32_t> ids_;
-  std::vector<uint64_t> dead_;
+  size_t base_slots_ = 0;        // slots in the mapped file; the rest are in tail_
+  std::vector<uint8_t> tail_;    // vectors added since the last commit
+  std::vector<uint32_t> ids_;    // chunk id of every slot
+  std::vector<uint64_t> dead_;   // deletion bitmap by slot
+  size_t dead_count_ = 0;
+  std::vector<uint32_t> new_dead_;  // slots removed since the last commit (the next tombstones)
   std::unordered_map<uint32_t, uint32_t> slot_of_;
   std::unique_ptr<Mapping> graph_map_;  // backs a viewed graph (declared first: outlives it)
   std::unique_ptr<Graph> graph_;
-  bool graph_dirty_ = false;
   mutable std::mutex ctx_mu_;
   mutable std::condition_variable ctx_cv_;
   mutable std::vector<size_t> free_ctx_;
@@ -778,54 +892,252 @@ class VectorIndexImpl final : public VectorIndex {
 template <typename A, typename B>
 float GraphMetric::operator()(const A& a, const B& b) const {
   const size_t d = static_cast<size_t>(self->dims_);
-  const uint8_t* vb = self->VectorAt(get_slot(b));
+  auto at = [&](size_t slot) { return flat ? flat + slot * self->stride_ : self->VectorAt(slot); };
+  const uint8_t* vb = at(by_key ? static_cast<size_t>(get_key(b)) : get_slot(b));
   if constexpr (std::is_same_v<A, const float*> || std::is_same_v<A, float*>) {
     return 1.0f - self->dot_query_(a, vb, d);
   } else if constexpr (std::is_same_v<A, AddValue>) {
-    return 1.0f - self->dot_stored_(self->VectorAt(a.slot), vb, d);
+    return 1.0f - self->dot_stored_(at(a.slot), vb, d);
   } else {
-    return 1.0f - self->dot_stored_(self->VectorAt(get_slot(a)), vb, d);
+    return 1.0f - self->dot_stored_(at(by_key ? static_cast<size_t>(get_key(a)) : get_slot(a)), vb, d);
   }
 }
 
+// An incremental commit: appends the new slots' vectors and ids and the new
+// tombstones to the epoch's files (at their committed lengths, so whatever an
+// interrupted commit appended is dropped), fsyncs them, saves the graph when
+// the slots it lacks exceed graph_lag_share, then replaces the MANIFEST
+// atomically. A crash before the rename leaves the previous manifest, whose
+// lengths and checksums still describe intact prefixes.
 Status VectorIndexImpl::Commit() {
+  SAVOIR_RETURN_IF_ERROR(broken_);
   if (!dirty_ && !manifest_.vectors.name.empty()) return Status::Ok();
+  const size_t slots = ids_.size();
+  if (options_.compact_dead_share > 0 && dead_count_ > 0 &&
+      static_cast<double>(dead_count_) > options_.compact_dead_share * static_cast<double>(slots))
+    return Compact();
+  const bool fresh = manifest_.vectors.name.empty();
   Manifest next = manifest_;
   next.generation = manifest_.generation + 1;
   next.dims = dims_;
   next.quant = quant_;
-  SAVOIR_RETURN_IF_ERROR(WriteVectors(FileName("vectors", next.generation), &next.vectors));
-  next.graph = ManifestFile{};
-  if (graph_ && graph_->size() > 0) {
-    if (graph_dirty_ || manifest_.graph.name.empty()) {
-      SAVOIR_RETURN_IF_ERROR(WriteGraph(FileName("graph", next.generation), &next.graph));
-    } else {
-      next.graph = manifest_.graph;  // unchanged (e.g. only removals): keep the file
+  next.slots = slots;
+  if (fresh) {
+    next.epoch = manifest_.epoch + 1;
+    next.vectors.name = EpochFile("vectors", next.epoch);
+    next.ids.name = EpochFile("ids", next.epoch);
+    next.dead.name = EpochFile("dead", next.epoch);
+  }
+  const size_t from = fresh ? 0 : manifest_.slots;
+  Hasher vh, ih, dh;
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(fresh ? w.Open(dir_ + "/" + next.vectors.name)
+                                 : w.Open(dir_ + "/" + next.vectors.name, manifest_.vectors.size, vec_hash_, false));
+    if (fresh) {
+      FileHeader h = MakeHeader(next.epoch);
+      SAVOIR_RETURN_IF_ERROR(w.Write(&h, sizeof(h)));
+    }
+    if (base_slots_ > from) SAVOIR_RETURN_IF_ERROR(w.Write(base_vecs_ + from * stride_, (base_slots_ - from) * stride_));
+    if (!tail_.empty()) SAVOIR_RETURN_IF_ERROR(w.Write(tail_.data(), tail_.size()));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.vectors.size = w.size();
+    next.vectors.hash = w.hasher().Final();
+    vh = w.hasher();
+  }
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(fresh ? w.Open(dir_ + "/" + next.ids.name)
+                                 : w.Open(dir_ + "/" + next.ids.name, manifest_.ids.size, ids_hash_, false));
+    if (slots > from) SAVOIR_RETURN_IF_ERROR(w.Write(ids_.data() + from, (slots - from) * 4));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.ids.size = w.size();
+    next.ids.hash = w.hasher().Final();
+    ih = w.hasher();
+  }
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(fresh ? w.Open(dir_ + "/" + next.dead.name)
+                                 : w.Open(dir_ + "/" + next.dead.name, manifest_.dead.size, dead_hash_, false));
+    // Slots die only once, so new_dead_ holds exactly the tombstones to add
+    // (on a fresh epoch: every dead slot).
+    if (!new_dead_.empty()) SAVOIR_RETURN_IF_ERROR(w.Write(new_dead_.data(), new_dead_.size() * 4));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.dead.size = w.size();
+    next.dead.hash = w.hasher().Final();
+    dh = w.hasher();
+  }
+  // The graph file: rewritten when the slots it lacks exceed the allowed lag.
+  const size_t linked = graph_ ? graph_->size() : 0;
+  if (graph_ && !graph_->is_immutable() && linked > next.graph_slots) {
+    size_t missing = slots - static_cast<size_t>(next.graph_slots);
+    if (next.graph.name.empty() || static_cast<double>(missing) > options_.graph_lag_share * static_cast<double>(slots)) {
+      SAVOIR_RETURN_IF_ERROR(WriteGraph(*graph_, dir_, GraphFile(next.generation), &next.graph));
+      next.graph_slots = linked;
     }
   }
   SAVOIR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + kManifest, SerializeManifest(next)));
-  Manifest old = manifest_;
-  // Map the new file and drop the in-memory tail.
+  if (Status st = Adopt(next); !st.ok()) return broken_ = AfterManifest(st);
+  vec_hash_ = vh;
+  ids_hash_ = ih;
+  dead_hash_ = dh;
+  RemoveStrayFiles();
+  return Status::Ok();
+}
+
+Status VectorIndexImpl::Adopt(const Manifest& next) {
   auto map = std::make_unique<Mapping>();
-  SAVOIR_RETURN_IF_ERROR(map->Open(dir_ + "/" + next.vectors.name));
+  SAVOIR_RETURN_IF_ERROR(map->Open(dir_ + "/" + next.vectors.name, next.vectors.size));
+  std::lock_guard gate(gate_);
+  std::unique_lock lock(mu_);
+  manifest_ = next;
+  base_vecs_ = map->data() + sizeof(FileHeader);
+  base_slots_ = next.slots;
+  tail_.clear();
+  tail_.shrink_to_fit();
+  vectors_map_ = std::move(map);
+  new_dead_.clear();
+  new_dead_.shrink_to_fit();
+  dirty_ = false;
+  return Status::Ok();
+}
+
+// Rewrites the live vectors into a new epoch and rebuilds the graph from
+// them. Searches go on over the old state meanwhile (this writer is the only
+// one changing it); the swap takes the exclusive lock briefly.
+Status VectorIndexImpl::Compact() {
+  const size_t slots = ids_.size();
+  std::vector<uint32_t> new_ids;
+  new_ids.reserve(slots - dead_count_);
+  std::vector<uint8_t> buf;
+  buf.reserve((slots - dead_count_) * stride_);
+  for (size_t s = 0; s < slots; ++s) {
+    if (IsDead(s)) continue;
+    new_ids.push_back(ids_[s]);
+    const uint8_t* v = VectorAt(s);
+    buf.insert(buf.end(), v, v + stride_);
+  }
+  const size_t n = new_ids.size();
+  auto g = std::make_unique<Graph>(GraphConfig());
+  if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
+    return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
+  const size_t threads =
+      n >= 1024 ? std::clamp<size_t>(static_cast<size_t>(std::max(options_.compact_threads, 1)), 1, kSearchContexts) : 1;
+  if (threads <= 1) {
+    for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
+  } else {
+    // Parallel build: each vector is added under its buffer index as key and
+    // slots follow the (interleaved) add order; the storage is then laid out
+    // in slot order so that graph slot == storage slot again.
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    Status err;
+    auto work = [&](size_t t) {
+      unum::usearch::index_update_config_t cfg;
+      cfg.expansion = static_cast<size_t>(std::max(options_.expansion_add, 8));
+      cfg.thread = t;
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        auto added = g->add(static_cast<uint32_t>(i), AddValue{i}, GraphMetric{this, buf.data(), true}, cfg);
+        if (!added) {
+          std::lock_guard lock(err_mu);
+          err = Status(ErrorKind::kInternal, std::string("vector graph: ") + added.error.release());
+          next = n;
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    SAVOIR_RETURN_IF_ERROR(err);
+    if (g->size() != n) return Status(ErrorKind::kInternal, "vector graph: parallel build lost vectors");
+    std::vector<uint8_t> by_slot(buf.size());
+    std::vector<uint32_t> ids_by_slot(n);
+    for (size_t s = 0; s < n; ++s) {
+      size_t key = g->at(static_cast<uint32_t>(s)).key;
+      if (key >= n) return Status(ErrorKind::kInternal, "vector graph: bad key after parallel build");
+      std::memcpy(by_slot.data() + s * stride_, buf.data() + key * stride_, stride_);
+      ids_by_slot[s] = new_ids[key];
+    }
+    buf = std::move(by_slot);
+    new_ids = std::move(ids_by_slot);
+  }
+
+  Manifest next;
+  next.generation = manifest_.generation + 1;
+  next.epoch = manifest_.epoch + 1;
+  next.dims = dims_;
+  next.quant = quant_;
+  next.slots = n;
+  next.vectors.name = EpochFile("vectors", next.epoch);
+  next.ids.name = EpochFile("ids", next.epoch);
+  next.dead.name = EpochFile("dead", next.epoch);
+  Hasher ih, dh;
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(w.Open(dir_ + "/" + next.vectors.name));
+    FileHeader h = MakeHeader(next.epoch);
+    SAVOIR_RETURN_IF_ERROR(w.Write(&h, sizeof(h)));
+    SAVOIR_RETURN_IF_ERROR(w.Write(buf.data(), buf.size()));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.vectors.size = w.size();
+    next.vectors.hash = w.hasher().Final();
+  }
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(w.Open(dir_ + "/" + next.ids.name));
+    SAVOIR_RETURN_IF_ERROR(w.Write(new_ids.data(), n * 4));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.ids.size = w.size();
+    next.ids.hash = w.hasher().Final();
+    ih = w.hasher();
+  }
+  {
+    FileWriter w;
+    SAVOIR_RETURN_IF_ERROR(w.Open(dir_ + "/" + next.dead.name));
+    SAVOIR_RETURN_IF_ERROR(w.Finish());
+    next.dead.size = 0;
+    next.dead.hash = w.hasher().Final();
+    dh = w.hasher();
+  }
+  if (n > 0) {
+    SAVOIR_RETURN_IF_ERROR(WriteGraph(*g, dir_, GraphFile(next.generation), &next.graph));
+    next.graph_slots = n;
+  }
+  std::unordered_map<uint32_t, uint32_t> slot_of;
+  slot_of.reserve(n);
+  for (size_t s = 0; s < n; ++s) slot_of.emplace(new_ids[s], static_cast<uint32_t>(s));
+  SAVOIR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + kManifest, SerializeManifest(next)));
+
+  auto map = std::make_unique<Mapping>();
+  if (Status st = map->Open(dir_ + "/" + next.vectors.name, next.vectors.size); !st.ok())
+    return broken_ = AfterManifest(st);
+  Hasher vh;
+  vh.Update(map->data(), map->size());
   {
     std::lock_guard gate(gate_);
     std::unique_lock lock(mu_);
     manifest_ = next;
-    FileHeader h;
-    std::memcpy(&h, map->data(), sizeof(h));
-    base_vecs_ = map->data() + h.vecs_off;
-    base_slots_ = h.slots;
+    base_vecs_ = map->data() + sizeof(FileHeader);
+    base_slots_ = n;
     tail_.clear();
     tail_.shrink_to_fit();
     vectors_map_ = std::move(map);
+    ids_ = std::move(new_ids);
+    dead_.assign((n + 63) / 64, 0);
+    dead_count_ = 0;
+    new_dead_.clear();
+    new_dead_.shrink_to_fit();
+    slot_of_ = std::move(slot_of);
+    graph_ = std::move(g);  // before its old backing mapping goes
+    graph_map_.reset();
+    vec_hash_ = vh;
+    ids_hash_ = ih;
+    dead_hash_ = dh;
     dirty_ = false;
-    graph_dirty_ = false;
+    ++compactions_;
   }
-  std::error_code ec;
-  if (!old.vectors.name.empty()) std::filesystem::remove(dir_ + "/" + old.vectors.name, ec);
-  if (!old.graph.name.empty() && old.graph.name != next.graph.name)
-    std::filesystem::remove(dir_ + "/" + old.graph.name, ec);
+  RemoveStrayFiles();
   return Status::Ok();
 }
 

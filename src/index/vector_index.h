@@ -34,6 +34,31 @@ struct VectorIndexOptions {
   // (allowed vectors) x (one dot product); this is their measured ratio.
   // 0 disables the rule (then only exact_scan_below decides).
   double exact_scan_cost = 500;
+  // Commit compacts (rewrites the live vectors and rebuilds the graph from
+  // them, while searches go on over the old ones) once removed or replaced
+  // slots exceed this share of all slots. 0 disables compaction.
+  double compact_dead_share = 0.25;
+  // Commit rewrites the graph file once the slots it does not cover exceed
+  // this share of all slots (a process opening the files scans those exactly;
+  // the writer's graph in memory covers every slot).
+  double graph_lag_share = 0.05;
+  // Threads building a compaction's graph. 2 threads cost 1.45x the CPU of
+  // one here (bench/vector_bench --compactions) and were slower in wall time
+  // on the shared 2-core machine, so 1 unless cores are to spare.
+  int compact_threads = 1;
+};
+
+// What the index holds, on disk and in memory (tests, metrics, benchmarks).
+struct VectorIndexStats {
+  size_t live = 0;          // searchable vectors
+  size_t slots = 0;         // stored vectors, removed ones included
+  size_t dead = 0;          // removed or replaced slots awaiting compaction
+  size_t graph_slots = 0;   // slots linked into the graph
+  uint64_t epoch = 0;       // compactions so far (files are per epoch)
+  uint64_t generation = 0;  // commits so far
+  uint64_t disk_bytes = 0;  // files named by the manifest
+  uint64_t memory_bytes = 0;  // heap: id maps, uncommitted vectors, writable graph (mapped files excluded)
+  size_t compactions = 0;   // done by this process
 };
 
 struct VectorHit {
@@ -74,6 +99,8 @@ class VectorIndex {
   virtual Result<std::vector<VectorHit>> SearchExact(const float* query, size_t k, const Roaring* allowed) const {
     return Search(query, k, allowed);
   }
+
+  virtual VectorIndexStats Stats() const { return {}; }
 
   virtual size_t size() const = 0;
   virtual int dimensions() const = 0;

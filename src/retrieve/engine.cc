@@ -86,9 +86,11 @@ Status Engine::OpenVectors() {
       std::fprintf(stderr, "savoir: vectors off: %s\n", vector_error_.c_str());
     } else {
       Config base = config_;
+      EmbedPipelineOptions po;
+      po.index.quantization = config_.vector_storage;
       auto pipeline = EmbeddingPipeline::Open(
           config_.vectors_dir(), std::shared_ptr<Embedder>(std::move(embedder).value()), EmbedderSpecJson(config_),
-          [base](const std::string& spec) { return EmbedderFromSpecJson(base, spec); });
+          [base](const std::string& spec) { return EmbedderFromSpecJson(base, spec); }, po);
       if (!pipeline.ok()) return pipeline.status();
       vectors_ = std::move(pipeline).value();
     }

@@ -6,6 +6,8 @@
 #include "retrieve/hybrid.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -255,6 +257,39 @@ TEST_F(PipelineTest, RebuildingFromScratchTakesEveryVectorFromTheCache) {
   EXPECT_EQ(emb->calls.load(), calls);
   ExpectInStep(*(*p)->serving());
   EXPECT_EQ((*p)->serving()->counters().cache_hits, StoreChunkIds().size());
+}
+
+TEST_F(PipelineTest, ChangingTheVectorStorageRebuildsTheIndexFromTheCache) {
+  for (int i = 0; i < 6; ++i)
+    Put("d" + std::to_string(i), "Doc " + std::to_string(i), "Text number " + std::to_string(i) + " about topic " +
+                                                                  std::to_string(i % 3) + " and more words here.");
+  auto emb = std::make_shared<BagEmbedder>();
+  auto manifest_storage = [&]() {
+    std::string found;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "vectors"))
+      if (e.path().filename() == "MANIFEST") {
+        std::ifstream in(e.path());
+        std::string line;
+        while (std::getline(in, line))
+          if (line.rfind("quantization ", 0) == 0) found += line.substr(13);
+      }
+    return found;
+  };
+  {
+    auto p = OpenPipeline(emb);
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  }
+  EXPECT_EQ(manifest_storage(), "f16");
+  size_t calls = emb->calls;
+  EmbedPipelineOptions o;
+  o.index.quantization = "f32";
+  auto p = OpenPipeline(emb, o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  EXPECT_EQ(manifest_storage(), "f32");
+  EXPECT_EQ(emb->calls.load(), calls);  // every vector from the cache
+  ExpectInStep(*(*p)->serving());
 }
 
 TEST_F(PipelineTest, CrashBetweenEmbeddingAndCommitLeavesAConsistentState) {

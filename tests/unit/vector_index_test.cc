@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -185,6 +186,12 @@ TEST(VectorIndex, PersistenceRoundTripAndReplaceRemove) {
   EXPECT_TRUE(VectorIndex::Open(dir.path(), Opts(0)).ok());
 }
 
+std::string OnlyFile(const std::string& dir, const std::string& prefix) {
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path().string();
+  return "";
+}
+
 TEST(VectorIndex, UncommittedChangesAndInterruptedCommitFilesAreIgnored) {
   const int dims = 16;
   auto data = Clustered(300, dims, 4);
@@ -199,8 +206,12 @@ TEST(VectorIndex, UncommittedChangesAndInterruptedCommitFilesAreIgnored) {
     ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin() + 200, ids.end()),
                            std::vector<float>(data.begin() + 200 * dims, data.end())).ok());
   }
-  // What an interrupted commit leaves: next-generation files and a manifest temp.
-  for (const char* name : {"vectors-2.bin", "graph-2.bin", "MANIFEST.tmp"}) {
+  // What an interrupted commit leaves: bytes appended past the committed
+  // lengths, next-epoch and graph files, a manifest temp.
+  for (const char* prefix : {"vectors-", "ids-", "dead-"}) {
+    std::ofstream(OnlyFile(dir.path(), prefix), std::ios::app | std::ios::binary) << "half-appended garbage";
+  }
+  for (const char* name : {"vectors-2.dat", "ids-2.dat", "graph-9.bin", "MANIFEST.tmp"}) {
     std::ofstream(dir / name) << "half-written garbage";
   }
   auto index = MustOpen(dir.path(), Opts(dims));
@@ -208,17 +219,19 @@ TEST(VectorIndex, UncommittedChangesAndInterruptedCommitFilesAreIgnored) {
   EXPECT_EQ(index->size(), 200u);
   EXPECT_TRUE(index->Contains(ids[199]));
   EXPECT_FALSE(index->Contains(ids[200]));
-  EXPECT_FALSE(std::filesystem::exists(dir / "MANIFEST.tmp"));
-  // And the next commit works over the leftovers.
+  // And the next commit works over the leftovers (appends at the committed
+  // lengths, deletes the strays).
   ASSERT_TRUE(index->Add({ids[250]}, std::vector<float>(data.begin() + 250 * dims, data.begin() + 251 * dims)).ok());
   ASSERT_TRUE(index->Commit().ok());
-  EXPECT_EQ(MustOpen(dir.path(), Opts(dims))->size(), 201u);
-}
-
-std::string OnlyFile(const std::string& dir, const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path().string();
-  return "";
+  EXPECT_FALSE(std::filesystem::exists(dir / "MANIFEST.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "vectors-2.dat"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "graph-9.bin"));
+  auto reopened = MustOpen(dir.path(), Opts(dims));
+  EXPECT_EQ(reopened->size(), 201u);
+  auto top = reopened->SearchExact(&data[250 * dims], 1, nullptr);
+  ASSERT_TRUE(top.ok());
+  ASSERT_EQ(top->size(), 1u);
+  EXPECT_EQ((*top)[0].id, ids[250]);
 }
 
 TEST(VectorIndex, CorruptOrTruncatedFilesAreReportedNotCrashing) {
@@ -229,6 +242,8 @@ TEST(VectorIndex, CorruptOrTruncatedFilesAreReportedNotCrashing) {
   {
     auto index = MustOpen(base.path(), Opts(dims));
     ASSERT_TRUE(index->Add(ids, data).ok());
+    ASSERT_TRUE(index->Commit().ok());
+    ASSERT_TRUE(index->Remove({ids[3], ids[7], ids[11]}).ok());  // tombstones
     ASSERT_TRUE(index->Commit().ok());
   }
   auto damage = [&](const std::string& prefix, auto&& fn) {
@@ -244,7 +259,7 @@ TEST(VectorIndex, CorruptOrTruncatedFilesAreReportedNotCrashing) {
       EXPECT_EQ(r.status().kind(), ErrorKind::kCorrupt) << r.status().ToString();
     }
   };
-  for (const char* prefix : {"vectors-", "graph-", "MANIFEST"}) {
+  for (const char* prefix : {"vectors-", "ids-", "dead-", "graph-", "MANIFEST"}) {
     damage(prefix, [](const std::string& f) {  // truncated
       std::filesystem::resize_file(f, std::filesystem::file_size(f) / 2);
     });
@@ -260,6 +275,7 @@ TEST(VectorIndex, CorruptOrTruncatedFilesAreReportedNotCrashing) {
     damage(prefix, [](const std::string& f) { std::filesystem::resize_file(f, 0); });
   }
   damage("vectors-", [](const std::string& f) { std::filesystem::remove(f); });
+  damage("dead-", [](const std::string& f) { std::filesystem::remove(f); });
 }
 
 TEST(VectorIndex, DimensionAndInputChecks) {
@@ -328,6 +344,320 @@ TEST(VectorIndex, ConcurrentSearchesDuringAddsRemovesAndCommits) {
   EXPECT_EQ(bad.load(), 0);
   EXPECT_GT(searches.load(), 0);
   EXPECT_EQ(index->size(), n - 14);
+}
+
+// ---- Incremental commits, crash states, compaction.
+
+using Snapshot = std::map<std::string, std::string>;  // file name -> bytes
+
+Snapshot Snap(const std::string& dir) {
+  Snapshot s;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    s[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return s;
+}
+
+void Lay(const std::string& dir, const Snapshot& s) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) std::filesystem::remove(e.path());
+  for (const auto& [name, bytes] : s) std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+}
+
+// What a state answers: its live ids (among `universe`) and exact top-5
+// lists for a few queries.
+struct Fingerprint {
+  std::set<int64_t> live;
+  std::vector<std::vector<int64_t>> top;
+  bool operator==(const Fingerprint& o) const { return live == o.live && top == o.top; }
+};
+
+Fingerprint Print(const VectorIndex& index, const std::vector<int64_t>& universe, const std::vector<float>& queries,
+                  int dims) {
+  Fingerprint f;
+  for (int64_t id : universe)
+    if (index.Contains(id)) f.live.insert(id);
+  for (size_t q = 0; q * dims < queries.size(); ++q) {
+    std::vector<int64_t> ids;
+    auto hits = index.SearchExact(&queries[q * dims], 5, nullptr);
+    if (hits.ok())
+      for (const auto& h : *hits) ids.push_back(h.id);
+    f.top.push_back(ids);
+  }
+  return f;
+}
+
+// Every way a crash (or a torn write) can leave the folder between the
+// committed state `a` and the next one `b`: the files of `b` present, absent
+// or cut short, under either manifest. Opening must give exactly A or B, or
+// kCorrupt — never another state; and a commit after reopening A works.
+void CheckCrashStates(const Snapshot& a, const Snapshot& b, const Fingerprint& fa, const Fingerprint& fb,
+                      const std::vector<int64_t>& universe, const std::vector<float>& queries, int dims,
+                      const std::vector<float>& extra_vector) {
+  std::set<std::string> names;
+  for (const auto& [n, _] : a) names.insert(n);
+  for (const auto& [n, _] : b) names.insert(n);
+  names.erase("MANIFEST");
+  size_t states = 0, as_a = 0, as_b = 0, corrupt = 0;
+  auto check = [&](const Snapshot& s, const char* want, const std::string& what) {
+    TempDir dir;
+    Lay(dir.path(), s);
+    ++states;
+    auto r = VectorIndex::Open(dir.path(), Opts(0));
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().kind(), ErrorKind::kCorrupt) << what << ": " << r.status().ToString();
+      EXPECT_STRNE(want, "A") << what << ": the committed state A must open: " << r.status().ToString();
+      ++corrupt;
+      return;
+    }
+    Fingerprint f = Print(**r, universe, queries, dims);
+    bool is_a = f == fa, is_b = f == fb;
+    EXPECT_TRUE(is_a || is_b) << what << ": opened as a state that was never committed";
+    if (std::string(want) == "A") {
+      EXPECT_TRUE(is_a) << what;
+    }
+    if (std::string(want) == "B") {
+      EXPECT_TRUE(is_b) << what;
+    }
+    as_a += is_a;
+    as_b += is_b && !is_a;
+    if (is_a && std::string(want) == "A") {
+      // The writer goes on from A over the leftovers.
+      ASSERT_TRUE((*r)->Add({999999}, extra_vector).ok()) << what;
+      ASSERT_TRUE((*r)->Commit().ok()) << what;
+      r->reset();
+      auto again = VectorIndex::Open(dir.path(), Opts(0));
+      ASSERT_TRUE(again.ok()) << what << ": " << again.status().ToString();
+      Fingerprint g = Print(**again, universe, {}, dims);
+      std::set<int64_t> want_live = fa.live;
+      EXPECT_EQ(g.live, want_live) << what;
+      EXPECT_TRUE((*again)->Contains(999999)) << what;
+      EXPECT_EQ((*again)->size(), fa.live.size() + 1) << what;
+    }
+  };
+  // Crash before the manifest rename: manifest A, each of B's files at any
+  // length from A's to B's (or absent when new), the others fully written.
+  for (const std::string& name : names) {
+    const std::string* in_a = a.count(name) ? &a.at(name) : nullptr;
+    const std::string* in_b = b.count(name) ? &b.at(name) : nullptr;
+    if (!in_b) continue;
+    std::vector<size_t> cuts;
+    size_t lo = in_a && in_b->compare(0, in_a->size(), *in_a) == 0 ? in_a->size() : 0;
+    for (size_t c : {lo, lo + 1, lo + (in_b->size() - lo) / 3, lo + 2 * (in_b->size() - lo) / 3, in_b->size()})
+      if (c <= in_b->size()) cuts.push_back(c);
+    for (size_t cut : cuts) {
+      Snapshot s = b;
+      for (const auto& [n, bytes] : a) s[n] = a.count(n) && !b.count(n) ? bytes : s[n];  // old files not yet deleted
+      s["MANIFEST"] = a.at("MANIFEST");
+      if (in_a && lo == 0 && cut == 0) s[name] = *in_a;  // rewritten file not yet replaced
+      else s[name] = in_b->substr(0, cut);
+      check(s, "A", "manifest A, " + name + " cut at " + std::to_string(cut));
+    }
+  }
+  {
+    Snapshot s = a;  // the temp manifest written, not renamed
+    for (const auto& [n, bytes] : b)
+      if (n != "MANIFEST") s[n] = bytes;
+    s["MANIFEST.tmp"] = b.at("MANIFEST");
+    check(s, "A", "manifest A with B's MANIFEST.tmp");
+  }
+  // After the rename: B, with or without the files B no longer names.
+  Snapshot both = b;
+  for (const auto& [n, bytes] : a)
+    if (!b.count(n)) both[n] = bytes;
+  check(b, "B", "manifest B");
+  check(both, "B", "manifest B, old files still there");
+  // Damage under manifest B (a lost or torn write): kCorrupt, never a wrong state.
+  for (const auto& [name, bytes] : b) {
+    if (name == "MANIFEST" || bytes.empty()) continue;
+    Snapshot s = both;
+    s[name] = bytes.substr(0, bytes.size() - 1);
+    check(s, "?", "manifest B, " + name + " one byte short");
+    s[name] = bytes;
+    s[name][bytes.size() / 2] ^= 0x20;
+    check(s, "?", "manifest B, " + name + " one byte flipped");
+  }
+  // Damage inside what manifest A names (below the appended part): kCorrupt.
+  for (const auto& [name, bytes] : a) {
+    if (name == "MANIFEST" || bytes.size() < 2) continue;
+    Snapshot s = a;
+    s[name][bytes.size() / 2] ^= 0x20;
+    check(s, "?", "manifest A, " + name + " flipped");
+  }
+  EXPECT_GT(as_a, 0u);
+  EXPECT_GT(as_b, 0u);
+  EXPECT_GT(corrupt, 0u);
+  std::printf("crash states: %zu checked, %zu opened as A, %zu as B, %zu kCorrupt\n", states, as_a, as_b, corrupt);
+}
+
+TEST(VectorIndex, IncrementalCommitsSurviveACrashAtAnyStep) {
+  const int dims = 16;
+  const size_t n = 1600;
+  auto data = Clustered(n + 8, dims, 31);
+  auto ids = Ids(n + 8);
+  std::vector<float> queries(data.begin() + n * dims, data.end());
+  std::vector<int64_t> universe = ids;
+  std::vector<float> extra(data.begin() + 5 * dims, data.begin() + 6 * dims);
+  TempDir dir;
+  auto index = MustOpen(dir.path(), Opts(dims));
+  ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin(), ids.begin() + 1200),
+                         std::vector<float>(data.begin(), data.begin() + 1200 * dims)).ok());
+  ASSERT_TRUE(index->Commit().ok());
+  Snapshot s1 = Snap(dir.path());
+  Fingerprint f1 = Print(*index, universe, queries, dims);
+
+  // An incremental commit: appends (new ids and replacements) and tombstones.
+  ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin() + 1200, ids.begin() + 1300),
+                         std::vector<float>(data.begin() + 1200 * dims, data.begin() + 1300 * dims)).ok());
+  ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin(), ids.begin() + 20),
+                         std::vector<float>(data.begin() + 1400 * dims, data.begin() + 1420 * dims)).ok());
+  ASSERT_TRUE(index->Remove(std::vector<int64_t>(ids.begin() + 100, ids.begin() + 130)).ok());
+  ASSERT_TRUE(index->Commit().ok());
+  Snapshot s2 = Snap(dir.path());
+  Fingerprint f2 = Print(*index, universe, queries, dims);
+  EXPECT_EQ(index->Stats().epoch, 1u) << "an incremental commit stays in its epoch";
+  for (const char* f : {"vectors-1.dat", "ids-1.dat", "dead-1.dat"}) {
+    ASSERT_TRUE(s1.count(f) && s2.count(f)) << f;
+    EXPECT_EQ(s2[f].compare(0, s1[f].size(), s1[f]), 0) << f << " was rewritten, not appended to";
+    EXPECT_GT(s2[f].size(), s1[f].size()) << f;
+  }
+  ASSERT_FALSE(f1 == f2);
+  CheckCrashStates(s1, s2, f1, f2, universe, queries, dims, extra);
+
+  // A compacting commit: a new epoch replaces the files.
+  std::vector<int64_t> gone(ids.begin() + 300, ids.begin() + 900);
+  ASSERT_TRUE(index->Remove(gone).ok());
+  ASSERT_TRUE(index->Commit().ok());
+  Snapshot s3 = Snap(dir.path());
+  Fingerprint f3 = Print(*index, universe, queries, dims);
+  EXPECT_EQ(index->Stats().epoch, 2u);
+  EXPECT_EQ(index->Stats().dead, 0u);
+  EXPECT_FALSE(s3.count("vectors-1.dat"));
+  CheckCrashStates(s2, s3, f2, f3, universe, queries, dims, extra);
+}
+
+TEST(VectorIndex, ReopenedIndexScansSlotsTheGraphFileLacks) {
+  const int dims = 24;
+  const size_t n = 3000;
+  auto data = Clustered(n + 20, dims, 41);
+  auto ids = Ids(n + 20);
+  TempDir dir;
+  {
+    auto index = MustOpen(dir.path(), Opts(dims));
+    ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin(), ids.begin() + n),
+                           std::vector<float>(data.begin(), data.begin() + n * dims)).ok());
+    ASSERT_TRUE(index->Commit().ok());
+    // 20 more: under graph_lag_share (5 %), so the graph file is not rewritten.
+    ASSERT_TRUE(index->Add(std::vector<int64_t>(ids.begin() + n, ids.end()),
+                           std::vector<float>(data.begin() + n * dims, data.end())).ok());
+    ASSERT_TRUE(index->Commit().ok());
+  }
+  auto index = MustOpen(dir.path(), Opts(dims));
+  auto st = index->Stats();
+  EXPECT_EQ(st.slots, n + 20);
+  EXPECT_EQ(st.graph_slots, n);
+  for (size_t i = n; i < n + 20; ++i) {
+    auto top = index->Search(&data[i * dims], 1, nullptr);  // the graph path (3,020 vectors, no filter)
+    ASSERT_TRUE(top.ok());
+    ASSERT_EQ(top->size(), 1u);
+    EXPECT_EQ((*top)[0].id, ids[i]);
+  }
+  // The first change links the missing slots into the (now in-memory) graph.
+  ASSERT_TRUE(index->Remove({ids[0]}).ok());
+  ASSERT_TRUE(index->Add({ids[0]}, std::vector<float>(data.begin(), data.begin() + dims)).ok());
+  EXPECT_EQ(index->Stats().graph_slots, n + 21);
+}
+
+TEST(VectorIndex, AddRemoveCyclesStayBoundedOnDiskAndInMemoryWithRecall) {
+  const int dims = 32;
+  const size_t live = 2000, cycles = 24, churn = 250;
+  // One pool of vectors; ids are reused with other vectors over the cycles.
+  auto pool = Clustered(20000, dims, 51, 40);
+  auto queries = Clustered(40, dims, 52, 40);
+  std::mt19937 rng(9);
+  std::map<int64_t, size_t> current;  // id -> pool row
+  size_t next_row = 0;
+  int64_t next_id = 1;
+  TempDir dir;
+  auto options = Opts(dims);
+  options.compact_threads = 2;  // the parallel graph build (slots re-laid in add order)
+  auto index = MustOpen(dir.path(), options);
+  auto add = [&](std::vector<int64_t> idv) {
+    std::vector<float> v;
+    for (int64_t id : idv) {
+      size_t row = next_row++ % 20000;
+      current[id] = row;
+      v.insert(v.end(), pool.begin() + row * dims, pool.begin() + (row + 1) * dims);
+    }
+    ASSERT_TRUE(index->Add(idv, v).ok());
+  };
+  std::vector<int64_t> first;
+  for (size_t i = 0; i < live; ++i) first.push_back(next_id++);
+  add(first);
+  ASSERT_TRUE(index->Commit().ok());
+  const VectorIndexStats start = index->Stats();
+  VectorIndexStats peak = start;
+  for (size_t c = 0; c < cycles; ++c) {
+    std::vector<int64_t> have;
+    for (const auto& [id, _] : current) have.push_back(id);
+    std::shuffle(have.begin(), have.end(), rng);
+    std::vector<int64_t> removed(have.begin(), have.begin() + churn);
+    ASSERT_TRUE(index->Remove(removed).ok());
+    for (int64_t id : removed) current.erase(id);
+    std::vector<int64_t> added, replaced(have.begin() + churn, have.begin() + churn + churn / 2);
+    for (size_t i = 0; i < churn; ++i) added.push_back(next_id++);
+    add(added);
+    add(replaced);  // same ids, new vectors
+    ASSERT_TRUE(index->Commit().ok());
+    auto st = index->Stats();
+    ASSERT_EQ(st.live, live);
+    // Compaction runs at commit once dead slots pass 25 %: slots <= live / 0.75.
+    EXPECT_LE(st.slots, static_cast<size_t>(live / 0.75) + 1) << "cycle " << c;
+    peak.slots = std::max(peak.slots, st.slots);
+    peak.disk_bytes = std::max(peak.disk_bytes, st.disk_bytes);
+    peak.memory_bytes = std::max(peak.memory_bytes, st.memory_bytes);
+  }
+  auto end = index->Stats();
+  EXPECT_GE(end.compactions, 2u);
+  // Without compaction the slots would reach live + cycles * 1.5 * churn (5x).
+  EXPECT_LE(peak.disk_bytes, start.disk_bytes * 3 / 2) << "disk grows with churn";
+  EXPECT_LE(peak.memory_bytes, start.memory_bytes * 2) << "memory grows with churn";
+  std::printf("churn: start %zu slots, %llu B disk, %llu B heap; peak %zu slots, %llu B disk, %llu B heap; %zu compactions\n",
+              start.slots, (unsigned long long)start.disk_bytes, (unsigned long long)start.memory_bytes, peak.slots,
+              (unsigned long long)peak.disk_bytes, (unsigned long long)peak.memory_bytes, end.compactions);
+
+  // Recall against an exact float scan of what is live, now and after reopening.
+  std::vector<int64_t> live_ids;
+  std::vector<float> live_data;
+  for (const auto& [id, row] : current) {
+    live_ids.push_back(id);
+    live_data.insert(live_data.end(), pool.begin() + row * dims, pool.begin() + (row + 1) * dims);
+  }
+  auto recall = [&](const VectorIndex& idx, const Roaring* filter) {
+    size_t found = 0, expected = 0;
+    for (size_t q = 0; q < 40; ++q) {
+      auto want = ExactTopK(live_data, live_ids, dims, &queries[q * dims], 10, filter);
+      auto got = idx.Search(&queries[q * dims], 10, filter);
+      EXPECT_TRUE(got.ok());
+      std::set<int64_t> w(want.begin(), want.end());
+      for (const auto& h : *got) {
+        EXPECT_TRUE(current.count(h.id)) << "removed id " << h.id << " returned";
+        found += w.count(h.id);
+      }
+      expected += want.size();
+    }
+    return double(found) / expected;
+  };
+  Roaring tenth;
+  for (int64_t id : live_ids)
+    if (id % 10 == 3) tenth.add(static_cast<uint32_t>(id));
+  EXPECT_GE(recall(*index, nullptr), 0.95);
+  EXPECT_GE(recall(*index, &tenth), 0.95);
+  index.reset();
+  auto reopened = MustOpen(dir.path(), Opts(dims));
+  EXPECT_EQ(reopened->size(), live);
+  EXPECT_GE(recall(*reopened, nullptr), 0.95);
+  EXPECT_GE(recall(*reopened, &tenth), 0.95);
 }
 
 }  // namespace
