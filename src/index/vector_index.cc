@@ -589,29 +589,27 @@ class VectorIndexImpl final : public VectorIndex {
   }
 
   Status AppendOne(uint32_t id, const uint8_t* enc) {
-    size_t slot;
-    {
-      std::lock_guard gate(gate_);
-      std::unique_lock lock(mu_);
-      SAVOIR_RETURN_IF_ERROR(MakeGraphWritable());
-      slot = ids_.size();
-      if (slot >= 0xffffffffull) return Status(ErrorKind::kTooLarge, "vector index is full (2^32 slots)");
-      if (graph_->capacity() <= slot) {
-        size_t cap = std::max<size_t>(1024, slot * 2);
-        if (!graph_->reserve(unum::usearch::index_limits_t(cap, kSearchContexts + 1)))
-          return Status(ErrorKind::kInternal, "out of memory growing the vector graph");
-      }
-      auto it = slot_of_.find(id);
-      if (it != slot_of_.end()) MarkDead(it->second);
-      tail_.insert(tail_.end(), enc, enc + stride_);
-      ids_.push_back(id);
-      if (dead_.size() * 64 < ids_.size()) dead_.push_back(0);
-      slot_of_[id] = static_cast<uint32_t>(slot);
-      dirty_ = true;
+    std::lock_guard gate(gate_);
+    std::unique_lock lock(mu_);
+    SAVOIR_RETURN_IF_ERROR(MakeGraphWritable());
+    const size_t slot = ids_.size();
+    if (slot >= 0xffffffffull) return Status(ErrorKind::kTooLarge, "vector index is full (2^32 slots)");
+    if (graph_->capacity() <= slot) {
+      size_t cap = std::max<size_t>(1024, slot * 2);
+      if (!graph_->reserve(unum::usearch::index_limits_t(cap, kSearchContexts + 1)))
+        return Status(ErrorKind::kInternal, "out of memory growing the vector graph");
     }
-    // Linking the node runs beside searches (USearch locks nodes itself);
-    // storage only moves under the exclusive lock above.
-    std::shared_lock lock(mu_);
+    auto it = slot_of_.find(id);
+    if (it != slot_of_.end()) MarkDead(it->second);
+    tail_.insert(tail_.end(), enc, enc + stride_);
+    ids_.push_back(id);
+    if (dead_.size() * 64 < ids_.size()) dead_.push_back(0);
+    slot_of_[id] = static_cast<uint32_t>(slot);
+    dirty_ = true;
+    // Linking runs under the exclusive lock too: USearch's add rewrites
+    // neighbour lists that its search reads without locking them (a data
+    // race ThreadSanitizer reports), so a search waits for one link (about
+    // a millisecond) rather than reading a list being rewritten.
     return LinkSlot(*graph_, slot, GraphMetric{this});
   }
 
