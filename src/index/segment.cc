@@ -113,8 +113,8 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
     if (lookup[i].local >= n || (i > 0 && lookup[i].doc_id < lookup[i - 1].doc_id))
       return corrupt("bad document lookup");
   }
-  if (h.n_dict_blocks != (h.n_terms + segfmt::kDictBlock - 1) / segfmt::kDictBlock ||
-      !Fits(h, h.off_dict_index, h.n_dict_blocks, sizeof(segfmt::DictBlock), 8) ||
+  if (h.n_dict_blocks > h.n_terms || (h.n_terms > 0 && h.n_dict_blocks == 0) ||
+      !Fits(h, h.off_dict_index, h.n_dict_blocks + 1, sizeof(segfmt::DictBlock), 8) ||
       h.off_dict > h.off_postings || h.off_postings > h.off_facets || h.off_facets > h.file_size ||
       h.off_postings % 8 != 0)
     return corrupt("bad term dictionary");
@@ -147,19 +147,24 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
   char prev_term[segfmt::kMaxTermLen], term[segfmt::kMaxTermLen];
   uint32_t prev_len = 0;
   bool have_prev = false;
+  // The end marker, then the zero padding that aligns the postings.
+  const uint64_t dict_end = blocks[h.n_dict_blocks].dict;
+  if (dict_end > dict_size || dict_size - dict_end >= 8 ||
+      std::any_of(dict + dict_end, dict + dict_size, [](uint8_t c) { return c != 0; }))
+    return corrupt("bad dictionary end");
+  uint64_t terms_seen = 0;
   for (uint64_t b = 0; b < h.n_dict_blocks; ++b) {
-    const uint64_t from = blocks[b].dict;
-    const uint64_t to = b + 1 < h.n_dict_blocks ? blocks[b + 1].dict : dict_size;
-    if (from >= to || to > dict_size) return corrupt("bad dictionary block offsets");
+    const uint64_t from = blocks[b].dict, to = blocks[b + 1].dict;
+    if (from >= to || to > dict_end) return corrupt("bad dictionary block offsets");
     const uint8_t* p = dict + from;
     const uint8_t* end = dict + to;
     uint64_t running = blocks[b].post_base;
     uint32_t len = 0;
-    const uint64_t count = std::min<uint64_t>(segfmt::kDictBlock, h.n_terms - b * segfmt::kDictBlock);
-    for (uint64_t i = 0; i < count; ++i) {
+    for (uint32_t i = 0; p < end; ++i) {
       DictEntry e;
-      if (!DecodeDictEntry(p, end, term, &len, &running, &e) || (i == 0 && e.prefix != 0))
+      if (i == segfmt::kDictBlock || !DecodeDictEntry(p, end, term, &len, &running, &e) || (i == 0 && e.prefix != 0))
         return corrupt("bad dictionary entry");
+      ++terms_seen;
       if (have_prev) {
         int c = std::memcmp(prev_term, term, std::min(prev_len, len));
         if (c > 0 || (c == 0 && prev_len >= len)) return corrupt("dictionary terms out of order");
@@ -190,11 +195,8 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
         if (prev != metas[k].last_doc) return corrupt("bad block skip data");
       }
     }
-    // Blocks are back to back; the last one is followed by the padding
-    // that aligns the postings section.
-    if (b + 1 < h.n_dict_blocks ? p != end : (end - p >= 8 || std::any_of(p, end, [](uint8_t c) { return c != 0; })))
-      return corrupt("bad dictionary block length");
   }
+  if (terms_seen != h.n_terms) return corrupt("dictionary term count differs from the header");
   return Status::Ok();
 }
 
@@ -373,109 +375,158 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
     for (auto& t : threads) t.join();
   }
 
-  // The dictionary (front-coded entries in blocks of kDictBlock terms, a
-  // df == 1 posting kept inline) and the posting lists, built side by side
-  // while the parts' sorted terms are merged.
-  size_t arena_bytes = 0, n_postings = 0;
-  for (const SegmentWriter* w : parts) {
-    arena_bytes += w->arena_.size();
-    n_postings += w->postings_.size();
+  // The dictionary (front-coded entries in blocks of up to kDictBlock
+  // terms, a df == 1 posting kept inline) and the posting lists, built side
+  // by side while the parts' sorted terms are merged. Ranges of terms are
+  // encoded on their own threads (each range closes its last block), then
+  // laid end to end.
+  struct Encoded {
+    std::string dict, post;
+    std::vector<segfmt::DictBlock> blocks;
+    uint64_t n_terms = 0;
+  };
+  // Encodes the terms at positions [from[p], to[p]) of every part's order.
+  auto encode = [&](std::vector<size_t> head, const std::vector<size_t>& to, Encoded* e) {
+    std::string& dict = e->dict;
+    std::string& post = e->post;
+    std::vector<std::pair<uint32_t, uint32_t>> list;
+    std::string prev_term, block;
+    uint64_t running = 0, n_terms = 0;
+    for (;;) {
+      // The smallest term among the parts' heads, and every part holding it.
+      const SortKey* min = nullptr;
+      size_t min_part = 0;
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (head[p] == to[p]) continue;
+        const SortKey& k = sorted[p].order[head[p]];
+        if (!min || KeyLess(k, parts[p]->TermText(k.id), *min, parts[min_part]->TermText(min->id))) {
+          min = &k;
+          min_part = p;
+        }
+      }
+      if (!min) break;
+      const SortKey key = *min;
+      const std::string_view term = parts[min_part]->TermText(key.id);
+      list.clear();
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (head[p] == to[p]) continue;
+        const SortKey& k = sorted[p].order[head[p]];
+        if (k.hi != key.hi || k.lo != key.lo || (p != min_part && parts[p]->TermText(k.id) != term)) continue;
+        const uint32_t id = k.id;
+        ++head[p];
+        for (uint32_t i = sorted[p].start[id]; i < sorted[p].start[id + 1]; ++i)
+          list.emplace_back(sorted[p].grouped[i].first + doc_base[p], sorted[p].grouped[i].second);
+      }
+      uint32_t prefix = 0;
+      if (n_terms % segfmt::kDictBlock == 0) {
+        e->blocks.push_back(segfmt::DictBlock{dict.size(), running});
+      } else {
+        const size_t limit = std::min(term.size(), prev_term.size());
+        while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
+      }
+      ++n_terms;
+      PutVarint(prefix, &dict);
+      PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
+      dict.append(term.substr(prefix));
+      prev_term.assign(term);
+      const uint32_t df = static_cast<uint32_t>(list.size());
+      PutVarint(df, &dict);
+      if (df == 1) {
+        PutVarint(list[0].first, &dict);
+        PutVarint(list[0].second, &dict);
+        continue;
+      }
+      const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
+      // Lists with skip data start 4-byte aligned (BlockMeta is read in place).
+      if (n_blocks > 1) post.resize((post.size() + 3) & ~size_t{3}, '\0');
+      const uint64_t gap = post.size() - running;
+      running = post.size();
+      uint32_t max_tf = 0, min_len = UINT32_MAX;
+      const size_t metas_at = post.size();
+      if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
+      uint32_t prev = 0;
+      for (uint32_t b = 0; b < n_blocks; ++b) {
+        BlockMeta m{};
+        m.min_len = UINT32_MAX;
+        block.clear();
+        const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
+        for (size_t k = lo; k < hi; ++k) {
+          PutVarint(list[k].first - prev, &block);
+          prev = list[k].first;
+          m.max_tf = std::max(m.max_tf, list[k].second);
+          m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
+        }
+        for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
+        m.last_doc = prev;
+        m.data = static_cast<uint32_t>(post.size() - metas_at);
+        post += block;
+        if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
+        max_tf = std::max(max_tf, m.max_tf);
+        min_len = std::min(min_len, m.min_len);
+      }
+      PutVarint(max_tf, &dict);
+      PutVarint(min_len, &dict);
+      PutVarint(static_cast<uint32_t>(gap), &dict);
+    }
+    e->n_terms = n_terms;
+  };
+
+  // Range bounds: quantiles of the largest part's sorted terms, found in
+  // every part by binary search (a term shared by parts lands in one range).
+  size_t most = 0;
+  for (size_t p = 1; p < parts.size(); ++p)
+    if (sorted[p].order.size() > sorted[most].order.size()) most = p;
+  const size_t n_most = parts.empty() ? 0 : sorted[most].order.size();
+  const size_t n_ranges =
+      n_most >= 65536 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
+  std::vector<std::vector<size_t>> bounds(n_ranges + 1, std::vector<size_t>(parts.size(), 0));
+  for (size_t p = 0; p < parts.size(); ++p) bounds[n_ranges][p] = sorted[p].order.size();
+  for (size_t r = 1; r < n_ranges; ++r) {
+    const SortKey pivot = sorted[most].order[n_most * r / n_ranges];
+    const std::string_view pivot_text = parts[most]->TermText(pivot.id);
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const SegmentWriter* w = parts[p];
+      auto it = std::lower_bound(sorted[p].order.begin(), sorted[p].order.end(), pivot,
+                                 [&](const SortKey& a, const SortKey& b) {
+                                   return KeyLess(a, w->TermText(a.id), b, pivot_text);
+                                 });
+      bounds[r][p] = std::max(bounds[r - 1][p], static_cast<size_t>(it - sorted[p].order.begin()));
+    }
   }
-  std::string dict, post;
-  dict.reserve(arena_bytes / 2);
-  post.reserve(n_postings * 3);
+  std::vector<Encoded> ranges(n_ranges);
+  {
+    std::vector<std::thread> threads;
+    for (size_t r = 1; r < n_ranges; ++r) threads.emplace_back(encode, bounds[r], std::cref(bounds[r + 1]), &ranges[r]);
+    if (n_ranges > 0) encode(bounds[0], bounds[1], &ranges[0]);
+    for (auto& t : threads) t.join();
+  }
+  // Laid end to end: block offsets move by the sizes before them (posting
+  // ranges start 8-byte aligned, so aligned lists stay aligned).
   std::vector<segfmt::DictBlock> blocks;
-  std::vector<size_t> head(parts.size(), 0);
-  std::vector<std::pair<uint32_t, uint32_t>> list;
-  std::string prev_term;
-  uint64_t running = 0, n_terms = 0;
-  std::string block;
-  for (;;) {
-    // The smallest term among the parts' heads, and every part holding it.
-    const SortKey* min = nullptr;
-    size_t min_part = 0;
-    for (size_t p = 0; p < parts.size(); ++p) {
-      if (head[p] == sorted[p].order.size()) continue;
-      const SortKey& k = sorted[p].order[head[p]];
-      if (!min || KeyLess(k, parts[p]->TermText(k.id), *min, parts[min_part]->TermText(min->id))) {
-        min = &k;
-        min_part = p;
-      }
-    }
-    if (!min) break;
-    const SortKey key = *min;
-    const std::string_view term = parts[min_part]->TermText(key.id);
-    list.clear();
-    for (size_t p = 0; p < parts.size(); ++p) {
-      if (head[p] == sorted[p].order.size()) continue;
-      const SortKey& k = sorted[p].order[head[p]];
-      if (k.hi != key.hi || k.lo != key.lo || (p != min_part && parts[p]->TermText(k.id) != term)) continue;
-      const uint32_t id = k.id;
-      ++head[p];
-      for (uint32_t i = sorted[p].start[id]; i < sorted[p].start[id + 1]; ++i)
-        list.emplace_back(sorted[p].grouped[i].first + doc_base[p], sorted[p].grouped[i].second);
-    }
-    uint32_t prefix = 0;
-    if (n_terms % segfmt::kDictBlock == 0) {
-      blocks.push_back(segfmt::DictBlock{dict.size(), running});
-    } else {
-      const size_t limit = std::min(term.size(), prev_term.size());
-      while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
-    }
-    ++n_terms;
-    PutVarint(prefix, &dict);
-    PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
-    dict.append(term.substr(prefix));
-    prev_term.assign(term);
-    const uint32_t df = static_cast<uint32_t>(list.size());
-    PutVarint(df, &dict);
-    if (df == 1) {
-      PutVarint(list[0].first, &dict);
-      PutVarint(list[0].second, &dict);
-      continue;
-    }
-    const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
-    // Lists with skip data start 4-byte aligned (BlockMeta is read in place).
-    if (n_blocks > 1) post.resize((post.size() + 3) & ~size_t{3}, '\0');
-    const uint64_t gap = post.size() - running;
-    running = post.size();
-    uint32_t max_tf = 0, min_len = UINT32_MAX;
-    const size_t metas_at = post.size();
-    if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
-    uint32_t prev = 0;
-    for (uint32_t b = 0; b < n_blocks; ++b) {
-      BlockMeta m{};
-      m.min_len = UINT32_MAX;
-      block.clear();
-      const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
-      for (size_t k = lo; k < hi; ++k) {
-        PutVarint(list[k].first - prev, &block);
-        prev = list[k].first;
-        m.max_tf = std::max(m.max_tf, list[k].second);
-        m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
-      }
-      for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
-      m.last_doc = prev;
-      m.data = static_cast<uint32_t>(post.size() - metas_at);
-      post += block;
-      if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
-      max_tf = std::max(max_tf, m.max_tf);
-      min_len = std::min(min_len, m.min_len);
-    }
-    PutVarint(max_tf, &dict);
-    PutVarint(min_len, &dict);
-    PutVarint(static_cast<uint32_t>(gap), &dict);
+  uint64_t dict_size = 0, post_size = 0, n_terms = 0;
+  std::vector<uint64_t> post_at(n_ranges);
+  for (size_t r = 0; r < n_ranges; ++r) {
+    post_at[r] = post_size;
+    for (const auto& blk : ranges[r].blocks)
+      blocks.push_back(segfmt::DictBlock{blk.dict + dict_size, blk.post_base + post_size});
+    dict_size += ranges[r].dict.size();
+    post_size = (post_size + ranges[r].post.size() + 7) & ~uint64_t{7};
+    n_terms += ranges[r].n_terms;
   }
+  blocks.push_back(segfmt::DictBlock{dict_size, post_size});  // the end marker
   h.n_terms = n_terms;
-  h.n_dict_blocks = blocks.size();
+  h.n_dict_blocks = blocks.size() - 1;
   Align8(&out);
   h.off_dict_index = out.size();
   Append(&out, blocks.data(), blocks.size());
   h.off_dict = out.size();
-  out += dict;
+  for (const auto& r : ranges) out += r.dict;
   Align8(&out);
   h.off_postings = out.size();
-  out += post;
+  for (size_t r = 0; r < n_ranges; ++r) {
+    out.resize(h.off_postings + post_at[r], '\0');
+    out += ranges[r].post;
+  }
   Align8(&out);
 
   h.off_facets = out.size();
@@ -597,7 +648,7 @@ std::optional<TermInfo> Segment::Find(std::string_view t) const {
   if (lo == 0) return std::nullopt;
   const uint64_t b = lo - 1;
   const uint8_t* p = dict_ + dict_index_[b].dict;
-  const uint8_t* end = b + 1 < header_->n_dict_blocks ? dict_ + dict_index_[b + 1].dict : dict_end_;
+  const uint8_t* end = dict_ + dict_index_[b + 1].dict;
   uint64_t running = dict_index_[b].post_base;
   char buf[segfmt::kMaxTermLen];
   uint32_t len = 0;
@@ -624,22 +675,24 @@ std::optional<TermInfo> Segment::Find(std::string_view t) const {
 
 Segment::TermIterator::TermIterator(const Segment* seg) : seg_(seg), buf_(segfmt::kMaxTermLen, '\0') {
   if (seg->header_->n_terms == 0) return;
-  p_ = seg->dict_;
-  index_ = UINT64_MAX;  // Next() moves to term 0
+  block_ = 0;
+  p_ = seg->dict_ + seg->dict_index_[0].dict;
+  running_ = seg->dict_index_[0].post_base;
   Next();
 }
 
 void Segment::TermIterator::Next() {
   const auto& h = *seg_->header_;
   valid_ = false;
-  if (++index_ >= h.n_terms) return;
-  const uint64_t b = index_ / segfmt::kDictBlock;
-  if (index_ % segfmt::kDictBlock == 0) {
-    p_ = seg_->dict_ + seg_->dict_index_[b].dict;
-    running_ = seg_->dict_index_[b].post_base;
+  if (block_ >= h.n_dict_blocks) return;
+  const uint8_t* end = seg_->dict_ + seg_->dict_index_[block_ + 1].dict;
+  if (p_ == end) {  // on to the next block
+    if (++block_ >= h.n_dict_blocks) return;
+    p_ = end;
+    end = seg_->dict_ + seg_->dict_index_[block_ + 1].dict;
+    running_ = seg_->dict_index_[block_].post_base;
     len_ = 0;
   }
-  const uint8_t* end = b + 1 < h.n_dict_blocks ? seg_->dict_ + seg_->dict_index_[b + 1].dict : seg_->dict_end_;
   DictEntry e;
   if (!DecodeDictEntry(p_, end, buf_.data(), &len_, &running_, &e)) return;  // validated at Open
   info_ = TermInfo{};

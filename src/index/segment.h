@@ -172,7 +172,7 @@ class Segment {
     friend class Segment;
     explicit TermIterator(const Segment* seg);
     const Segment* seg_;
-    uint64_t index_ = 0;  // of the current term
+    uint64_t block_ = 0;  // dictionary block of the next entry
     const uint8_t* p_ = nullptr;
     uint64_t running_ = 0;
     std::string buf_;

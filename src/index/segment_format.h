@@ -7,9 +7,12 @@
 //   doc_ids       i64[n_docs]        store document id of each local doc
 //   updated_at    i64[n_docs]        document update time (unix seconds)
 //   doc_lookup    DocLookup[n_docs]  (doc_id, local) sorted by doc_id: deletes
-//   dict_index    DictBlock[n_dict_blocks]  where each dictionary block starts
-//   dict          dictionary blocks of kDictBlock terms each (terms sorted
-//                 bytewise), one entry per term, all LEB128:
+//   dict_index    DictBlock[n_dict_blocks + 1]  where each dictionary block
+//                 starts; the last entry marks the end of the dictionary
+//   dict          dictionary blocks of 1 to kDictBlock terms (terms sorted
+//                 bytewise; the writer, which encodes ranges of terms on
+//                 several threads, closes a block at each range's end),
+//                 one entry per term, all LEB128:
 //                   shared prefix length with the previous term (0 for the
 //                   first of a block), suffix length, suffix bytes, df; then
 //                   df == 1:  doc, tf                 (the posting, inline)
@@ -49,7 +52,7 @@ struct Header {
   uint64_t total_len;  // sum of doc_lens
   uint64_t off_doc_lens, off_chunk_ids, off_doc_ids, off_updated_at, off_doc_lookup;
   uint64_t off_dict_index, off_dict, off_postings, off_facets;
-  uint64_t n_dict_blocks;
+  uint64_t n_dict_blocks;  // not counting the end marker
   uint64_t file_size;
 };
 

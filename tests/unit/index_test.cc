@@ -244,6 +244,63 @@ TEST(Segment, SlicesAppendedEqualOneWriter) {
   EXPECT_TRUE(w == s) << "sizes " << w.size() << " vs " << s.size();
 }
 
+// Past 65,536 terms the dictionary is encoded in ranges on several threads
+// (blocks close at range ends), from slices or from one writer: every term,
+// its postings and its lookup must come out the same either way.
+TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
+  testing::TempDir dir;
+  std::mt19937 rng(11);
+  std::vector<IndexedChunk> chunks;
+  for (int64_t id = 1; id <= 6000; ++id) {
+    IndexedChunk c = RandomChunk(rng, id);
+    for (int i = 0; i < 15; ++i) c.terms.push_back("u" + std::to_string(rng() % 200000));  // mostly seen once
+    c.terms.push_back(std::string(300, 'a' + static_cast<char>(id % 26)) + std::to_string(id % 7));  // long shared prefixes
+    chunks.push_back(std::move(c));
+  }
+  SegmentWriter whole, a, b, c3;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    whole.Add(chunks[i]);
+    (i < 2500 ? a : i < 4000 ? b : c3).Add(chunks[i]);
+  }
+  ASSERT_TRUE(whole.Write(dir / "whole").ok());
+  ASSERT_TRUE(SegmentWriter::WriteParts({&a, &b, &c3}, dir / "sliced").ok());
+  auto w = Segment::Open(dir / "whole");
+  auto s = Segment::Open(dir / "sliced");
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_GT((*w)->n_terms(), 65536u);
+  ASSERT_EQ((*w)->n_terms(), (*s)->n_terms());
+  auto postings = [](const Segment& seg, const TermInfo& info) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (PostingCursor c = seg.Postings(info); c.doc() != PostingCursor::kEnd; c.Next()) out.emplace_back(c.doc(), c.freq());
+    return out;
+  };
+  auto it = (*w)->Terms();
+  auto jt = (*s)->Terms();
+  std::string prev;
+  uint64_t n = 0;
+  for (; it.Valid() && jt.Valid(); it.Next(), jt.Next(), ++n) {
+    ASSERT_EQ(it.term(), jt.term());
+    if (n > 0) ASSERT_LT(prev, std::string(it.term()));
+    prev = std::string(it.term());
+    auto pw = postings(**w, it.info());
+    ASSERT_EQ(pw, postings(**s, jt.info())) << it.term();
+    ASSERT_EQ(pw.size(), it.info().df);
+    if (n % 97 == 0) {
+      auto found = (*s)->Find(it.term());
+      ASSERT_TRUE(found.has_value()) << it.term();
+      EXPECT_EQ(postings(**s, *found), pw);
+      std::string missing = std::string(it.term()) + "\x01";
+      EXPECT_FALSE((*s)->Find(missing).has_value());
+    }
+  }
+  EXPECT_FALSE(it.Valid());
+  EXPECT_FALSE(jt.Valid());
+  EXPECT_EQ(n, (*w)->n_terms());
+  EXPECT_FALSE((*s)->Find("").has_value());
+  EXPECT_FALSE((*s)->Find("zzzzzzzz").has_value());
+}
+
 TEST(Segment, RejectsGarbageFiles) {
   testing::TempDir dir;
   std::string p = dir / "seg_000001";
