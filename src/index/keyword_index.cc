@@ -247,7 +247,7 @@ Status KeywordIndex::CommitLocked(const std::vector<SegmentWriter>& parts,
     SegmentView v;
     v.name = NextSegmentName();
     SAVOIR_RETURN_IF_ERROR(SegmentWriter::WriteParts(slices, dir_ + "/" + v.name));
-    SAVOIR_ASSIGN_OR_RETURN(v.segment, Segment::Open(dir_ + "/" + v.name));
+    SAVOIR_ASSIGN_OR_RETURN(v.segment, Segment::Open(dir_ + "/" + v.name, /*just_written=*/true));
     v.deleted = std::make_shared<Roaring>();
     ComputeLive(&v);
     next->segments.push_back(std::move(v));
@@ -348,7 +348,7 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
   SAVOIR_RETURN_IF_ERROR(writer.Write(dir_ + "/" + name));
   SegmentView merged;
   merged.name = name;
-  SAVOIR_ASSIGN_OR_RETURN(merged.segment, Segment::Open(dir_ + "/" + name));
+  SAVOIR_ASSIGN_OR_RETURN(merged.segment, Segment::Open(dir_ + "/" + name, /*just_written=*/true));
 
   return WithWriteLock([&] { return InstallMerged(std::move(merged), names, sources, remap); });
 }

@@ -140,7 +140,10 @@ class PostingCursor {
 
 class Segment {
  public:
-  static Result<std::shared_ptr<Segment>> Open(const std::string& path);
+  // Maps a segment file. Every offset it holds is checked first (a damaged
+  // file fails with kCorrupt) unless `just_written`: a file this process
+  // wrote and synced a moment ago (a commit or merge) is not decoded twice.
+  static Result<std::shared_ptr<Segment>> Open(const std::string& path, bool just_written = false);
   ~Segment();
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
