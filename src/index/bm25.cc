@@ -68,6 +68,7 @@ struct Accumulators {
   std::vector<uint32_t> touched, cands;
   std::vector<float> scratch;
   std::vector<uint64_t> bits;
+  std::vector<uint64_t> visible;  // docs that may be found, one bit each
 };
 
 // Scratch buffers are lent from a shared pool rather than kept per thread:
@@ -131,9 +132,13 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // search stops discovering docs: the remaining lists are only probed, with
 // skips, for the docs that can still make the top k (Moffat & Zobel's
 // "continue" strategy, made exact by the bounds).
-// `excluded` marks deleted or filtered-out docs (null: none).
-void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* excluded,
-                       const Scorer& scorer, size_t k, TopK* heap, SearchCounters* counters) {
+// Only docs in `allowed` (null: all) and not in `deleted` (null: none) can
+// be found; each is tested once, when a list first reaches it (a doc
+// turned away is set to -infinity, where later lists leave it), so the cost
+// follows the postings read, never the size of either set.
+void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* allowed,
+                       const Roaring* deleted, const Scorer& scorer, size_t k, TopK* heap,
+                       SearchCounters* counters) {
   AccumulatorLease lease;
   Accumulators& tl = *lease;
   const uint32_t nd = seg.n_docs();
@@ -143,10 +148,25 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
   std::vector<uint32_t>& cands = tl.cands;
   touched.clear();
   cands.clear();
-  // Excluded docs start at -infinity: they stay there and are never seen.
-  if (excluded)
-    for (uint32_t d : *excluded)
-      if (d < nd) acc[d] = -std::numeric_limits<float>::infinity();
+  // The docs that may be found, as a plain bitset: one bit test per doc
+  // reached, where a Roaring lookup cost as much as the scoring (built in
+  // time proportional to the allowed or deleted set, plus nd / 64 words).
+  const bool filtered = allowed || deleted;
+  const uint64_t* visible = nullptr;
+  if (filtered) {
+    std::vector<uint64_t>& bits = tl.visible;
+    if (allowed) {
+      bits.assign((nd + 63) / 64, 0);
+      for (uint32_t d : *allowed)
+        if (d < nd) bits[d >> 6] |= uint64_t{1} << (d & 63);
+    } else {
+      bits.assign((nd + 63) / 64, ~uint64_t{0});
+    }
+    if (deleted)
+      for (uint32_t d : *deleted)
+        if (d < nd) bits[d >> 6] &= ~(uint64_t{1} << (d & 63));
+    visible = bits.data();
+  }
 
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.ub > b.ub; });
   const size_t n = found.size();
@@ -163,7 +183,13 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
     PostingCursor c = seg.Postings(f.info);
     for (uint32_t d = c.doc(); d != PostingCursor::kEnd; c.Next(), d = c.doc()) {
       float& a = acc[d];
-      if (a == 0.0f) touched.push_back(d);
+      if (a == 0.0f) {
+        touched.push_back(d);
+        if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
+          a = -std::numeric_limits<float>::infinity();
+          continue;
+        }
+      }
       a += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
       max_acc = std::max(max_acc, a);
     }
@@ -213,9 +239,6 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
   }
   // Back to all zeros for the next call.
   for (uint32_t d : touched) acc[d] = 0.0f;
-  if (excluded)
-    for (uint32_t d : *excluded)
-      if (d < nd) acc[d] = 0.0f;
 }
 
 void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::string, float>>& terms,
@@ -243,23 +266,18 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   }
   // A narrow allowed set drives the traversal (leapfrog: the lists skip to
   // the next allowed doc, whole blocks at a time); a wide one is cheaper to
-  // test per candidate, like deletions. Cost model, checked with
-  // bench/keyword_bench's selectivity tables on SciFact and the 200k corpus:
-  // leapfrogging costs about one seek per allowed doc and term, testing one
-  // bitmap probe per posting; a seek is worth about two probes.
+  // test per doc reached, in the term-at-a-time search (one bit of a
+  // bitset). Cost model, checked with bench/keyword_bench's selectivity
+  // tables on SciFact and PIAF: leapfrogging costs about one seek per
+  // allowed doc and term, worth about two postings read term at a time.
   uint64_t postings = 0;
   for (const auto& f : found) postings += f.info.df;
-  const bool leapfrog = allowed && allowed->cardinality() * found.size() < 2 * postings;
+  const bool leapfrog = allowed && 2 * allowed->cardinality() * found.size() < postings;
   // The allowed set already excludes deleted docs.
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
   if (!leapfrog) {
-    Roaring excluded;
-    if (check) {
-      excluded.addRange(0, seg.n_docs());
-      excluded -= *check;
-    }
-    SearchSegmentTaat(seg, found, check ? &excluded : deleted, scorer, k, heap, counters);
+    SearchSegmentTaat(seg, found, check, deleted, scorer, k, heap, counters);
     return;
   }
   roaring_uint32_iterator_t allow_it;
