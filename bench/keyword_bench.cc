@@ -269,7 +269,7 @@ void SavoirQueries(const Corpus& c, const KeywordIndex& index, json* out) {
 
 // Index-only: chunking + language detection (IngestDocument into a memory
 // store, timed apart as "ingest"), then the production index build
-// (CatchUpIndex: MakeIndexedChunk on every core, KeywordIndex::Commit, then
+// (CatchUpIndex: AddChunkTo on every core, KeywordIndex::CommitParts, then
 // MaybeMerge as Engine::CatchUp does).
 json RunSavoir(const Corpus& c, const Options& o, bool one_core) {
   if (one_core) {

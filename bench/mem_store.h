@@ -1,6 +1,6 @@
 // An in-memory Store, for benchmarks only: lets the real ingest
 // (IngestDocument: chunking + per-chunk language detection) and the real index
-// builder (CatchUpIndex: MakeIndexedChunk on every core + KeywordIndex::Commit)
+// builder (CatchUpIndex: AddChunkTo on every core + KeywordIndex::CommitParts)
 // run without SQLite, so the index build can be timed alone.
 #pragma once
 
