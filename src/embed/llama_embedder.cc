@@ -6,16 +6,9 @@
 #include <cctype>
 #include <cmath>
 
-namespace savoir {
+#include "embed/llama_pooled.h"
 
-struct LlamaEmbedder::Impl {
-  llama_context* ctx = nullptr;
-  llama_batch batch{};
-  ~Impl() {
-    if (batch.token) llama_batch_free(batch);
-    if (ctx) llama_free(ctx);
-  }
-};
+namespace savoir {
 
 namespace {
 
@@ -65,20 +58,11 @@ Result<std::unique_ptr<LlamaEmbedder>> LlamaEmbedder::Open(const std::string& pa
   // One forward pass holds a packed batch or one text of max_tokens_
   // (non-causal models need a whole pass in one ubatch).
   const int pass = std::max(e->options_.batch_tokens, e->max_tokens_);
-  const int threads = LlamaModel::Threads(options.threads);
-
-  llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(pass);
-  cp.n_seq_max = static_cast<uint32_t>(e->options_.max_seqs);
-  cp.kv_unified = true;  // decoder embedders: one cache shared by the batch's sequences
-  cp.embeddings = true;
-  cp.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own
-  cp.n_threads = cp.n_threads_batch = threads;
-  cp.no_perf = true;
-  auto ctx = e->model_->NewContext(&cp);
-  if (!ctx.ok()) return ctx.status();
-  e->impl_ = std::make_unique<Impl>();
-  e->impl_->ctx = *ctx;
+  // Pooling as the model's metadata says.
+  auto pc = LlamaPooledContext::Open(*e->model_, pass, e->options_.max_seqs, LLAMA_POOLING_TYPE_UNSPECIFIED,
+                                     LlamaModel::Threads(options.threads));
+  if (!pc.ok()) return pc.status();
+  e->impl_ = std::move(pc).value();
 
   e->pooling_ = llama_pooling_type(e->impl_->ctx);
   if (e->pooling_ == LLAMA_POOLING_TYPE_NONE) {
@@ -92,7 +76,6 @@ Result<std::unique_ptr<LlamaEmbedder>> LlamaEmbedder::Open(const std::string& pa
                   "--embed-model " + path + " is a reranker (rank pooling), not an embedding model");
   }
   e->dims_ = llama_model_n_embd_out(m);
-  e->impl_->batch = llama_batch_init(pass, 0, 1);
   KnownPrefixes(*e->model_, e->query_prefix_, e->passage_prefix_);
   return e;
 }
@@ -124,16 +107,7 @@ std::vector<int32_t> LlamaEmbedder::Tokens(std::string_view text) const {
 
 Status LlamaEmbedder::RunBatch(int n_seqs, std::vector<std::vector<float>>& out, size_t first) {
   llama_context* ctx = impl_->ctx;
-  llama_memory_t mem = llama_get_memory(ctx);
-  if (mem) llama_memory_clear(mem, true);
-  TakeLlamaLog();
-  // Encoder-only models (BERT) keep no cache: llama_encode; decoders: llama_decode.
-  int32_t rc = mem ? llama_decode(ctx, impl_->batch) : llama_encode(ctx, impl_->batch);
-  if (rc != 0) {
-    std::string why = TakeLlamaLog();
-    return Status(ErrorKind::kUnavailable, "llama.cpp failed to embed a batch of " + std::to_string(n_seqs) +
-                                               " texts (code " + std::to_string(rc) + (why.empty() ? "" : ", " + why) + ")");
-  }
+  SAVOIR_RETURN_IF_ERROR(impl_->Run("embed a batch of " + std::to_string(n_seqs) + " texts"));
   for (int s = 0; s < n_seqs; ++s) {
     const float* v = llama_get_embeddings_seq(ctx, s);
     if (!v) return Status(ErrorKind::kInternal, "llama.cpp returned no pooled embedding for sequence " + std::to_string(s));

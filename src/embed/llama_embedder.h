@@ -32,6 +32,8 @@
 
 namespace savoir {
 
+struct LlamaPooledContext;
+
 struct LlamaEmbedderOptions {
   int threads = 0;            // 0: every core
   // Texts are packed into forward passes of up to `batch_tokens` tokens (a
@@ -80,8 +82,7 @@ class LlamaEmbedder final : public Embedder {
   std::string query_prefix_, passage_prefix_;
   mutable PriorityLock lock_;  // the context and batch below: one forward pass at a time
   std::function<void(EmbedKind, int)> on_pass_;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<LlamaPooledContext> impl_;  // context + batch
 };
 
 }  // namespace savoir

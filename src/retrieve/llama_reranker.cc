@@ -5,17 +5,9 @@
 #include <algorithm>
 
 #include "common/file.h"
+#include "embed/llama_pooled.h"
 
 namespace savoir {
-
-struct LlamaReranker::Impl {
-  llama_context* ctx = nullptr;
-  llama_batch batch{};
-  ~Impl() {
-    if (batch.token) llama_batch_free(batch);
-    if (ctx) llama_free(ctx);
-  }
-};
 
 namespace {
 
@@ -90,19 +82,11 @@ Result<std::unique_ptr<LlamaReranker>> LlamaReranker::Open(const std::string& pa
     }
   }
 
-  llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(pass);
-  cp.n_seq_max = static_cast<uint32_t>(r->options_.max_seqs);
-  cp.kv_unified = true;  // decoder rerankers: one cache shared by the pass's pairs
-  cp.embeddings = true;
-  cp.pooling_type = LLAMA_POOLING_TYPE_RANK;  // as llama-server --reranking
-  cp.n_threads = cp.n_threads_batch = LlamaModel::Threads(options.threads);
-  cp.no_perf = true;
-  auto ctx = r->model_->NewContext(&cp);
-  if (!ctx.ok()) return ctx.status();
-  r->impl_ = std::make_unique<Impl>();
-  r->impl_->ctx = *ctx;
-  r->impl_->batch = llama_batch_init(pass, 0, 1);
+  // Rank pooling, as llama-server --reranking.
+  auto pc = LlamaPooledContext::Open(*r->model_, pass, r->options_.max_seqs, LLAMA_POOLING_TYPE_RANK,
+                                     LlamaModel::Threads(options.threads));
+  if (!pc.ok()) return pc.status();
+  r->impl_ = std::move(pc).value();
   return r;
 }
 
@@ -153,17 +137,8 @@ std::vector<int32_t> LlamaReranker::PairTokens(std::string_view query, std::stri
 
 Status LlamaReranker::RunPass(int n_seqs, std::vector<float>& scores, size_t first) {
   llama_context* ctx = impl_->ctx;
-  llama_memory_t mem = llama_get_memory(ctx);
-  if (mem) llama_memory_clear(mem, true);
-  TakeLlamaLog();
-  // Encoders (BERT, XLM-RoBERTa) keep no cache: llama_encode; decoders: llama_decode.
-  int32_t rc = mem ? llama_decode(ctx, impl_->batch) : llama_encode(ctx, impl_->batch);
   ++passes_;
-  if (rc != 0) {
-    std::string why = TakeLlamaLog();
-    return Status(ErrorKind::kUnavailable, "llama.cpp failed to rerank a batch of " + std::to_string(n_seqs) +
-                                               " pairs (code " + std::to_string(rc) + (why.empty() ? "" : ", " + why) + ")");
-  }
+  SAVOIR_RETURN_IF_ERROR(impl_->Run("rerank a batch of " + std::to_string(n_seqs) + " pairs"));
   for (int s = 0; s < n_seqs; ++s) {
     const float* out = llama_get_embeddings_seq(ctx, s);
     if (!out) return Status(ErrorKind::kInternal, "llama.cpp returned no rerank score for pair " + std::to_string(s));

@@ -34,6 +34,8 @@
 
 namespace savoir {
 
+struct LlamaPooledContext;
+
 struct LlamaRerankerOptions {
   int threads = 0;             // 0: every core (--llama-threads)
   int batch_tokens = 512;      // tokens per forward pass (a longer pair goes alone)
@@ -72,8 +74,7 @@ class LlamaReranker final : public Reranker {
   bool query_first_ = true;
   mutable std::mutex mu_;
   size_t passes_ = 0;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<LlamaPooledContext> impl_;  // context + batch
 };
 
 // The reranker the options name (--reranker, --reranker-url, --reranker-model),
