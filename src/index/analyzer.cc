@@ -55,6 +55,23 @@ const char* FoldLatin(char32_t cp) {
 
 // Stop words (removed at index and query time). English: Lucene's default
 // English set; French: the Snowball French list, with elided forms.
+struct StopSet {
+  const std::unordered_set<std::string>* words;
+  size_t max_len;  // most words are longer than every stop word: they skip the set
+};
+const std::unordered_set<std::string>& StopWords(std::string_view lang);
+StopSet StopWordsOf(std::string_view lang) {
+  auto make = [](const std::unordered_set<std::string>& w) {
+    size_t m = 0;
+    for (const auto& x : w) m = std::max(m, x.size());
+    return StopSet{&w, m};
+  };
+  static const StopSet en = make(StopWords("en")), fr = make(StopWords("fr")), none = make(StopWords(""));
+  if (lang == "en") return en;
+  if (lang == "fr") return fr;
+  return none;
+}
+
 const std::unordered_set<std::string>& StopWords(std::string_view lang) {
   static const std::unordered_set<std::string> en = {
       "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
@@ -179,6 +196,60 @@ StemCache& StemCacheFor(std::string_view lang) {
   return *c;
 }
 
+// The private cache of a thread inside an Analyzer::BulkScope: word ->
+// (stop word, or its term and variant), per language, without locks or
+// lines shared with other threads. Open addressing over entry indexes;
+// emptied when full (memory stays bounded).
+class BulkStems {
+ public:
+  struct Entry {
+    std::string word, term, variant;
+    uint64_t hash = 0;
+    bool stop = false;
+  };
+  const Entry* Find(std::string_view word, uint64_t h) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+      const uint32_t s = slots_[pos];
+      if (s == 0) return nullptr;
+      const Entry& e = entries_[s - 1];
+      if (e.hash == h && e.word == word) return &e;
+    }
+  }
+  // Inserts a word known to be absent.
+  void Put(Entry e) {
+    if (entries_.size() >= kCapacity) {
+      entries_.clear();
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
+    const size_t mask = slots_.size() - 1;
+    size_t pos = e.hash & mask;
+    while (slots_[pos]) pos = (pos + 1) & mask;
+    entries_.push_back(std::move(e));
+    slots_[pos] = static_cast<uint32_t>(entries_.size());
+  }
+
+ private:
+  static constexpr size_t kCapacity = 1 << 16;
+  std::vector<uint32_t> slots_ = std::vector<uint32_t>(kCapacity * 2, 0);
+  std::vector<Entry> entries_;
+};
+
+struct BulkState {
+  int depth = 0;
+  std::unordered_map<std::string, std::unique_ptr<BulkStems>> by_lang;
+  std::string last_lang;
+  BulkStems* last = nullptr;
+  BulkStems* For(std::string_view lang) {
+    if (last && last_lang == lang) return last;
+    auto& c = by_lang[std::string(lang)];
+    if (!c) c = std::make_unique<BulkStems>();
+    last_lang = std::string(lang);
+    return last = c.get();
+  }
+};
+thread_local BulkState* bulk_state = nullptr;
+
 bool HasDigit(std::string_view w) {
   for (char c : w) if (c >= '0' && c <= '9') return true;
   return false;
@@ -199,6 +270,18 @@ void FoldInto(std::string_view lower, std::string* out) {
 
 static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
                  std::vector<std::string>* variants, const std::string_view* first_bytes);
+
+Analyzer::BulkScope::BulkScope() {
+  if (!bulk_state) bulk_state = new BulkState();
+  ++bulk_state->depth;
+}
+
+Analyzer::BulkScope::~BulkScope() {
+  if (--bulk_state->depth == 0) {
+    delete bulk_state;
+    bulk_state = nullptr;
+  }
+}
 
 bool Analyzer::HasStemmer(std::string_view language) { return SnowballName(language) != nullptr; }
 
@@ -238,11 +321,11 @@ int FoldedFirstByte(std::string_view word) {
 
 static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
                  std::vector<std::string>* variants, const std::string_view* first_bytes) {
-  const auto& stop = StopWords(language);
-  // Most words are longer than every stop word: they skip the set lookup.
-  size_t max_stop = 0;
-  for (const auto& w : stop) max_stop = std::max(max_stop, w.size());
+  const StopSet stops = StopWordsOf(language);
+  const auto& stop = *stops.words;
+  const size_t max_stop = stops.max_len;
   sb_stemmer* stemmer = Stemmers().Get(language);
+  BulkStems* bulk = bulk_state && !first_bytes ? bulk_state->For(language) : nullptr;
   std::string word, folded;
   StemCache* cache = nullptr;
   StemCache::Entry entry;
@@ -270,7 +353,22 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       cp = DecodeUtf8(text, i);
       if (!IsWordChar(cp)) { i = save; break; }
     }
-    if (word.size() > kMaxTermBytes || (word.size() <= max_stop && stop.count(word))) continue;
+    if (word.size() > kMaxTermBytes) continue;
+    uint64_t word_hash = 0;
+    if (bulk) {
+      word_hash = std::hash<std::string_view>()(word);
+      if (const BulkStems::Entry* e = bulk->Find(word, word_hash)) {
+        if (e->stop) continue;
+        if (variants && !e->variant.empty()) variants->push_back(e->variant);
+        if (e->term.empty()) continue;
+        out->push_back(Token{e->term, static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
+        continue;
+      }
+    }
+    if (word.size() <= max_stop && stop.count(word)) {
+      if (bulk) bulk->Put(BulkStems::Entry{word, "", "", word_hash, true});
+      continue;
+    }
     Token tok;
     tok.begin = static_cast<uint32_t>(start);
     tok.end = static_cast<uint32_t>(end);
@@ -282,8 +380,8 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       }
     }
     if (stemmer && !HasDigit(word)) {
-      if (!cache) cache = &StemCacheFor(language);
-      if (!cache->Find(word, &entry)) {
+      if (!bulk && !cache) cache = &StemCacheFor(language);
+      if (bulk || !cache->Find(word, &entry)) {
         const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
                                              static_cast<int>(word.size()));
         std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
@@ -298,13 +396,15 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
           std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
           if (alt != entry.term) entry.variant = std::move(alt);
         }
-        cache->Put(word, entry);
+        if (!bulk) cache->Put(word, entry);
       }
       tok.term = entry.term;
       if (variants && !entry.variant.empty()) variants->push_back(entry.variant);
     } else {
       FoldInto(word, &tok.term);
+      entry.variant.clear();
     }
+    if (bulk) bulk->Put(BulkStems::Entry{word, tok.term, entry.variant, word_hash, false});
     if (tok.term.empty()) continue;
 
     out->push_back(std::move(tok));

@@ -38,6 +38,18 @@ class Analyzer {
   static std::string Fold(std::string_view word);
 
   static bool HasStemmer(std::string_view language);
+
+  // While one lives, Analyze() on this thread keeps a private cache of the
+  // words it has seen (stop word, or stem and variant): no locks and no
+  // memory shared with other threads, for threads that analyze a corpus
+  // (index builds). Freed when the last scope of the thread ends.
+  class BulkScope {
+   public:
+    BulkScope();
+    ~BulkScope();
+    BulkScope(const BulkScope&) = delete;
+    BulkScope& operator=(const BulkScope&) = delete;
+  };
 };
 
 // The index term for two adjacent analyzed words.

@@ -12,7 +12,7 @@ void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRec
   const std::string& lang = chunk.language;
   thread_local std::vector<Token> toks;
   thread_local std::vector<std::string> variants;
-  thread_local std::string pair;
+  thread_local std::vector<uint32_t> ids;
   toks.clear();
   variants.clear();
   // The title counts twice (a poor man's BM25F field weight; measured on
@@ -24,15 +24,11 @@ void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRec
                     &toks, &variants);
   const uint32_t local =
       writer.AddDoc(chunk.id, doc.id, doc.updated_at, static_cast<uint32_t>(toks.size()));
-  for (const auto& t : toks) writer.AddTerm(local, t.term);
-  // Adjacent pairs (after stop-word removal) as extra terms: they do not
-  // count in the BM25 length.
-  for (size_t i = 1; i < toks.size(); ++i) {
-    pair.assign(toks[i - 1].term);
-    pair += ' ';
-    pair += toks[i].term;
-    writer.AddTerm(local, pair);
-  }
+  ids.clear();
+  for (const auto& t : toks) ids.push_back(writer.AddTerm(local, t.term));
+  // Adjacent pairs (after stop-word removal) as extra terms, BigramTerm():
+  // they do not count in the BM25 length.
+  for (size_t i = 1; i < ids.size(); ++i) writer.AddPair(local, ids[i - 1], ids[i]);
   for (const auto& v : variants) writer.AddTerm(local, v);
   for (const auto& e : doc.acl) writer.AddFacet("acl:" + e, local);
   writer.AddFacet("src:" + std::to_string(doc.source_id), local);
@@ -75,6 +71,7 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     }
     bounds.push_back(pending.size());
     auto work = [&](size_t p) {
+      Analyzer::BulkScope bulk;
       for (size_t i = bounds[p]; i < bounds[p + 1]; ++i)
         for (const auto& chunk : pending[i].chunks) AddChunkTo(parts[p], pending[i].doc, chunk);
     };
