@@ -7,6 +7,7 @@
 
 #include <cld2/public/compact_lang_det.h>
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -202,37 +203,65 @@ StemCache& StemCacheFor(std::string_view lang) {
 // emptied when full (memory stays bounded).
 class BulkStems {
  public:
-  struct Entry {
-    std::string word, term, variant;
-    uint64_t hash = 0;
-    bool stop = false;
+  struct Found {
+    std::string_view term, variant;
+    bool stop;
   };
-  const Entry* Find(std::string_view word, uint64_t h) const {
+  // The entry for `word` (of hash h), or false when absent.
+  bool Find(std::string_view word, uint64_t h, Found* out) const {
     const size_t mask = slots_.size() - 1;
     for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
       const uint32_t s = slots_[pos];
-      if (s == 0) return nullptr;
+      if (s == 0) return false;
       const Entry& e = entries_[s - 1];
-      if (e.hash == h && e.word == word) return &e;
+      if (e.hash != h || e.word_len != word.size() || std::memcmp(arena_.data() + e.at, word.data(), word.size()) != 0)
+        continue;
+      const char* p = arena_.data() + e.at + e.word_len;
+      out->term = std::string_view(p, e.term_len);
+      out->variant = std::string_view(p + e.term_len, e.variant_len);
+      out->stop = e.stop;
+      return true;
     }
   }
   // Inserts a word known to be absent.
-  void Put(Entry e) {
+  void Put(std::string_view word, uint64_t h, std::string_view term, std::string_view variant, bool stop) {
     if (entries_.size() >= kCapacity) {
       entries_.clear();
+      arena_.clear();
       std::fill(slots_.begin(), slots_.end(), 0);
+    } else if (entries_.size() * 2 >= slots_.size()) {
+      // Grow (load factor <= 0.5), rehashing from the entries' hashes.
+      slots_.assign(slots_.size() * 2, 0);
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = 0; i < entries_.size(); ++i) {
+        size_t pos = entries_[i].hash & mask;
+        while (slots_[pos]) pos = (pos + 1) & mask;
+        slots_[pos] = static_cast<uint32_t>(i + 1);
+      }
     }
     const size_t mask = slots_.size() - 1;
-    size_t pos = e.hash & mask;
+    size_t pos = h & mask;
     while (slots_[pos]) pos = (pos + 1) & mask;
-    entries_.push_back(std::move(e));
+    entries_.push_back(Entry{h, static_cast<uint32_t>(arena_.size()), static_cast<uint16_t>(word.size()),
+                             static_cast<uint16_t>(term.size()), static_cast<uint16_t>(variant.size()), stop});
+    arena_.append(word);
+    arena_.append(term);
+    arena_.append(variant);
     slots_[pos] = static_cast<uint32_t>(entries_.size());
   }
 
  private:
+  // Word, term and variant laid end to end in arena_ from `at`.
+  struct Entry {
+    uint64_t hash;
+    uint32_t at;
+    uint16_t word_len, term_len, variant_len;
+    bool stop;
+  };
   static constexpr size_t kCapacity = 1 << 16;
-  std::vector<uint32_t> slots_ = std::vector<uint32_t>(kCapacity * 2, 0);
+  std::vector<uint32_t> slots_ = std::vector<uint32_t>(1024, 0);
   std::vector<Entry> entries_;
+  std::string arena_;
 };
 
 struct BulkState {
@@ -357,16 +386,17 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
     uint64_t word_hash = 0;
     if (bulk) {
       word_hash = std::hash<std::string_view>()(word);
-      if (const BulkStems::Entry* e = bulk->Find(word, word_hash)) {
-        if (e->stop) continue;
-        if (variants && !e->variant.empty()) variants->push_back(e->variant);
-        if (e->term.empty()) continue;
-        out->push_back(Token{e->term, static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
+      BulkStems::Found f;
+      if (bulk->Find(word, word_hash, &f)) {
+        if (f.stop) continue;
+        if (variants && !f.variant.empty()) variants->emplace_back(f.variant);
+        if (f.term.empty()) continue;
+        out->push_back(Token{std::string(f.term), static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
         continue;
       }
     }
     if (word.size() <= max_stop && stop.count(word)) {
-      if (bulk) bulk->Put(BulkStems::Entry{word, "", "", word_hash, true});
+      if (bulk) bulk->Put(word, word_hash, "", "", true);
       continue;
     }
     Token tok;
@@ -380,8 +410,10 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       }
     }
     if (stemmer && !HasDigit(word)) {
-      if (!bulk && !cache) cache = &StemCacheFor(language);
-      if (bulk || !cache->Find(word, &entry)) {
+      // Bulk: the thread's own cache missed; the shared one is asked too
+      // (the other threads' words), then filled.
+      if (!cache) cache = &StemCacheFor(language);
+      if (!cache->Find(word, &entry)) {
         const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
                                              static_cast<int>(word.size()));
         std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
@@ -396,7 +428,7 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
           std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
           if (alt != entry.term) entry.variant = std::move(alt);
         }
-        if (!bulk) cache->Put(word, entry);
+        cache->Put(word, entry);
       }
       tok.term = entry.term;
       if (variants && !entry.variant.empty()) variants->push_back(entry.variant);
@@ -404,7 +436,7 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       FoldInto(word, &tok.term);
       entry.variant.clear();
     }
-    if (bulk) bulk->Put(BulkStems::Entry{word, tok.term, entry.variant, word_hash, false});
+    if (bulk) bulk->Put(word, word_hash, tok.term, entry.variant, false);
     if (tok.term.empty()) continue;
 
     out->push_back(std::move(tok));

@@ -703,7 +703,7 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
     if (sorted[p].runs.size() > sorted[most].runs.size()) most = p;
   const size_t n_most = parts.empty() ? 0 : sorted[most].runs.size();
   const size_t n_ranges =
-      n_most >= 65536 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
+      n_most >= 8192 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
   std::vector<std::vector<size_t>> bounds(n_ranges + 1, std::vector<size_t>(parts.size(), 0));
   for (size_t p = 0; p < parts.size(); ++p) bounds[n_ranges][p] = sorted[p].runs.size();
   for (size_t r = 1; r < n_ranges; ++r) {

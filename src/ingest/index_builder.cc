@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "index/analyzer.h"
@@ -70,6 +71,8 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
       bounds.push_back(i);
     }
     bounds.push_back(pending.size());
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
     auto work = [&](size_t p) {
       Analyzer::BulkScope bulk;
       for (size_t i = bounds[p]; i < bounds[p + 1]; ++i)
@@ -79,13 +82,19 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(work, p);
     if (!parts.empty()) work(0);
     for (auto& t : threads) t.join();
+    const auto t1 = Clock::now();
     SAVOIR_RETURN_IF_ERROR(index.CommitParts(parts, removed, seq));
+    if (options.stats) {
+      options.stats->analyze_s += std::chrono::duration<double>(t1 - t0).count();
+      options.stats->write_s += std::chrono::duration<double>(Clock::now() - t1).count();
+    }
     pending.clear();
     removed.clear();
     batch_chunks = 0;
     return Status::Ok();
   };
   for (size_t i = 0; i < touched.size(); ++i) {
+    const auto read_start = std::chrono::steady_clock::now();
     int64_t id = touched[i];
     removed.push_back(id);  // old chunks of a changed document go
     auto doc = store.GetDocument(id);
@@ -100,6 +109,8 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
       return doc.status();
     }
     ++done;
+    if (options.stats)
+      options.stats->read_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
     bool last_one = i + 1 == touched.size();
     // Intermediate commits keep the old applied_seq: a crash replays them.
     if (batch_chunks >= options.chunks_per_segment || last_one)

@@ -244,7 +244,7 @@ TEST(Segment, SlicesAppendedEqualOneWriter) {
   EXPECT_TRUE(w == s) << "sizes " << w.size() << " vs " << s.size();
 }
 
-// Past 65,536 terms the dictionary is encoded in ranges on several threads
+// Past 8,192 terms the dictionary is encoded in ranges on several threads
 // (blocks close at range ends), from slices or from one writer: every term,
 // its postings and its lookup must come out the same either way.
 TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
