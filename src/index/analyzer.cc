@@ -410,10 +410,10 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       }
     }
     if (stemmer && !HasDigit(word)) {
-      // Bulk: the thread's own cache missed; the shared one is asked too
-      // (the other threads' words), then filled.
-      if (!cache) cache = &StemCacheFor(language);
-      if (!cache->Find(word, &entry)) {
+      // Bulk: the thread's own cache missed, the word is stemmed (the
+      // shared cache's locks and node map cost more than Snowball here).
+      if (!bulk && !cache) cache = &StemCacheFor(language);
+      if (bulk || !cache->Find(word, &entry)) {
         const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
                                              static_cast<int>(word.size()));
         std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
@@ -428,7 +428,7 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
           std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
           if (alt != entry.term) entry.variant = std::move(alt);
         }
-        cache->Put(word, entry);
+        if (!bulk) cache->Put(word, entry);
       }
       tok.term = entry.term;
       if (variants && !entry.variant.empty()) variants->push_back(entry.variant);

@@ -19,6 +19,15 @@ namespace {
 using segfmt::BlockMeta;
 using segfmt::kBlockSize;
 
+inline char* EncodeVarint(uint32_t v, char* p) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
 void PutVarint(uint32_t v, std::string* out) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>(v | 0x80));
@@ -349,19 +358,33 @@ void SortOnTwo(std::vector<T>& v, Less less) {
 struct KeyedOcc {
   uint32_t ka, kb, doc, freq;
 };
-void RadixSortPairs(std::vector<KeyedOcc>& v, uint32_t max_key) {
-  std::vector<KeyedOcc> tmp(v.size());
+template <typename Occs>
+void RadixSortPairs(const Occs& in, const std::vector<uint32_t>& key_of, uint32_t max_key, std::vector<KeyedOcc>* out) {
+  std::vector<std::pair<uint32_t KeyedOcc::*, int>> passes;
+  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::kb, shift);
+  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::ka, shift);
+  std::vector<KeyedOcc> a(in.size()), b(in.size());
   std::vector<uint32_t> count;
-  auto pass = [&](uint32_t KeyedOcc::*field, int shift) {
+  auto digit = [](uint32_t v, int shift) { return (v >> shift) & 0xFFFF; };
+  const uint32_t buckets0 = std::min<uint64_t>(65536, uint64_t{max_key} + 1);
+  // The first pass reads the occurrences themselves, keys mapped on the way.
+  count.assign(buckets0 + 1, 0);
+  in.ForEach([&](const auto& o) { ++count[digit(key_of[o.b], 0) + 1]; });
+  for (uint32_t i = 0; i < buckets0; ++i) count[i + 1] += count[i];
+  in.ForEach([&](const auto& o) {
+    const KeyedOcc k{key_of[o.a], key_of[o.b], o.doc, o.freq};
+    a[count[digit(k.kb, 0)]++] = k;
+  });
+  for (size_t i = 1; i < passes.size(); ++i) {
+    const auto [field, shift] = passes[i];
     const uint32_t buckets = std::min<uint64_t>(65536, (uint64_t{max_key} >> shift) + 1);
     count.assign(buckets + 1, 0);
-    for (const auto& o : v) ++count[((o.*field >> shift) & 0xFFFF) + 1];
-    for (uint32_t i = 0; i < buckets; ++i) count[i + 1] += count[i];
-    for (const auto& o : v) tmp[count[(o.*field >> shift) & 0xFFFF]++] = o;
-    v.swap(tmp);
-  };
-  for (int shift = 0; shift < 32 && (shift == 0 || (max_key >> shift) > 0); shift += 16) pass(&KeyedOcc::kb, shift);
-  for (int shift = 0; shift < 32 && (shift == 0 || (max_key >> shift) > 0); shift += 16) pass(&KeyedOcc::ka, shift);
+    for (const auto& o : a) ++count[digit(o.*field, shift) + 1];
+    for (uint32_t j = 0; j < buckets; ++j) count[j + 1] += count[j];
+    for (const auto& o : a) b[count[digit(o.*field, shift)]++] = o;
+    a.swap(b);
+  }
+  *out = std::move(a);
 }
 }  // namespace
 
@@ -485,10 +508,10 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       for (uint32_t t = 0; t < count; ++t) part.by_text.push_back(KeyOf(w.TermText(t), t));
     } else {
       // Pairs grouped by word ids; every run with postings gets its text.
+      std::vector<uint32_t> identity(count);
+      for (uint32_t t = 0; t < count; ++t) identity[t] = t;
       std::vector<KeyedOcc> occ;
-      occ.reserve(w.pairs_.size());
-      w.pairs_.ForEach([&](const PairOcc& o) { occ.push_back({o.a, o.b, o.doc, o.freq}); });
-      RadixSortPairs(occ, count);
+      RadixSortPairs(w.pairs_, identity, count, &occ);
       group_pairs(occ, &part, &part.runs);
       part.built_at.reserve(part.runs.size() + 1);
       for (uint32_t r = 0; r < part.runs.size(); ++r) {
@@ -570,9 +593,7 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
     part.by_text = {};
     // Pairs by (rank a, rank b).
     std::vector<KeyedOcc> occ;
-    occ.reserve(w.pairs_.size());
-    w.pairs_.ForEach([&](const PairOcc& o) { occ.push_back({part.rank[o.a], part.rank[o.b], o.doc, o.freq}); });
-    RadixSortPairs(occ, static_cast<uint32_t>(rank_text.size()));
+    RadixSortPairs(w.pairs_, part.rank, static_cast<uint32_t>(rank_text.size()), &occ);
     std::vector<Run> pair_runs;
     group_pairs(occ, &part, &pair_runs);
     for (Run& run : pair_runs) run.key = (run.key >> 32) << 33 | uint64_t{1} << 32 | (run.key & 0xFFFFFFFFu);
@@ -609,7 +630,9 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
     std::string& dict = e->dict;
     std::string& post = e->post;
     std::vector<std::pair<uint32_t, uint32_t>> list;
-    std::string prev_term, term, block;
+    std::string prev_term, term;
+    std::vector<char> entry(segfmt::kMaxTermLen + 8 * 5);  // one dictionary entry
+    char block[kBlockSize * 2 * 5];                         // one posting block
     uint64_t running = 0, n_terms = 0;
     {
       // About 10 bytes a dictionary entry and 3 a posting: no regrowth.
@@ -650,15 +673,18 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
         while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
       }
       ++n_terms;
-      PutVarint(prefix, &dict);
-      PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
-      dict.append(term, prefix);
+      // The entry is put together in `entry`, then appended once.
+      char* q = EncodeVarint(prefix, entry.data());
+      q = EncodeVarint(static_cast<uint32_t>(term.size() - prefix), q);
+      std::memcpy(q, term.data() + prefix, term.size() - prefix);
+      q += term.size() - prefix;
       prev_term.swap(term);
       const uint32_t df = static_cast<uint32_t>(list.size());
-      PutVarint(df, &dict);
+      q = EncodeVarint(df, q);
       if (df == 1) {
-        PutVarint(list[0].first, &dict);
-        PutVarint(list[0].second, &dict);
+        q = EncodeVarint(list[0].first, q);
+        q = EncodeVarint(list[0].second, q);
+        dict.append(entry.data(), q - entry.data());
         continue;
       }
       const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
@@ -673,25 +699,26 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       for (uint32_t b = 0; b < n_blocks; ++b) {
         BlockMeta m{};
         m.min_len = UINT32_MAX;
-        block.clear();
+        char* w = block;
         const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
         for (size_t k = lo; k < hi; ++k) {
-          PutVarint(list[k].first - prev, &block);
+          w = EncodeVarint(list[k].first - prev, w);
           prev = list[k].first;
           m.max_tf = std::max(m.max_tf, list[k].second);
           m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
         }
-        for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
+        for (size_t k = lo; k < hi; ++k) w = EncodeVarint(list[k].second, w);
         m.last_doc = prev;
         m.data = static_cast<uint32_t>(post.size() - metas_at);
-        post += block;
+        post.append(block, w - block);
         if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
         max_tf = std::max(max_tf, m.max_tf);
         min_len = std::min(min_len, m.min_len);
       }
-      PutVarint(max_tf, &dict);
-      PutVarint(min_len, &dict);
-      PutVarint(static_cast<uint32_t>(gap), &dict);
+      q = EncodeVarint(max_tf, q);
+      q = EncodeVarint(min_len, q);
+      q = EncodeVarint(static_cast<uint32_t>(gap), q);
+      dict.append(entry.data(), q - entry.data());
     }
     e->n_terms = n_terms;
   };
