@@ -19,7 +19,9 @@ void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRec
   // The title counts twice (a poor man's BM25F field weight; measured on
   // SciFact and PIAF), then the heading path, then the text.
   Analyzer::Analyze(doc.title, lang, &toks, &variants);
-  Analyzer::Analyze(doc.title, lang, &toks, &variants);
+  const size_t title_toks = toks.size(), title_variants = variants.size();
+  for (size_t i = 0; i < title_toks; ++i) toks.push_back(toks[i]);
+  for (size_t i = 0; i < title_variants; ++i) variants.push_back(variants[i]);
   if (!chunk.heading_path.empty()) Analyzer::Analyze(chunk.heading_path, lang, &toks, &variants);
   Analyzer::Analyze(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin), lang,
                     &toks, &variants);
