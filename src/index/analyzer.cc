@@ -7,6 +7,7 @@
 
 #include <cld2/public/compact_lang_det.h>
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -197,88 +198,6 @@ StemCache& StemCacheFor(std::string_view lang) {
   return *c;
 }
 
-// The private cache of a thread inside an Analyzer::BulkScope: word ->
-// (stop word, or its term and variant), per language, without locks or
-// lines shared with other threads. Open addressing over entry indexes;
-// emptied when full (memory stays bounded).
-class BulkStems {
- public:
-  struct Found {
-    std::string_view term, variant;
-    bool stop;
-  };
-  // The entry for `word` (of hash h), or false when absent.
-  bool Find(std::string_view word, uint64_t h, Found* out) const {
-    const size_t mask = slots_.size() - 1;
-    for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
-      const uint32_t s = slots_[pos];
-      if (s == 0) return false;
-      const Entry& e = entries_[s - 1];
-      if (e.hash != h || e.word_len != word.size() || std::memcmp(arena_.data() + e.at, word.data(), word.size()) != 0)
-        continue;
-      const char* p = arena_.data() + e.at + e.word_len;
-      out->term = std::string_view(p, e.term_len);
-      out->variant = std::string_view(p + e.term_len, e.variant_len);
-      out->stop = e.stop;
-      return true;
-    }
-  }
-  // Inserts a word known to be absent.
-  void Put(std::string_view word, uint64_t h, std::string_view term, std::string_view variant, bool stop) {
-    if (entries_.size() >= kCapacity) {
-      entries_.clear();
-      arena_.clear();
-      std::fill(slots_.begin(), slots_.end(), 0);
-    } else if (entries_.size() * 2 >= slots_.size()) {
-      // Grow (load factor <= 0.5), rehashing from the entries' hashes.
-      slots_.assign(slots_.size() * 2, 0);
-      const size_t mask = slots_.size() - 1;
-      for (size_t i = 0; i < entries_.size(); ++i) {
-        size_t pos = entries_[i].hash & mask;
-        while (slots_[pos]) pos = (pos + 1) & mask;
-        slots_[pos] = static_cast<uint32_t>(i + 1);
-      }
-    }
-    const size_t mask = slots_.size() - 1;
-    size_t pos = h & mask;
-    while (slots_[pos]) pos = (pos + 1) & mask;
-    entries_.push_back(Entry{h, static_cast<uint32_t>(arena_.size()), static_cast<uint16_t>(word.size()),
-                             static_cast<uint16_t>(term.size()), static_cast<uint16_t>(variant.size()), stop});
-    arena_.append(word);
-    arena_.append(term);
-    arena_.append(variant);
-    slots_[pos] = static_cast<uint32_t>(entries_.size());
-  }
-
- private:
-  // Word, term and variant laid end to end in arena_ from `at`.
-  struct Entry {
-    uint64_t hash;
-    uint32_t at;
-    uint16_t word_len, term_len, variant_len;
-    bool stop;
-  };
-  static constexpr size_t kCapacity = 1 << 16;
-  std::vector<uint32_t> slots_ = std::vector<uint32_t>(1024, 0);
-  std::vector<Entry> entries_;
-  std::string arena_;
-};
-
-struct BulkState {
-  int depth = 0;
-  std::unordered_map<std::string, std::unique_ptr<BulkStems>> by_lang;
-  std::string last_lang;
-  BulkStems* last = nullptr;
-  BulkStems* For(std::string_view lang) {
-    if (last && last_lang == lang) return last;
-    auto& c = by_lang[std::string(lang)];
-    if (!c) c = std::make_unique<BulkStems>();
-    last_lang = std::string(lang);
-    return last = c.get();
-  }
-};
-thread_local BulkState* bulk_state = nullptr;
-
 bool HasDigit(std::string_view w) {
   for (char c : w) if (c >= '0' && c <= '9') return true;
   return false;
@@ -299,18 +218,6 @@ void FoldInto(std::string_view lower, std::string* out) {
 
 static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
                  std::vector<std::string>* variants, const std::string_view* first_bytes);
-
-Analyzer::BulkScope::BulkScope() {
-  if (!bulk_state) bulk_state = new BulkState();
-  ++bulk_state->depth;
-}
-
-Analyzer::BulkScope::~BulkScope() {
-  if (--bulk_state->depth == 0) {
-    delete bulk_state;
-    bulk_state = nullptr;
-  }
-}
 
 bool Analyzer::HasStemmer(std::string_view language) { return SnowballName(language) != nullptr; }
 
@@ -348,16 +255,14 @@ int FoldedFirstByte(std::string_view word) {
 }
 }  // namespace
 
-static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
-                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
-  const StopSet stops = StopWordsOf(language);
-  const auto& stop = *stops.words;
-  const size_t max_stop = stops.max_len;
-  sb_stemmer* stemmer = Stemmers().Get(language);
-  BulkStems* bulk = bulk_state && !first_bytes ? bulk_state->For(language) : nullptr;
-  std::string word, folded;
-  StemCache* cache = nullptr;
-  StemCache::Entry entry;
+namespace {
+
+// Splits `text` into words (runs of letters, digits and combining marks),
+// lower-cased into `word`, and calls fn(word, begin, end) with the byte
+// offsets of each; words longer than kMaxTermBytes are skipped.
+template <typename Fn>
+void SplitWords(std::string_view text, Fn&& fn) {
+  std::string word;
   size_t i = 0;
   const size_t n = text.size();
   while (i < n) {
@@ -383,64 +288,101 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       if (!IsWordChar(cp)) { i = save; break; }
     }
     if (word.size() > kMaxTermBytes) continue;
-    uint64_t word_hash = 0;
-    if (bulk) {
-      word_hash = std::hash<std::string_view>()(word);
-      BulkStems::Found f;
-      if (bulk->Find(word, word_hash, &f)) {
-        if (f.stop) continue;
-        if (variants && !f.variant.empty()) variants->emplace_back(f.variant);
-        if (f.term.empty()) continue;
-        out->push_back(Token{std::string(f.term), static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
-        continue;
-      }
-    }
-    if (word.size() <= max_stop && stop.count(word)) {
-      if (bulk) bulk->Put(word, word_hash, "", "", true);
-      continue;
-    }
+    fn(std::string_view(word), static_cast<uint32_t>(start), static_cast<uint32_t>(end));
+  }
+}
+
+// One language's analysis state: its stop words and stemmer (per thread).
+struct LanguageState {
+  explicit LanguageState(std::string_view language)
+      : stops(StopWordsOf(language)), stemmer(Stemmers().Get(language)) {}
+  bool IsStop(std::string_view word) const {
+    return word.size() <= stops.max_len && stops.words->count(std::string(word));
+  }
+  StopSet stops;
+  sb_stemmer* stemmer;
+};
+
+// The stem of `word` folded, and the stem of the word typed without
+// accents when it differs ("payes" -> "pay", while "payés" -> "pai"),
+// which is indexed too so that accent-less queries match.
+void StemInto(sb_stemmer* stemmer, std::string_view word, StemCache::Entry* entry, std::string* folded) {
+  const sb_symbol* s =
+      sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+  std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+  FoldInto(stemmed, &entry->term);
+  entry->variant.clear();
+  FoldInto(word, folded);
+  if (*folded != word) {
+    s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded->data()),
+                        static_cast<int>(folded->size()));
+    std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+    if (alt != entry->term) entry->variant = std::move(alt);
+  }
+}
+
+}  // namespace
+
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
+  const LanguageState lang(language);
+  std::string folded;
+  StemCache* cache = nullptr;
+  StemCache::Entry entry;
+  SplitWords(text, [&](std::string_view word, uint32_t begin, uint32_t end) {
+    if (lang.IsStop(word)) return;
     Token tok;
-    tok.begin = static_cast<uint32_t>(start);
-    tok.end = static_cast<uint32_t>(end);
+    tok.begin = begin;
+    tok.end = end;
     if (first_bytes) {
       int b = FoldedFirstByte(word);
       if (b >= 0 && first_bytes->find(static_cast<char>(b)) == std::string_view::npos) {
         out->push_back(std::move(tok));  // empty term: cannot match
-        continue;
+        return;
       }
     }
-    if (stemmer && !HasDigit(word)) {
-      // Bulk: the thread's own cache missed, the word is stemmed (the
-      // shared cache's locks and node map cost more than Snowball here).
-      if (!bulk && !cache) cache = &StemCacheFor(language);
-      if (bulk || !cache->Find(word, &entry)) {
-        const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
-                                             static_cast<int>(word.size()));
-        std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-        FoldInto(stemmed, &entry.term);
-        // The stem of the word typed without accents ("payes" -> "pay",
-        // while "payés" -> "pai"): indexed too, so accent-less queries match.
-        entry.variant.clear();
-        FoldInto(word, &folded);
-        if (folded != word) {
-          s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
-                              static_cast<int>(folded.size()));
-          std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-          if (alt != entry.term) entry.variant = std::move(alt);
-        }
-        if (!bulk) cache->Put(word, entry);
+    if (lang.stemmer && !HasDigit(word)) {
+      if (!cache) cache = &StemCacheFor(language);
+      if (!cache->Find(word, &entry)) {
+        StemInto(lang.stemmer, word, &entry, &folded);
+        cache->Put(word, entry);
       }
       tok.term = entry.term;
       if (variants && !entry.variant.empty()) variants->push_back(entry.variant);
     } else {
       FoldInto(word, &tok.term);
-      entry.variant.clear();
     }
-    if (bulk) bulk->Put(word, word_hash, tok.term, entry.variant, false);
-    if (tok.term.empty()) continue;
-
+    if (tok.term.empty()) return;
     out->push_back(std::move(tok));
+  });
+}
+
+void Analyzer::ForEachWord(std::string_view text,
+                           const std::function<void(std::string_view word, uint32_t begin, uint32_t end)>& fn) {
+  SplitWords(text, fn);
+}
+
+bool Analyzer::NormalizeWord(std::string_view word, std::string_view language, std::string* term,
+                             std::string* variant) {
+  thread_local std::string last_language;
+  thread_local std::unique_ptr<LanguageState> lang;
+  if (!lang || last_language != language) {
+    lang = std::make_unique<LanguageState>(language);
+    last_language = std::string(language);
   }
+  term->clear();
+  variant->clear();
+  if (lang->IsStop(word)) return false;
+  if (lang->stemmer && !HasDigit(word)) {
+    thread_local StemCache::Entry entry;
+    thread_local std::string folded;
+    StemInto(lang->stemmer, word, &entry, &folded);
+    *term = entry.term;
+    *variant = entry.variant;
+  } else {
+    FoldInto(word, term);
+  }
+  return true;
 }
 
 std::vector<std::string> Analyzer::Terms(std::string_view text, std::string_view language) {

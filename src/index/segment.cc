@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -26,14 +27,6 @@ inline char* EncodeVarint(uint32_t v, char* p) {
   }
   *p++ = static_cast<char>(v);
   return p;
-}
-
-void PutVarint(uint32_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
 }
 
 inline const uint8_t* GetVarint(const uint8_t* p, uint32_t* v) {
@@ -214,6 +207,11 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
 
 // ---------------------------------------------------------------- writer
 
+uint64_t SegmentWriter::NextUid() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
                           chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
@@ -276,7 +274,7 @@ uint32_t SegmentWriter::AddTerm(uint32_t local, std::string_view term) {
 }
 
 void SegmentWriter::AddPair(uint32_t local, uint32_t a, uint32_t b, uint32_t freq) {
-  if (a == kNoTerm || b == kNoTerm) return;
+  if (a == kNoTerm || b == kNoTerm || ((a | b) & kPairBit)) return;  // words only
   if ((term_len_[a] | term_len_[b]) & kLowByteBit) {
     // Not two plain words: the pair is its text.
     std::string text(TermText(a));

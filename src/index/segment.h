@@ -50,7 +50,16 @@ class SegmentWriter {
   // AddTerm returned, in doc `local`: recorded as integers; pairs are
   // grouped and their texts built only when the segment is written.
   void AddPair(uint32_t local, uint32_t a, uint32_t b, uint32_t freq = 1);
+  // One occurrence in doc `local` of the word TermId() gave (a word, not a
+  // pair): AddTerm without interning again.
+  void AddOccurrence(uint32_t local, uint32_t word_id) {
+    if (word_id == kNoTerm) return;
+    if (word_id & kPairBit) AddPosting(word_id, local, 1);  // a pair's text: one more occurrence record
+    else Occurs(word_id, local);
+  }
   void AddFacet(const std::string& facet, uint32_t local) { facets_[facet].add(local); }
+  // Unique to this writer object in the process (addresses are reused).
+  uint64_t uid() const { return uid_; }
   uint32_t size() const { return static_cast<uint32_t>(doc_lens_.size()); }
   // Writes the segment to `path` (via a temporary file, fsync, rename).
   Status Write(const std::string& path) const { return WriteParts({this}, path); }
@@ -120,6 +129,8 @@ class SegmentWriter {
   ChunkedVector<PairOcc> pairs_;
   std::vector<std::pair<uint32_t, uint32_t>> pair_handles_;  // TermId() of a pair: (a, b)
   std::map<std::string, Roaring> facets_;
+  uint64_t uid_ = NextUid();
+  static uint64_t NextUid();
 };
 
 class Segment;

@@ -281,7 +281,9 @@ TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
   uint64_t n = 0;
   for (; it.Valid() && jt.Valid(); it.Next(), jt.Next(), ++n) {
     ASSERT_EQ(it.term(), jt.term());
-    if (n > 0) ASSERT_LT(prev, std::string(it.term()));
+    if (n > 0) {
+      ASSERT_LT(prev, std::string(it.term()));
+    }
     prev = std::string(it.term());
     auto pw = postings(**w, it.info());
     ASSERT_EQ(pw, postings(**s, jt.info())) << it.term();
