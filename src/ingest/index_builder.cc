@@ -78,14 +78,28 @@ class WordIds {
   }
   uint64_t writer_ = 0;
   std::vector<std::pair<std::string, Table>> tables_;  // a few languages
+
+ public:
+  // Frees the tables (a long-lived thread keeps no memory between builds).
+  void Release() {
+    tables_ = {};
+    writer_ = 0;
+  }
+
+ private:
   std::string term_, variant_;
 };
+
+WordIds& ThreadWordIds() {
+  thread_local WordIds words;
+  return words;
+}
 
 }  // namespace
 
 void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRecord& chunk) {
   const std::string& lang = chunk.language;
-  thread_local WordIds words;
+  WordIds& words = ThreadWordIds();
   thread_local std::vector<uint32_t> ids, variants;
   ids.clear();
   variants.clear();
@@ -156,6 +170,7 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     auto work = [&](size_t p) {
       for (size_t i = bounds[p]; i < bounds[p + 1]; ++i)
         for (const auto& chunk : pending[i].chunks) AddChunkTo(parts[p], pending[i].doc, chunk);
+      ThreadWordIds().Release();
     };
     std::vector<std::thread> threads;
     for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(work, p);
