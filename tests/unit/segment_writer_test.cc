@@ -6,6 +6,7 @@
 // re-adds every term by text must write the same file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -13,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "index/analyzer.h"
 #include "index/segment.h"
+#include "ingest/index_builder.h"
 #include "test_util.h"
 
 namespace savoir {
@@ -151,6 +154,83 @@ TEST(SegmentWriter, OverlongPairIsDropped) {
   EXPECT_EQ((*seg)->n_terms(), 4u);
   EXPECT_FALSE((*seg)->Find(std::string(600, 'a') + " " + std::string(600, 'b')).has_value());
   EXPECT_TRUE((*seg)->Find(std::string(600, 'b') + " c").has_value());
+}
+
+}  // namespace
+}  // namespace savoir
+
+namespace savoir {
+namespace {
+
+// The index build's fast path (AddChunkTo: a word table per writer, pairs
+// as word ids) must index exactly what the plain analyzer gives: Analyze's
+// terms, BigramTerm texts of adjacent terms, accent-less variants — the same
+// segment byte for byte, in English, French (accents, elisions, stop words)
+// and a language without a stemmer, several writers in a row on one thread.
+TEST(SegmentWriter, IndexBuildPathEqualsAnalyzerPath) {
+  testing::TempDir dir;
+  std::vector<std::pair<DocumentRecord, std::vector<ChunkRecord>>> docs;
+  const char* texts[][3] = {
+      {"en", "The Quick Brown Foxes", "The quick brown foxes jumped over 3 lazy dogs; the dogs' owners ran. "
+                                      "Running runners run 2024 times: p53 and BRCA1 mutations, naïve café."},
+      {"fr", "L'école des élèves", "Les élèves de l'école étaient payés. Ils ont payé les écoles, qu'ils "
+                                  "aiment; à l'été où nous étions déjà là, ÉCOLE et ecole."},
+      {"en", "", std::string(70, 'x').append(" short words and a supercalifragilisticexpialidociousword").c_str()},
+      {"xx", "Ωμέγα Straße", "Ωμέγα straße STRASSE œuvre Æsir, 東京 タワー — numbers 3.14 and 1e9."},
+      {"fr", "Titre", "Bonjour, est-ce que vous avez vu les résultats? Oui: résultat, resultats."}};
+  int64_t chunk_id = 1;
+  for (int rep = 0; rep < 3; ++rep) {
+    for (size_t i = 0; i < std::size(texts); ++i) {
+      DocumentRecord d;
+      d.id = static_cast<int64_t>(docs.size() + 1);
+      d.source_id = 1;
+      d.title = texts[i][1];
+      d.content = texts[i][2];
+      d.acl = {"public"};
+      ChunkRecord c;
+      c.id = chunk_id++;
+      c.document_id = d.id;
+      c.begin = 0;
+      c.end = static_cast<uint32_t>(d.content.size());
+      c.language = texts[i][0];
+      c.heading_path = rep == 1 ? "Section > Sub-section" : "";
+      docs.push_back({d, {c}});
+    }
+  }
+  // Two batches: the second writer must not see the first one's word ids.
+  for (int batch = 0; batch < 2; ++batch) {
+    SegmentWriter fast, plain;
+    for (const auto& [doc, chunks] : docs) {
+      for (const auto& chunk : chunks) {
+        AddChunkTo(fast, doc, chunk);
+        std::vector<Token> toks;
+        std::vector<std::string> variants;
+        Analyzer::Analyze(doc.title, chunk.language, &toks, &variants);
+        Analyzer::Analyze(doc.title, chunk.language, &toks, &variants);
+        if (!chunk.heading_path.empty()) Analyzer::Analyze(chunk.heading_path, chunk.language, &toks, &variants);
+        Analyzer::Analyze(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin), chunk.language,
+                          &toks, &variants);
+        const uint32_t local = plain.AddDoc(chunk.id, doc.id, doc.updated_at, static_cast<uint32_t>(toks.size()));
+        for (const auto& t : toks) plain.AddTerm(local, t.term);
+        for (size_t i = 1; i < toks.size(); ++i) plain.AddTerm(local, BigramTerm(toks[i - 1].term, toks[i].term));
+        for (const auto& v : variants) plain.AddTerm(local, v);
+        for (const auto& e : doc.acl) plain.AddFacet("acl:" + e, local);
+        plain.AddFacet("src:" + std::to_string(doc.source_id), local);
+        plain.AddFacet("lang:" + chunk.language, local);
+      }
+    }
+    const std::string a = dir / ("fast" + std::to_string(batch)), b = dir / ("plain" + std::to_string(batch));
+    ASSERT_TRUE(fast.Write(a).ok());
+    ASSERT_TRUE(plain.Write(b).ok());
+    const std::string fa = ReadAll(a), fb = ReadAll(b);
+    EXPECT_GT(fa.size(), 500u);
+    EXPECT_TRUE(fa == fb) << "sizes " << fa.size() << " vs " << fb.size();
+    auto seg = Segment::Open(a);
+    ASSERT_TRUE(seg.ok());
+    EXPECT_TRUE((*seg)->Find("ecol").has_value());        // école, stemmed and folded
+    EXPECT_TRUE((*seg)->Find("quick brown").has_value());  // a pair
+    EXPECT_FALSE((*seg)->Find("the").has_value());         // a stop word
+  }
 }
 
 }  // namespace
