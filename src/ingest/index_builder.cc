@@ -21,13 +21,21 @@ class WordIds {
   struct Ids {
     uint32_t term, variant;
   };
-  // The ids of lower-cased `word` in `writer`, computed on first sight.
-  Ids Get(SegmentWriter& writer, std::string_view language, std::string_view word) {
+  struct Table;
+  // The table of `language` in `writer` (looked up once per chunk).
+  Table& For(SegmentWriter& writer, std::string_view language) {
     if (writer_ != writer.uid()) {
       tables_.clear();
       writer_ = writer.uid();
     }
-    Table& t = For(language);
+    for (auto& [lang, table] : tables_)
+      if (lang == language) return table;
+    tables_.emplace_back(std::string(language), Table());
+    return tables_.back().second;
+  }
+  // The ids of lower-cased `word` in the writer and language of `t`,
+  // computed on first sight.
+  Ids Get(Table& t, SegmentWriter& writer, std::string_view language, std::string_view word) {
     const uint64_t h = std::hash<std::string_view>()(word);
     size_t mask = t.slots.size() - 1;
     for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
@@ -65,17 +73,15 @@ class WordIds {
     uint32_t at, len;  // the word in arena
     Ids ids;
   };
+
+ public:
   struct Table {
     std::vector<uint32_t> slots = std::vector<uint32_t>(1024, 0);  // entry + 1; 0 = empty
     std::vector<Entry> entries;
     std::string arena;
   };
-  Table& For(std::string_view language) {
-    for (auto& [lang, table] : tables_)
-      if (lang == language) return table;
-    tables_.emplace_back(std::string(language), Table());
-    return tables_.back().second;
-  }
+
+ private:
   uint64_t writer_ = 0;
   std::vector<std::pair<std::string, Table>> tables_;  // a few languages
 
@@ -103,9 +109,10 @@ void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRec
   thread_local std::vector<uint32_t> ids, variants;
   ids.clear();
   variants.clear();
+  WordIds::Table& table = words.For(writer, lang);
   auto add = [&](std::string_view text) {
     Analyzer::ForEachWord(text, [&](std::string_view word, uint32_t, uint32_t) {
-      const WordIds::Ids w = words.Get(writer, lang, word);
+      const WordIds::Ids w = words.Get(table, writer, lang, word);
       if (w.variant != SegmentWriter::kNoTerm) variants.push_back(w.variant);
       if (w.term != SegmentWriter::kNoTerm) ids.push_back(w.term);
     });
