@@ -24,11 +24,53 @@ using TopK = std::priority_queue<ChunkHit, std::vector<ChunkHit>, HitOrder>;
 
 struct Scorer {
   float k1, b, avgdl;
-  float TermScore(float idfw, uint32_t tf, uint32_t dl) const {
-    float norm = k1 * (1.0f - b + b * static_cast<float>(dl) / avgdl);
-    return idfw * tf * (k1 + 1.0f) / (tf + norm);
-  }
+  // The length part of the denominator, k1 * (1 - b + b * dl / avgdl): the
+  // same for every term of a doc, so the term-at-a-time search reads it
+  // from a per-segment table (NormTables) instead of computing it per
+  // posting. The operations are the same, so the scores are bit for bit.
+  float Norm(uint32_t dl) const { return k1 * (1.0f - b + b * static_cast<float>(dl) / avgdl); }
+  float Score(float idfw, uint32_t tf, float norm) const { return idfw * tf * (k1 + 1.0f) / (tf + norm); }
+  float TermScore(float idfw, uint32_t tf, uint32_t dl) const { return Score(idfw, tf, Norm(dl)); }
 };
+
+// Per segment, Scorer::Norm of every local doc for the current (k1, b,
+// avgdl), kept while the segment lives: avgdl changes with each commit, so a
+// table is rebuilt (4 bytes a doc) once per segment and snapshot, then shared
+// by every query on it.
+class NormTables {
+ public:
+  static std::shared_ptr<const std::vector<float>> For(const std::shared_ptr<Segment>& seg, const Scorer& s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Entry& e : entries_)
+        // A live entry with the same address is this very segment.
+        if (e.raw == seg.get() && e.k1 == s.k1 && e.b == s.b && e.avgdl == s.avgdl && !e.segment.expired())
+          return e.norms;
+    }
+    auto table = std::make_shared<std::vector<float>>(seg->n_docs());
+    for (uint32_t d = 0; d < seg->n_docs(); ++d) (*table)[d] = s.Norm(seg->doc_len(d));
+    std::lock_guard<std::mutex> lock(mu_);
+    // One table per live segment: older parameters and dead segments go.
+    std::erase_if(entries_, [&](const Entry& e) { return e.segment.expired() || e.raw == seg.get(); });
+    entries_.push_back(Entry{seg, seg.get(), s.k1, s.b, s.avgdl, table});
+    return table;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<Segment> segment;
+    const Segment* raw;
+    float k1, b, avgdl;
+    std::shared_ptr<const std::vector<float>> norms;
+  };
+  static inline std::mutex mu_;
+  static inline std::vector<Entry> entries_;
+};
+
+// A block bound must not fall below a score of that block through float
+// rounding (the bound and the score are computed apart): pruning by bounds
+// compares the bound raised by this factor.
+constexpr float kBoundSlack = 1.0f + 1.0f / 65536;
 
 struct TermState {
   PostingCursor cursor;
@@ -136,7 +178,7 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // be found; each is tested once, when a list first reaches it (a doc
 // turned away is set to -infinity, where later lists leave it), so the cost
 // follows the postings read, never the size of either set.
-void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* allowed,
+void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>& found, const Roaring* allowed,
                        const Roaring* deleted, const Scorer& scorer, size_t k, TopK* heap,
                        SearchCounters* counters) {
   AccumulatorLease lease;
@@ -181,17 +223,25 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
     if (j > 0 && (theta >= rest[j] || (max_acc >= rest[j] && CountAtLeast(acc, touched, rest[j], k) >= k)))
       break;  // no doc not seen yet can make the top k
     PostingCursor c = seg.Postings(f.info);
-    for (uint32_t d = c.doc(); d != PostingCursor::kEnd; c.Next(), d = c.doc()) {
-      float& a = acc[d];
-      if (a == 0.0f) {
-        touched.push_back(d);
-        if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
-          a = -std::numeric_limits<float>::infinity();
-          continue;
+    const float idfw = f.idfw;
+    // A decoded block at a time, straight from the cursor's arrays.
+    for (bool more = c.doc() != PostingCursor::kEnd; more; more = c.SeekBlock(c.block_index() + 1)) {
+      const uint32_t* docs = c.block_docs();
+      const uint32_t* tfs = c.block_freqs();
+      const uint32_t m = c.block_size();
+      for (uint32_t i = 0; i < m; ++i) {
+        const uint32_t d = docs[i];
+        float& a = acc[d];
+        if (a == 0.0f) {
+          touched.push_back(d);
+          if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
+            a = -std::numeric_limits<float>::infinity();
+            continue;
+          }
         }
+        a += scorer.Score(idfw, tfs[i], norm[d]);
+        max_acc = std::max(max_acc, a);
       }
-      a += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
-      max_acc = std::max(max_acc, a);
     }
   }
   counters->candidates += touched.size();
@@ -209,16 +259,41 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
       for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
     for (; j < n && !cands.empty(); ++j) {
       const Found& f = found[j];
-      PostingCursor c = seg.Postings(f.info);
-      for (uint32_t d : cands) {
-        c.Advance(d);
-        if (c.doc() == PostingCursor::kEnd) break;
-        if (c.doc() == d) acc[d] += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
+      const float left = rest[j + 1];
+      PostingCursor c = seg.Postings(f.info);  // block 0 decoded
+      const uint32_t nb = c.n_blocks();
+      // Block-max: a candidate whose partial score plus this block's bound
+      // and the bounds of the lists left stays below theta cannot make the
+      // top k; it is dropped here, and a block none of the candidates left
+      // falls in is never decoded.
+      uint32_t b = 0, loaded = 0, pos = 0;
+      float block_bound = scorer.TermScore(f.idfw, c.meta(0).max_tf, c.meta(0).min_len) + left;
+      size_t kept = 0;
+      for (size_t ci = 0; ci < cands.size(); ++ci) {
+        const uint32_t d = cands[ci];
+        if (b < nb && c.meta(b).last_doc < d) {
+          while (b < nb && c.meta(b).last_doc < d) ++b;
+          if (b < nb) block_bound = scorer.TermScore(f.idfw, c.meta(b).max_tf, c.meta(b).min_len) + left;
+        }
+        if (b == nb) {  // past the list's last doc: nothing to add
+          cands[kept++] = d;
+          continue;
+        }
+        if ((acc[d] + block_bound) * kBoundSlack < theta) continue;
+        if (b != loaded) {
+          c.SeekBlock(b);
+          loaded = b;
+          pos = 0;
+        }
+        const uint32_t* docs = c.block_docs();
+        while (docs[pos] < d) ++pos;  // the block's last doc is >= d
+        if (docs[pos] == d) acc[d] += scorer.Score(f.idfw, c.block_freqs()[pos], norm[d]);
+        cands[kept++] = d;
       }
+      cands.resize(kept);
       // Complete scores raise the k-th partial score: fewer docs to probe next.
       theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
       // Strictly below: theta may be the score of one of these very docs.
-      const float left = rest[j + 1];
       cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
                   cands.end());
     }
@@ -277,7 +352,8 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
   if (!leapfrog) {
-    SearchSegmentTaat(seg, found, check, deleted, scorer, k, heap, counters);
+    const auto norms = NormTables::For(view.segment, scorer);
+    SearchSegmentTaat(seg, norms->data(), found, check, deleted, scorer, k, heap, counters);
     return;
   }
   roaring_uint32_iterator_t allow_it;

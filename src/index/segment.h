@@ -124,6 +124,18 @@ class PostingCursor {
   uint32_t n_blocks() const { return n_blocks_; }
   const segfmt::BlockMeta& meta(uint32_t b) const { return metas_ ? metas_[b] : one_; }
   uint32_t block_index() const { return block_; }
+  // The decoded block, for loops that walk it directly (bm25.cc): its docs
+  // and tfs, block_size() of each; the cursor's position is block_pos().
+  const uint32_t* block_docs() const { return docs_; }
+  const uint32_t* block_freqs() const { return freqs_; }
+  uint32_t block_size() const { return n_in_block_; }
+  uint32_t block_pos() const { return pos_; }
+  // Decodes block b > block_index() and moves to its first doc; false (and
+  // doc() == kEnd) when b is past the last block.
+  bool SeekBlock(uint32_t b) {
+    LoadBlock(b);
+    return doc_ != kEnd;
+  }
 
  private:
   void LoadBlock(uint32_t b);
