@@ -108,8 +108,13 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
   for (const auto& t : analyzed.terms) query_terms.insert(t.term);
   SnippetTerms snippet_terms(query, std::move(query_terms));
   std::map<int64_t, SourceRecord> sources;
-  for (const auto& h : hits) {
-    auto passage = engine.store().GetPassage(h.chunk_id);
+  std::vector<int64_t> chunk_ids;
+  chunk_ids.reserve(hits.size());
+  for (const auto& h : hits) chunk_ids.push_back(h.chunk_id);
+  auto passages = engine.store().GetPassages(chunk_ids);
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const DocumentHit& h = hits[i];
+    auto& passage = passages[i];
     // Deleted between the index snapshot and now: skip, it is no answer.
     if (!passage.ok() || passage->doc.id != h.doc_id) continue;
     auto src = sources.find(passage->doc.source_id);
