@@ -316,7 +316,13 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
   for (uint32_t d : touched) acc[d] = 0.0f;
 }
 
-void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::string, float>>& terms,
+// A query term: idf * weight, and its entry in each segment.
+struct WeightedTerm {
+  float idfw;
+  const std::vector<std::optional<TermInfo>>* infos;
+};
+
+void SearchSegment(const SegmentView& view, size_t seg_index, const std::vector<WeightedTerm>& terms,
                    const DocSelector* selector, const Scorer& scorer, size_t k, TopK* heap,
                    SearchCounters* counters) {
   const Segment& seg = *view.segment;
@@ -324,10 +330,10 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   // kept here for the cursors (which point at them).
   std::vector<Found> found;
   found.reserve(terms.size());
-  for (const auto& [term, idfw] : terms) {
-    auto info = seg.Find(term);
+  for (const auto& t : terms) {
+    const auto& info = (*t.infos)[seg_index];
     if (!info || info->df == 0) continue;
-    found.push_back(Found{*info, idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)});
+    found.push_back(Found{*info, t.idfw, scorer.TermScore(t.idfw, info->max_tf, info->min_len)});
   }
   if (found.empty()) return;
 
@@ -483,13 +489,31 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
 
 }  // namespace
 
+const std::vector<std::optional<TermInfo>>& TermLookups::Find(std::string_view term) {
+  for (const auto& [t, infos] : found_)
+    if (t == term) return infos;
+  std::vector<std::optional<TermInfo>> infos;
+  infos.reserve(snap_.segments.size());
+  for (const auto& v : snap_.segments) infos.push_back(v.segment->Find(term));
+  return found_.emplace_back(std::string(term), std::move(infos)).second;
+}
+
+uint64_t TermLookups::DocFreq(std::string_view term) {
+  uint64_t df = 0;
+  for (const auto& info : Find(term))
+    if (info) df += info->df;
+  return df;
+}
+
 std::vector<ChunkHit> SearchBm25(const Snapshot& snap, const std::vector<QueryTerm>& query,
                                  const DocSelector* selector, const Bm25Params& params, size_t k,
-                                 SearchCounters* counters) {
+                                 SearchCounters* counters, TermLookups* lookups) {
   SearchCounters local;
   if (!counters) counters = &local;
   std::vector<ChunkHit> out;
   if (k == 0 || snap.live_docs == 0) return out;
+  std::optional<TermLookups> own;
+  if (!lookups) lookups = &own.emplace(snap);
 
   // Merge duplicate terms into one weighted term; compute global idf.
   std::vector<std::pair<std::string, float>> terms;
@@ -499,16 +523,20 @@ std::vector<ChunkHit> SearchBm25(const Snapshot& snap, const std::vector<QueryTe
     else terms.emplace_back(q.term, q.weight);
   }
   const double N = static_cast<double>(snap.live_docs);
+  std::vector<WeightedTerm> weighted;
+  weighted.reserve(terms.size());
   for (auto& [term, w] : terms) {
-    double df = std::min(N, static_cast<double>(snap.DocFreq(term)));
+    double df = std::min(N, static_cast<double>(lookups->DocFreq(term)));
     w *= static_cast<float>(std::log(1.0 + (N - df + 0.5) / (df + 0.5)));
+    weighted.push_back(WeightedTerm{w, &lookups->Find(term)});
   }
   Scorer scorer{params.k1, params.b, static_cast<float>(snap.avg_len())};
   TopK heap;
-  for (const auto& view : snap.segments) {
+  for (size_t i = 0; i < snap.segments.size(); ++i) {
+    const SegmentView& view = snap.segments[i];
     if (view.live_docs == 0) continue;
     ++counters->segments;
-    SearchSegment(view, terms, selector, scorer, k, &heap, counters);
+    SearchSegment(view, i, weighted, selector, scorer, k, &heap, counters);
   }
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0;) {
