@@ -224,6 +224,12 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
       break;  // no doc not seen yet can make the top k
     PostingCursor c = seg.Postings(f.info);
     const float idfw = f.idfw;
+    // Room for every doc of the list, so that the loop below makes no call
+    // (the best partial score then stays in a register).
+    size_t n_touched = touched.size();
+    touched.resize(n_touched + f.info.df);
+    uint32_t* const out = touched.data();
+    float best = max_acc;
     // A decoded block at a time, straight from the cursor's arrays.
     for (bool more = c.doc() != PostingCursor::kEnd; more; more = c.SeekBlock(c.block_index() + 1)) {
       const uint32_t* docs = c.block_docs();
@@ -233,16 +239,18 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
         const uint32_t d = docs[i];
         float& a = acc[d];
         if (a == 0.0f) {
-          touched.push_back(d);
+          out[n_touched++] = d;
           if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
             a = -std::numeric_limits<float>::infinity();
             continue;
           }
         }
         a += scorer.Score(idfw, tfs[i], norm[d]);
-        max_acc = std::max(max_acc, a);
+        best = std::max(best, a);
       }
     }
+    touched.resize(n_touched);
+    max_acc = best;
   }
   counters->candidates += touched.size();
   theta = std::max(theta, KthScore(tl.acc, touched, k, &tl.scratch));
@@ -268,6 +276,16 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
       // falls in is never decoded.
       uint32_t b = 0, loaded = 0, pos = 0;
       float block_bound = scorer.TermScore(f.idfw, c.meta(0).max_tf, c.meta(0).min_len) + left;
+      // The k best partial scores of the candidates kept, as they are
+      // completed by this list (a min-heap: its top is the k-th).
+      std::vector<float>& best = tl.scratch;
+      best.assign(k, -1.0f);
+      auto keep = [&](float a) {
+        if (a <= best.front()) return;
+        std::pop_heap(best.begin(), best.end(), std::greater<float>());
+        best.back() = a;
+        std::push_heap(best.begin(), best.end(), std::greater<float>());
+      };
       size_t kept = 0;
       for (size_t ci = 0; ci < cands.size(); ++ci) {
         const uint32_t d = cands[ci];
@@ -276,9 +294,13 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
           if (b < nb) block_bound = scorer.TermScore(f.idfw, c.meta(b).max_tf, c.meta(b).min_len) + left;
         }
         if (b == nb) {  // past the list's last doc: nothing to add
+          if ((acc[d] + left) * kBoundSlack < theta) continue;
+          keep(acc[d]);
           cands[kept++] = d;
           continue;
         }
+        // Also drops what the bounds of the lists before this one already
+        // ruled out (the block bound is at most the list's).
         if ((acc[d] + block_bound) * kBoundSlack < theta) continue;
         if (b != loaded) {
           c.SeekBlock(b);
@@ -288,15 +310,17 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
         const uint32_t* docs = c.block_docs();
         while (docs[pos] < d) ++pos;  // the block's last doc is >= d
         if (docs[pos] == d) acc[d] += scorer.Score(f.idfw, c.block_freqs()[pos], norm[d]);
+        keep(acc[d]);
         cands[kept++] = d;
       }
       cands.resize(kept);
-      // Complete scores raise the k-th partial score: fewer docs to probe next.
-      theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
-      // Strictly below: theta may be the score of one of these very docs.
-      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
-                  cands.end());
+      // Complete scores raise the k-th partial score: fewer docs to probe
+      // next (those below it are dropped by the next list's loop, or below).
+      if (kept >= k) theta = std::max(theta, best.front());
     }
+    // Strictly below: theta may be the score of one of these very docs.
+    cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] < theta; }),
+                cands.end());
   } else {
     // Docs below the k-th score cannot enter; the others go in doc order,
     // as the document-at-a-time search would have pushed them.
