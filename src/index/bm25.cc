@@ -179,8 +179,11 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // turned away is set to -infinity, where later lists leave it), so the cost
 // follows the postings read, never the size of either set.
 void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>& found, const Roaring* allowed,
-                       const Roaring* deleted, const Scorer& scorer, size_t k, TopK* heap,
+                       const Roaring* deleted, const Scorer& scorer_ref, size_t k, TopK* heap,
                        SearchCounters* counters) {
+  // A copy: stores to the accumulators cannot alias it, so the loops keep
+  // k1 and b in registers.
+  const Scorer scorer = scorer_ref;
   AccumulatorLease lease;
   Accumulators& tl = *lease;
   const uint32_t nd = seg.n_docs();
@@ -245,8 +248,10 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
             continue;
           }
         }
-        a += scorer.Score(idfw, tfs[i], norm[d]);
-        best = std::max(best, a);
+        const float v = a + scorer.Score(idfw, tfs[i], norm[d]);
+        a = v;
+        // A branch, not a max: no dependency from one posting to the next.
+        if (v > best) best = v;
       }
     }
     touched.resize(n_touched);
