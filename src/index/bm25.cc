@@ -72,6 +72,11 @@ class NormTables {
 // compares the bound raised by this factor.
 constexpr float kBoundSlack = 1.0f + 1.0f / 65536;
 
+// Probing a list for candidates costs a few branches each (block, bound,
+// position); reading the whole list costs a little per posting. The list is
+// read in full when the candidates are at least 1/kDenseProbe of its length.
+constexpr size_t kDenseProbe = 8;
+
 struct TermState {
   PostingCursor cursor;
   float idfw;  // idf * query weight
@@ -238,6 +243,21 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
       const uint32_t* docs = c.block_docs();
       const uint32_t* tfs = c.block_freqs();
       const uint32_t m = c.block_size();
+      if (!visible) {
+        // Without a filter, no branch but the rare new best: a doc reached
+        // for the first time is written at the end of `touched` either way
+        // and kept there only when its partial score was still zero.
+        for (uint32_t i = 0; i < m; ++i) {
+          const uint32_t d = docs[i];
+          const float a = acc[d];
+          out[n_touched] = d;
+          n_touched += a == 0.0f;
+          const float v = a + scorer.Score(idfw, tfs[i], norm[d]);
+          acc[d] = v;
+          if (v > best) best = v;
+        }
+        continue;
+      }
       for (uint32_t i = 0; i < m; ++i) {
         const uint32_t d = docs[i];
         float& a = acc[d];
@@ -266,13 +286,36 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
     // of the segment's docs sorts them).
     std::vector<uint64_t>& bits = tl.bits;
     bits.assign((nd + 63) / 64, 0);
-    for (uint32_t d : touched)
-      if (acc[d] + rest[j] >= theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
+    for (uint32_t d : touched) bits[d >> 6] |= uint64_t{acc[d] + rest[j] >= theta} << (d & 63);
     for (size_t w = 0; w < bits.size(); ++w)
       for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
     for (; j < n && !cands.empty(); ++j) {
       const Found& f = found[j];
       const float left = rest[j + 1];
+      if (cands.size() * kDenseProbe >= f.info.df) {
+        // Candidates dense in this list: read it all and add each posting's
+        // score where the doc is a candidate (a bit of `bits`; docs dropped
+        // since keep their bit, and their accumulator is no longer read),
+        // without a branch: x + 0 is x.
+        PostingCursor c = seg.Postings(f.info);
+        const uint64_t* is_cand = bits.data();
+        const float idfw = f.idfw;
+        for (bool more = c.doc() != PostingCursor::kEnd; more; more = c.SeekBlock(c.block_index() + 1)) {
+          const uint32_t* docs = c.block_docs();
+          const uint32_t* tfs = c.block_freqs();
+          const uint32_t m = c.block_size();
+          for (uint32_t i = 0; i < m; ++i) {
+            const uint32_t d = docs[i];
+            const float s = scorer.Score(idfw, tfs[i], norm[d]);
+            acc[d] += ((is_cand[d >> 6] >> (d & 63)) & 1) ? s : 0.0f;
+          }
+        }
+        theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
+        // Strictly below: theta may be the score of one of these very docs.
+        cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
+                    cands.end());
+        continue;
+      }
       PostingCursor c = seg.Postings(f.info);  // block 0 decoded
       const uint32_t nb = c.n_blocks();
       // Block-max: a candidate whose partial score plus this block's bound
