@@ -307,7 +307,9 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
           for (uint32_t i = 0; i < m; ++i) {
             const uint32_t d = docs[i];
             const float s = scorer.Score(idfw, tfs[i], norm[d]);
-            acc[d] += ((is_cand[d >> 6] >> (d & 63)) & 1) ? s : 0.0f;
+            // s * 1 is s and s * 0 is 0 (s is finite): a product, where a
+            // select would be compiled into an unpredictable branch.
+            acc[d] += s * static_cast<float>((is_cand[d >> 6] >> (d & 63)) & 1);
           }
         }
         theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
