@@ -568,7 +568,7 @@ const std::vector<std::optional<TermInfo>>& TermLookups::Find(std::string_view t
     if (t == term) return infos;
   std::vector<std::optional<TermInfo>> infos;
   infos.reserve(snap_.segments.size());
-  for (const auto& v : snap_.segments) infos.push_back(v.segment->Find(term));
+  for (const auto& v : snap_.segments) infos.push_back(v.segment->FindIndexed(term));
   return found_.emplace_back(std::string(term), std::move(infos)).second;
 }
 
