@@ -178,7 +178,12 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // above the k-th partial score (a lower bound of the final one), the
 // search stops discovering docs: the remaining lists are only probed, with
 // skips, for the docs that can still make the top k (Moffat & Zobel's
-// "continue" strategy, made exact by the bounds).
+// "continue" strategy, made exact by the bounds). A remaining list is read
+// whole, adding only to candidates (a bitmap), while the candidates are
+// many for its length; otherwise each candidate is probed, and dropped
+// without decoding when its partial score plus the bound of the list's
+// block that would hold it (block-max) and the bounds of the lists after
+// cannot reach the k-th score.
 // Only docs in `allowed` (null: all) and not in `deleted` (null: none) can
 // be found; each is tested once, when a list first reaches it (a doc
 // turned away is set to -infinity, where later lists leave it), so the cost
