@@ -153,6 +153,50 @@ json ResultsJson(const Retrieval& retrieval) {
   return out;
 }
 
+std::string SearchResponseJson(const Retrieval& retrieval, double took_ms) {
+  std::string out;
+  // nlohmann's own serializer for every value (escaping, invalid UTF-8
+  // replaced, number formatting), the structure written here: keys in the
+  // order a json object (a std::map) keeps them, compact separators.
+  nlohmann::detail::serializer<json> ser(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+                                         json::error_handler_t::replace);
+  auto value = [&](const json& v) { ser.dump(v, false, false, 0); };
+  out += "{\"results\":[";
+  for (size_t i = 0; i < retrieval.hits.size(); ++i) {
+    const RetrievedHit& r = retrieval.hits[i];
+    if (i > 0) out += ',';
+    out += "{\"chunk_id\":";
+    value(r.chunk.id);
+    out += ",\"document_id\":";
+    value(r.doc.id);
+    out += ",\"heading_path\":";
+    value(r.chunk.heading_path);
+    out += ",\"language\":";
+    value(r.chunk.language.empty() ? r.doc.language : r.chunk.language);
+    out += ",\"score\":";
+    value(r.hit.score);
+    out += ",\"snippet\":";
+    value(r.snippet);
+    out += ",\"source\":{\"id\":";
+    value(r.source.id);
+    out += ",\"kind\":";
+    value(r.source.kind);
+    out += ",\"name\":";
+    value(r.source.name);
+    out += "},\"title\":";
+    value(r.doc.title);
+    out += ",\"updated_at\":";
+    value(r.doc.updated_at > 0 ? json(IsoTime(r.doc.updated_at)) : json(nullptr));
+    out += ",\"url\":";
+    value(r.doc.url);
+    out += '}';
+  }
+  out += "],\"took_ms\":";
+  value(took_ms);
+  out += '}';
+  return out;
+}
+
 json CitationJson(const Citation& c) {
   return {{"n", c.n}, {"document_id", c.doc_id}, {"chunk_id", c.chunk_id},
           {"title", c.title}, {"start", c.start}, {"end", c.end}};
