@@ -39,6 +39,7 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   // Word boundaries from the analyzer without stop-word removal would be
   // ideal; analyzed tokens are enough to place the window and the marks.
   std::vector<Token> toks;
+  toks.reserve(passage.size() / 5 + 8);  // about one word in 5-6 bytes: no regrowth
   std::string first_bytes;
   for (const auto& t : terms)
     if (!t.empty() && first_bytes.find(t[0]) == std::string::npos) first_bytes.push_back(t[0]);
