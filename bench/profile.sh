@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 ctl=$OUT/perf-ctl.fifo
 rm -f "$ctl"; mkfifo "$ctl"
 SAVOIR_PERF_CTL=$ctl SAVOIR_PERF_PHASE=$phase \
-  perf record -F 999 -D -1 --control "fifo:$ctl" -o "$OUT/perf-$phase.data" -- \
+  perf record ${PERF_ARGS:-} -F ${FREQ:-999} -D -1 --control "fifo:$ctl" -o "$OUT/perf-$phase.data" -- \
   "$BUILD/keyword_bench" --engines savoir "$@" >"$OUT/perf-$phase.log"
 rm -f "$ctl"
 perf report -i "$OUT/perf-$phase.data" --no-children --sort symbol --stdio 2>/dev/null \

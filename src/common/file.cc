@@ -30,19 +30,25 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  return WriteFileAtomic(path, std::vector<std::string_view>{data});
+}
+
+Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status(ErrorKind::kIo, "cannot create " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return Status(ErrorKind::kIo, "cannot write " + tmp + ": " + std::strerror(e));
+  for (std::string_view data : pieces) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        ::close(fd);
+        return Status(ErrorKind::kIo, "cannot write " + tmp + ": " + std::strerror(e));
+      }
+      done += n;
     }
-    done += n;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) return Status(ErrorKind::kIo, "cannot sync " + tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0)

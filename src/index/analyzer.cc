@@ -8,6 +8,7 @@
 #include <cld2/public/compact_lang_det.h>
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -56,6 +57,23 @@ const char* FoldLatin(char32_t cp) {
 
 // Stop words (removed at index and query time). English: Lucene's default
 // English set; French: the Snowball French list, with elided forms.
+struct StopSet {
+  const std::unordered_set<std::string>* words;
+  size_t max_len;  // most words are longer than every stop word: they skip the set
+};
+const std::unordered_set<std::string>& StopWords(std::string_view lang);
+StopSet StopWordsOf(std::string_view lang) {
+  auto make = [](const std::unordered_set<std::string>& w) {
+    size_t m = 0;
+    for (const auto& x : w) m = std::max(m, x.size());
+    return StopSet{&w, m};
+  };
+  static const StopSet en = make(StopWords("en")), fr = make(StopWords("fr")), none = make(StopWords(""));
+  if (lang == "en") return en;
+  if (lang == "fr") return fr;
+  return none;
+}
+
 const std::unordered_set<std::string>& StopWords(std::string_view lang) {
   static const std::unordered_set<std::string> en = {
       "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
@@ -275,16 +293,14 @@ int FoldedFirstByte(std::string_view word) {
 }
 }  // namespace
 
-static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
-                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
-  const auto& stop = StopWords(language);
-  // Most words are longer than every stop word: they skip the set lookup.
-  size_t max_stop = 0;
-  for (const auto& w : stop) max_stop = std::max(max_stop, w.size());
-  sb_stemmer* stemmer = Stemmers().Get(language);
-  std::string word, folded;
-  StemCache* cache = nullptr;
-  StemCache::Entry entry;
+namespace {
+
+// Splits `text` into words (runs of letters, digits and combining marks),
+// lower-cased into `word`, and calls fn(word, begin, end) with the byte
+// offsets of each; words longer than kMaxTermBytes are skipped.
+template <typename Fn>
+void SplitWords(std::string_view text, Fn&& fn) {
+  std::string word;
   size_t i = 0;
   const size_t n = text.size();
   while (i < n) {
@@ -309,34 +325,64 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
       cp = DecodeUtf8(text, i);
       if (!IsWordChar(cp)) { i = save; break; }
     }
-    if (word.size() > kMaxTermBytes || (word.size() <= max_stop && stop.count(word))) continue;
+    if (word.size() > kMaxTermBytes) continue;
+    fn(std::string_view(word), static_cast<uint32_t>(start), static_cast<uint32_t>(end));
+  }
+}
+
+// One language's analysis state: its stop words and stemmer (per thread).
+struct LanguageState {
+  explicit LanguageState(std::string_view language)
+      : stops(StopWordsOf(language)), stemmer(Stemmers().Get(language)) {}
+  bool IsStop(std::string_view word) const {
+    return word.size() <= stops.max_len && stops.words->count(std::string(word));
+  }
+  StopSet stops;
+  sb_stemmer* stemmer;
+};
+
+// The stem of `word` folded, and the stem of the word typed without
+// accents when it differs ("payes" -> "pay", while "payés" -> "pai"),
+// which is indexed too so that accent-less queries match.
+void StemInto(sb_stemmer* stemmer, std::string_view word, StemCache::Entry* entry, std::string* folded) {
+  const sb_symbol* s =
+      sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+  std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+  FoldInto(stemmed, &entry->term);
+  entry->variant.clear();
+  FoldInto(word, folded);
+  if (*folded != word) {
+    s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded->data()),
+                        static_cast<int>(folded->size()));
+    std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
+    if (alt != entry->term) entry->variant = std::move(alt);
+  }
+}
+
+}  // namespace
+
+static void AnalyzeImpl(std::string_view text, std::string_view language, std::vector<Token>* out,
+                 std::vector<std::string>* variants, const std::string_view* first_bytes) {
+  const LanguageState lang(language);
+  std::string folded;
+  StemCache* cache = nullptr;
+  StemCache::Entry entry;
+  SplitWords(text, [&](std::string_view word, uint32_t begin, uint32_t end) {
+    if (lang.IsStop(word)) return;
     Token tok;
-    tok.begin = static_cast<uint32_t>(start);
-    tok.end = static_cast<uint32_t>(end);
+    tok.begin = begin;
+    tok.end = end;
     if (first_bytes) {
       int b = FoldedFirstByte(word);
       if (b >= 0 && first_bytes->find(static_cast<char>(b)) == std::string_view::npos) {
         out->push_back(std::move(tok));  // empty term: cannot match
-        continue;
+        return;
       }
     }
-    if (stemmer && !HasDigit(word)) {
+    if (lang.stemmer && !HasDigit(word)) {
       if (!cache) cache = &StemCacheFor(language);
       if (!cache->Find(word, &entry)) {
-        const sb_symbol* s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
-                                             static_cast<int>(word.size()));
-        std::string_view stemmed(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-        FoldInto(stemmed, &entry.term);
-        // The stem of the word typed without accents ("payes" -> "pay",
-        // while "payés" -> "pai"): indexed too, so accent-less queries match.
-        entry.variant.clear();
-        FoldInto(word, &folded);
-        if (folded != word) {
-          s = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
-                              static_cast<int>(folded.size()));
-          std::string alt(reinterpret_cast<const char*>(s), sb_stemmer_length(stemmer));
-          if (alt != entry.term) entry.variant = std::move(alt);
-        }
+        StemInto(lang.stemmer, word, &entry, &folded);
         cache->Put(word, entry);
       }
       tok.term = entry.term;
@@ -344,10 +390,37 @@ static void AnalyzeImpl(std::string_view text, std::string_view language, std::v
     } else {
       FoldInto(word, &tok.term);
     }
-    if (tok.term.empty()) continue;
-
+    if (tok.term.empty()) return;
     out->push_back(std::move(tok));
+  });
+}
+
+void Analyzer::ForEachWord(std::string_view text,
+                           const std::function<void(std::string_view word, uint32_t begin, uint32_t end)>& fn) {
+  SplitWords(text, fn);
+}
+
+bool Analyzer::NormalizeWord(std::string_view word, std::string_view language, std::string* term,
+                             std::string* variant) {
+  thread_local std::string last_language;
+  thread_local std::unique_ptr<LanguageState> lang;
+  if (!lang || last_language != language) {
+    lang = std::make_unique<LanguageState>(language);
+    last_language = std::string(language);
   }
+  term->clear();
+  variant->clear();
+  if (lang->IsStop(word)) return false;
+  if (lang->stemmer && !HasDigit(word)) {
+    thread_local StemCache::Entry entry;
+    thread_local std::string folded;
+    StemInto(lang->stemmer, word, &entry, &folded);
+    *term = entry.term;
+    *variant = entry.variant;
+  } else {
+    FoldInto(word, term);
+  }
+  return true;
 }
 
 std::vector<std::string> Analyzer::Terms(std::string_view text, std::string_view language) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,20 @@ class Analyzer {
   static std::string Fold(std::string_view word);
 
   static bool HasStemmer(std::string_view language);
+
+  // The two steps of Analyze, for callers that remember what each word
+  // gives (index builds, which see the same words again and again):
+  // ForEachWord splits `text` into lower-cased words (before stop words and
+  // stemming; words too long to index are skipped) with their byte
+  // offsets; NormalizeWord gives what one such word indexes as in
+  // `language`: false for a stop word, else its term (empty: nothing) and
+  // its accent-less variant (empty when none). Analyze(text) is
+  // ForEachWord + NormalizeWord per word.
+  static void ForEachWord(std::string_view text,
+                          const std::function<void(std::string_view word, uint32_t begin, uint32_t end)>& fn);
+  static bool NormalizeWord(std::string_view word, std::string_view language, std::string* term,
+                            std::string* variant);
+
 };
 
 // The index term for two adjacent analyzed words.

@@ -331,7 +331,7 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
   for (size_t s = 0; s < sources.size(); ++s) {
     const Segment& seg = *sources[s]->segment;
     for (auto it = seg.Terms(); it.Valid(); it.Next()) {
-      std::string_view term = it.term();
+      const uint32_t term = writer.TermId(it.term());
       for (PostingCursor c = seg.Postings(it.info()); c.doc() != PostingCursor::kEnd; c.Next())
         if (remap[s][c.doc()] != PostingCursor::kEnd) writer.AddPosting(term, remap[s][c.doc()], c.freq());
     }

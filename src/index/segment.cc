@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <thread>
 
 #include "common/file.h"
@@ -18,12 +20,13 @@ namespace {
 using segfmt::BlockMeta;
 using segfmt::kBlockSize;
 
-void PutVarint(uint32_t v, std::string* out) {
+inline char* EncodeVarint(uint32_t v, char* p) {
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
 inline const uint8_t* GetVarint(const uint8_t* p, uint32_t* v) {
@@ -204,6 +207,11 @@ Status ValidateSegment(const uint8_t* base, const segfmt::Header& h, const std::
 
 // ---------------------------------------------------------------- writer
 
+uint64_t SegmentWriter::NextUid() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 void SegmentWriter::Add(const IndexedChunk& chunk) {
   uint32_t local = AddDoc(chunk.chunk_id, chunk.doc_id, chunk.updated_at,
                           chunk.length ? chunk.length : static_cast<uint32_t>(chunk.terms.size()));
@@ -211,16 +219,72 @@ void SegmentWriter::Add(const IndexedChunk& chunk) {
   for (const auto& f : chunk.facets) AddFacet(f, local);
 }
 
-void SegmentWriter::AddTerm(uint32_t local, std::string_view term) {
-  if (term.size() > segfmt::kMaxTermLen) return;
-  const uint32_t id = Intern(term);
-  if (last_doc_[id] == local) {
-    ++postings_[last_posting_[id]].freq;
+// A text of two plain words "a b" is the pair (a, b); anything else holding
+// a byte <= ' ' is a word that turns pair ordering off.
+bool SegmentWriter::SplitPair(std::string_view term, uint32_t* a, uint32_t* b, bool* low_byte) {
+  size_t space = std::string_view::npos;
+  bool low = false;
+  for (size_t i = 0; i < term.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(term[i]);
+    if (c > ' ') continue;
+    if (c == ' ' && space == std::string_view::npos) space = i;
+    else low = true;
+  }
+  if (!low && space != std::string_view::npos && space > 0 && space + 1 < term.size()) {
+    *a = InternText(term.substr(0, space), false);
+    *b = InternText(term.substr(space + 1), false);
+    return true;
+  }
+  *low_byte = low || space != std::string_view::npos;
+  return false;
+}
+
+uint32_t SegmentWriter::TermId(std::string_view term) {
+  if (term.size() > segfmt::kMaxTermLen) return kNoTerm;
+  uint32_t a = 0, b = 0;
+  bool low = false;
+  if (SplitPair(term, &a, &b, &low)) {
+    pair_handles_.emplace_back(a, b);
+    return static_cast<uint32_t>(pair_handles_.size() - 1) | kPairBit;
+  }
+  return InternText(term, low);
+}
+
+void SegmentWriter::AddPosting(uint32_t term_id, uint32_t local, uint32_t freq) {
+  if (term_id == kNoTerm) return;
+  if (term_id & kPairBit) {
+    const auto& [a, b] = pair_handles_[term_id & ~kPairBit];
+    pairs_.push_back(PairOcc{a, b, local, freq});
     return;
   }
-  last_doc_[id] = local;
-  last_posting_[id] = static_cast<uint32_t>(postings_.size());
-  postings_.push_back(Posting{id, local, 1});
+  postings_.push_back(Posting{term_id, local, freq});
+}
+
+uint32_t SegmentWriter::AddTerm(uint32_t local, std::string_view term) {
+  if (term.size() > segfmt::kMaxTermLen) return kNoTerm;
+  uint32_t a = 0, b = 0;
+  bool low = false;
+  if (SplitPair(term, &a, &b, &low)) {
+    pairs_.push_back(PairOcc{a, b, local, 1});
+    return kNoTerm;
+  }
+  const uint32_t id = InternText(term, low);
+  Occurs(id, local);
+  return id;
+}
+
+void SegmentWriter::AddPair(uint32_t local, uint32_t a, uint32_t b, uint32_t freq) {
+  if (a == kNoTerm || b == kNoTerm || ((a | b) & kPairBit)) return;  // words only
+  if ((term_len_[a] | term_len_[b]) & kLowByteBit) {
+    // Not two plain words: the pair is its text.
+    std::string text(TermText(a));
+    text += ' ';
+    text += TermText(b);
+    if (uint32_t id = AddTerm(local, text); id != kNoTerm) postings_[last_posting_[id]].freq += freq - 1;
+    return;
+  }
+  if ((term_len_[a] & kLenMask) + 1 + (term_len_[b] & kLenMask) > segfmt::kMaxTermLen) return;
+  pairs_.push_back(PairOcc{a, b, local, freq});
 }
 
 uint32_t SegmentWriter::AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at,
@@ -232,7 +296,7 @@ uint32_t SegmentWriter::AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated
   return size() - 1;
 }
 
-uint32_t SegmentWriter::Intern(std::string_view term) {
+uint32_t SegmentWriter::InternText(std::string_view term, bool low_byte) {
   if (size_t{n_terms()} * 2 >= slots_.size()) {
     // Grow and rehash (load factor <= 0.5) from the hashes kept in the slots.
     std::vector<Slot> bigger(std::max<size_t>(1024, slots_.size() * 2), Slot{0, 0});
@@ -251,41 +315,17 @@ uint32_t SegmentWriter::Intern(std::string_view term) {
     const Slot s = slots_[pos];
     if (s.id_plus1 == 0) {
       const uint32_t id = n_terms();
+      term_at_.push_back(static_cast<uint32_t>(arena_.size()));
+      term_len_.push_back(static_cast<uint32_t>(term.size()) | (low_byte ? kLowByteBit : 0));
       arena_.append(term);
-      term_offsets_.push_back(static_cast<uint32_t>(arena_.size()));
       last_doc_.push_back(UINT32_MAX);
       last_posting_.push_back(0);
       slots_[pos] = Slot{id + 1, h};
+      if (low_byte) low_bytes_ = true;
       return id;
     }
     if (s.hash == h && TermText(s.id_plus1 - 1) == term) return s.id_plus1 - 1;
   }
-}
-
-// Terms in byte order of their text, as (16-byte prefix, id) keys. The
-// prefix, read as two big-endian integers, settles almost every comparison
-// (terms hold no NUL byte, so zero padding sorts a prefix first; pair terms
-// share their first word, which is why 8 bytes were not enough); only equal
-// prefixes compare the rest. Two halves are sorted on two threads, then merged.
-std::vector<SegmentWriter::SortKey> SegmentWriter::SortedTerms() const {
-  const uint32_t count = n_terms();
-  std::vector<SortKey> keys(count);
-  for (uint32_t t = 0; t < count; ++t) keys[t] = KeyOf(TermText(t), t);
-  auto less = [this](const SortKey& a, const SortKey& b) {
-    if (a.hi != b.hi) return a.hi < b.hi;
-    if (a.lo != b.lo) return a.lo < b.lo;
-    return TermText(a.id) < TermText(b.id);
-  };
-  auto mid = keys.begin() + keys.size() / 2;
-  if (keys.size() >= 65536) {
-    std::thread other([&] { std::sort(keys.begin(), mid, less); });
-    std::sort(mid, keys.end(), less);
-    other.join();
-    std::inplace_merge(keys.begin(), mid, keys.end(), less);
-  } else {
-    std::sort(keys.begin(), keys.end(), less);
-  }
-  return keys;
 }
 
 SegmentWriter::SortKey SegmentWriter::KeyOf(std::string_view text, uint32_t id) {
@@ -295,10 +335,56 @@ SegmentWriter::SortKey SegmentWriter::KeyOf(std::string_view text, uint32_t id) 
   return k;
 }
 
-void SegmentWriter::AddPosting(std::string_view term, uint32_t local, uint32_t freq) {
-  if (term.size() > segfmt::kMaxTermLen) return;
-  postings_.push_back(Posting{Intern(term), local, freq});
+namespace {
+// std::sort, on two threads past 65,536 elements (halves, then a merge).
+template <typename T, typename Less>
+void SortOnTwo(std::vector<T>& v, Less less) {
+  if (v.size() < 65536) {
+    std::sort(v.begin(), v.end(), less);
+    return;
+  }
+  auto mid = v.begin() + v.size() / 2;
+  std::thread other([&] { std::sort(v.begin(), mid, less); });
+  std::sort(mid, v.end(), less);
+  other.join();
+  std::inplace_merge(v.begin(), mid, v.end(), less);
 }
+
+// Pair occurrences with their words mapped to (ka, kb), sorted by (ka, kb)
+// with a stable LSD radix sort (16-bit digits, digits above `max_key`
+// skipped), so each pair's docs stay in the order they were added.
+struct KeyedOcc {
+  uint32_t ka, kb, doc, freq;
+};
+template <typename Occs>
+void RadixSortPairs(const Occs& in, const std::vector<uint32_t>& key_of, uint32_t max_key, std::vector<KeyedOcc>* out) {
+  std::vector<std::pair<uint32_t KeyedOcc::*, int>> passes;
+  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::kb, shift);
+  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::ka, shift);
+  std::vector<KeyedOcc> a(in.size()), b(in.size());
+  std::vector<uint32_t> count;
+  auto digit = [](uint32_t v, int shift) { return (v >> shift) & 0xFFFF; };
+  const uint32_t buckets0 = std::min<uint64_t>(65536, uint64_t{max_key} + 1);
+  // The first pass reads the occurrences themselves, keys mapped on the way.
+  count.assign(buckets0 + 1, 0);
+  in.ForEach([&](const auto& o) { ++count[digit(key_of[o.b], 0) + 1]; });
+  for (uint32_t i = 0; i < buckets0; ++i) count[i + 1] += count[i];
+  in.ForEach([&](const auto& o) {
+    const KeyedOcc k{key_of[o.a], key_of[o.b], o.doc, o.freq};
+    a[count[digit(k.kb, 0)]++] = k;
+  });
+  for (size_t i = 1; i < passes.size(); ++i) {
+    const auto [field, shift] = passes[i];
+    const uint32_t buckets = std::min<uint64_t>(65536, (uint64_t{max_key} >> shift) + 1);
+    count.assign(buckets + 1, 0);
+    for (const auto& o : a) ++count[digit(o.*field, shift) + 1];
+    for (uint32_t j = 0; j < buckets; ++j) count[j + 1] += count[j];
+    for (const auto& o : a) b[count[digit(o.*field, shift)]++] = o;
+    a.swap(b);
+  }
+  *out = std::move(a);
+}
+}  // namespace
 
 Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path) {
   uint64_t total_docs = 0;
@@ -347,74 +433,234 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
   h.off_doc_lookup = out.size();
   Append(&out, lookup.data(), n_docs);
 
-  // Per part, on its own thread: its terms in byte order, and its postings
-  // grouped by term (a counting sort keeps each term's docs in the order
-  // they were added, which is increasing local order).
+  // Term order, in four steps (see segment.h):
+  // 1. per part: postings grouped by term into runs (a counting sort for
+  //    words, which keeps each word's docs in increasing order), and its
+  //    ranked texts sorted. Ranked are the words, or, when some word holds
+  //    a byte <= ' ', every term with postings as built text;
+  // 2. the ranked texts of all parts merged: a global rank each (a text
+  //    held by several parts gets one rank);
+  // 3. per part: every run gets its integer key, runs sorted by key (pairs
+  //    grouped by a radix sort on their words' ranks);
+  // 4. the parts' runs merged by key and encoded, in ranges on every core.
+  bool pair_order = true;
+  for (const SegmentWriter* w : parts) pair_order = pair_order && !w->low_bytes_;
+  struct Run {
+    uint64_t key;
+    uint32_t begin, end;  // its (doc, tf) in Part::grouped
+  };
   struct Part {
-    std::vector<SortKey> order;
-    std::vector<uint32_t> start;
     std::vector<std::pair<uint32_t, uint32_t>> grouped;  // (local doc, tf)
+    std::vector<Run> runs;          // words with postings (by id), then pairs; sorted in step 3
+    std::vector<KeyedOcc> pairs;    // pair_order off: pair occurrences grouped by word ids
+    std::string built;              // pair_order off: the runs' texts
+    std::vector<uint32_t> built_at;  // run -> start in built (+ end)
+    std::vector<SortKey> by_text;   // ranked items (word ids, or runs) sorted by text
+    std::vector<uint32_t> rank;     // ranked item -> global rank
   };
   std::vector<Part> sorted(parts.size());
-  auto prepare = [&](size_t p) {
+  auto ranked_text = [&](size_t p, uint32_t item) -> std::string_view {
+    const Part& part = sorted[p];
+    if (pair_order) return parts[p]->TermText(item);
+    return std::string_view(part.built).substr(part.built_at[item], part.built_at[item + 1] - part.built_at[item]);
+  };
+  auto on_parts = [&](const std::function<void(size_t)>& fn) {
+    std::vector<std::thread> threads;
+    for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(fn, p);
+    if (!parts.empty()) fn(0);
+    for (auto& t : threads) t.join();
+  };
+  // Groups sorted keyed pair occurrences into runs (equal (ka, kb) one run,
+  // equal docs one posting).
+  auto group_pairs = [](const std::vector<KeyedOcc>& occ, Part* part, std::vector<Run>* runs) {
+    for (size_t i = 0; i < occ.size();) {
+      const uint32_t ka = occ[i].ka, kb = occ[i].kb;
+      Run run{0, static_cast<uint32_t>(part->grouped.size()), 0};
+      for (; i < occ.size() && occ[i].ka == ka && occ[i].kb == kb; ++i) {
+        if (part->grouped.size() > run.begin && part->grouped.back().first == occ[i].doc)
+          part->grouped.back().second += occ[i].freq;
+        else
+          part->grouped.emplace_back(occ[i].doc, occ[i].freq);
+      }
+      run.end = static_cast<uint32_t>(part->grouped.size());
+      run.key = uint64_t{ka} << 32 | kb;  // the caller's key comes in step 3
+      runs->push_back(run);
+    }
+  };
+  // Step 1.
+  on_parts([&](size_t p) {
     const SegmentWriter& w = *parts[p];
     Part& part = sorted[p];
     const uint32_t count = w.n_terms();
-    part.start.assign(count + 1, 0);
-    for (const auto& x : w.postings_) ++part.start[x.term + 1];
-    for (uint32_t t = 0; t < count; ++t) part.start[t + 1] += part.start[t];
+    std::vector<uint32_t> start(count + 1, 0);
+    w.postings_.ForEach([&](const Posting& x) { ++start[x.term + 1]; });
+    for (uint32_t t = 0; t < count; ++t) start[t + 1] += start[t];
+    part.grouped.reserve(w.postings_.size() + w.pairs_.size());
     part.grouped.resize(w.postings_.size());
-    std::vector<uint32_t> fill(part.start.begin(), part.start.end() - 1);
-    for (const auto& x : w.postings_) part.grouped[fill[x.term]++] = {x.doc, x.freq};
-    part.order = w.SortedTerms();
-  };
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    w.postings_.ForEach([&](const Posting& x) { part.grouped[fill[x.term]++] = {x.doc, x.freq}; });
+    part.runs.reserve(count);
+    for (uint32_t t = 0; t < count; ++t) part.runs.push_back(Run{t, start[t], start[t + 1]});  // key = word id
+    if (pair_order) {
+      part.by_text.reserve(count);
+      for (uint32_t t = 0; t < count; ++t) part.by_text.push_back(KeyOf(w.TermText(t), t));
+    } else {
+      // Pairs grouped by word ids; every run with postings gets its text.
+      std::vector<uint32_t> identity(count);
+      for (uint32_t t = 0; t < count; ++t) identity[t] = t;
+      std::vector<KeyedOcc> occ;
+      RadixSortPairs(w.pairs_, identity, count, &occ);
+      group_pairs(occ, &part, &part.runs);
+      part.built_at.reserve(part.runs.size() + 1);
+      for (uint32_t r = 0; r < part.runs.size(); ++r) {
+        part.built_at.push_back(static_cast<uint32_t>(part.built.size()));
+        const Run& run = part.runs[r];
+        if (r < count) {
+          part.built += w.TermText(r);
+        } else {
+          part.built += w.TermText(static_cast<uint32_t>(run.key >> 32));
+          part.built += ' ';
+          part.built += w.TermText(static_cast<uint32_t>(run.key));
+        }
+      }
+      part.built_at.push_back(static_cast<uint32_t>(part.built.size()));
+      for (uint32_t r = 0; r < part.runs.size(); ++r)
+        if (part.runs[r].begin != part.runs[r].end) part.by_text.push_back(KeyOf(ranked_text(p, r), r));
+    }
+    SortOnTwo(part.by_text, [&](const SortKey& a, const SortKey& b) {
+      if (a.hi != b.hi) return a.hi < b.hi;
+      if (a.lo != b.lo) return a.lo < b.lo;
+      return ranked_text(p, a.id) < ranked_text(p, b.id);
+    });
+  });
+  // Step 2: the parts' sorted lists merged; rank_text[rank] is its text.
+  std::vector<std::string_view> rank_text;
   {
-    std::vector<std::thread> threads;
-    for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(prepare, p);
-    if (!parts.empty()) prepare(0);
-    for (auto& t : threads) t.join();
+    std::vector<size_t> head(parts.size(), 0);
+    for (size_t p = 0; p < parts.size(); ++p)
+      sorted[p].rank.assign(pair_order ? parts[p]->n_terms() : sorted[p].runs.size(), 0);
+    for (;;) {
+      const SortKey* min = nullptr;
+      size_t min_part = 0;
+      std::string_view min_text;
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (head[p] == sorted[p].by_text.size()) continue;
+        const SortKey& k = sorted[p].by_text[head[p]];
+        if (min && (k.hi != min->hi ? k.hi > min->hi : k.lo > min->lo)) continue;
+        const std::string_view text = ranked_text(p, k.id);
+        if (!min || k.hi != min->hi || k.lo != min->lo || text < min_text) {
+          min = &k;
+          min_part = p;
+          min_text = text;
+        }
+      }
+      if (!min) break;
+      const SortKey key = *min;
+      const uint32_t rank = static_cast<uint32_t>(rank_text.size());
+      rank_text.push_back(min_text);
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (head[p] == sorted[p].by_text.size()) continue;
+        const SortKey& k = sorted[p].by_text[head[p]];
+        if (k.hi != key.hi || k.lo != key.lo || (p != min_part && ranked_text(p, k.id) != min_text)) continue;
+        sorted[p].rank[k.id] = rank;
+        ++head[p];
+      }
+    }
   }
+  // Step 3.
+  on_parts([&](size_t p) {
+    const SegmentWriter& w = *parts[p];
+    Part& part = sorted[p];
+    if (!pair_order) {
+      std::vector<Run> runs;
+      runs.reserve(part.runs.size());
+      for (uint32_t r = 0; r < part.runs.size(); ++r)
+        if (part.runs[r].begin != part.runs[r].end) runs.push_back(Run{part.rank[r], part.runs[r].begin, part.runs[r].end});
+      std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.key < b.key; });
+      part.runs.swap(runs);
+      return;
+    }
+    // Words in rank order, which is their text order (a word seen only
+    // inside pairs has no run).
+    std::vector<Run> word_runs;
+    word_runs.reserve(part.by_text.size());
+    for (const SortKey& k : part.by_text) {
+      const Run& run = part.runs[k.id];
+      if (run.begin != run.end) word_runs.push_back(Run{uint64_t{part.rank[k.id]} << 33, run.begin, run.end});
+    }
+    part.by_text = {};
+    // Pairs by (rank a, rank b).
+    std::vector<KeyedOcc> occ;
+    RadixSortPairs(w.pairs_, part.rank, static_cast<uint32_t>(rank_text.size()), &occ);
+    std::vector<Run> pair_runs;
+    group_pairs(occ, &part, &pair_runs);
+    for (Run& run : pair_runs) run.key = (run.key >> 32) << 33 | uint64_t{1} << 32 | (run.key & 0xFFFFFFFFu);
+    part.runs.clear();
+    part.runs.reserve(word_runs.size() + pair_runs.size());
+    std::merge(word_runs.begin(), word_runs.end(), pair_runs.begin(), pair_runs.end(), std::back_inserter(part.runs),
+               [](const Run& a, const Run& b) { return a.key < b.key; });
+  });
 
-  // The dictionary (front-coded entries in blocks of up to kDictBlock
-  // terms, a df == 1 posting kept inline) and the posting lists, built side
-  // by side while the parts' sorted terms are merged. Ranges of terms are
+  // Step 4. The dictionary (front-coded entries in blocks of up to
+  // kDictBlock terms, a df == 1 posting kept inline) and the posting lists,
+  // built side by side while the parts' runs are merged. Ranges of terms are
   // encoded on their own threads (each range closes its last block), then
   // laid end to end.
+  auto build_term = [&](uint64_t key, std::string* out) {
+    out->clear();
+    if (!pair_order) {
+      out->append(rank_text[key]);
+      return;
+    }
+    out->append(rank_text[key >> 33]);
+    if (key & (uint64_t{1} << 32)) {
+      out->push_back(' ');
+      out->append(rank_text[key & 0xFFFFFFFFu]);
+    }
+  };
   struct Encoded {
     std::string dict, post;
     std::vector<segfmt::DictBlock> blocks;
     uint64_t n_terms = 0;
   };
-  // Encodes the terms at positions [from[p], to[p]) of every part's order.
+  // Encodes the runs at positions [head[p], to[p]) of every part.
   auto encode = [&](std::vector<size_t> head, const std::vector<size_t>& to, Encoded* e) {
     std::string& dict = e->dict;
     std::string& post = e->post;
     std::vector<std::pair<uint32_t, uint32_t>> list;
-    std::string prev_term, block;
+    std::string prev_term, term;
+    std::vector<char> entry(segfmt::kMaxTermLen + 8 * 5);  // one dictionary entry
+    char block[kBlockSize * 2 * 5];                         // one posting block
     uint64_t running = 0, n_terms = 0;
+    {
+      // About 10 bytes a dictionary entry and 3 a posting: no regrowth.
+      uint64_t n_runs = 0, n_postings = 0;
+      for (size_t p = 0; p < parts.size(); ++p) {
+        n_runs += to[p] - head[p];
+        for (size_t r = head[p]; r < to[p]; ++r) n_postings += sorted[p].runs[r].end - sorted[p].runs[r].begin;
+      }
+      dict.reserve(n_runs * 10);
+      post.reserve(n_postings * 3);
+    }
     for (;;) {
-      // The smallest term among the parts' heads, and every part holding it.
-      const SortKey* min = nullptr;
-      size_t min_part = 0;
+      // The smallest key among the parts' heads, and every part holding it.
+      uint64_t min = UINT64_MAX;
+      size_t min_part = parts.size();
       for (size_t p = 0; p < parts.size(); ++p) {
         if (head[p] == to[p]) continue;
-        const SortKey& k = sorted[p].order[head[p]];
-        if (!min || KeyLess(k, parts[p]->TermText(k.id), *min, parts[min_part]->TermText(min->id))) {
-          min = &k;
+        const uint64_t k = sorted[p].runs[head[p]].key;
+        if (min_part == parts.size() || k < min) {
+          min = k;
           min_part = p;
         }
       }
-      if (!min) break;
-      const SortKey key = *min;
-      const std::string_view term = parts[min_part]->TermText(key.id);
+      if (min_part == parts.size()) break;
+      build_term(min, &term);
       list.clear();
-      for (size_t p = 0; p < parts.size(); ++p) {
-        if (head[p] == to[p]) continue;
-        const SortKey& k = sorted[p].order[head[p]];
-        if (k.hi != key.hi || k.lo != key.lo || (p != min_part && parts[p]->TermText(k.id) != term)) continue;
-        const uint32_t id = k.id;
-        ++head[p];
-        for (uint32_t i = sorted[p].start[id]; i < sorted[p].start[id + 1]; ++i)
+      for (size_t p = min_part; p < parts.size(); ++p) {
+        if (head[p] == to[p] || sorted[p].runs[head[p]].key != min) continue;
+        const Run& run = sorted[p].runs[head[p]++];
+        for (uint32_t i = run.begin; i < run.end; ++i)
           list.emplace_back(sorted[p].grouped[i].first + doc_base[p], sorted[p].grouped[i].second);
       }
       uint32_t prefix = 0;
@@ -425,15 +671,18 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
         while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
       }
       ++n_terms;
-      PutVarint(prefix, &dict);
-      PutVarint(static_cast<uint32_t>(term.size() - prefix), &dict);
-      dict.append(term.substr(prefix));
-      prev_term.assign(term);
+      // The entry is put together in `entry`, then appended once.
+      char* q = EncodeVarint(prefix, entry.data());
+      q = EncodeVarint(static_cast<uint32_t>(term.size() - prefix), q);
+      std::memcpy(q, term.data() + prefix, term.size() - prefix);
+      q += term.size() - prefix;
+      prev_term.swap(term);
       const uint32_t df = static_cast<uint32_t>(list.size());
-      PutVarint(df, &dict);
+      q = EncodeVarint(df, q);
       if (df == 1) {
-        PutVarint(list[0].first, &dict);
-        PutVarint(list[0].second, &dict);
+        q = EncodeVarint(list[0].first, q);
+        q = EncodeVarint(list[0].second, q);
+        dict.append(entry.data(), q - entry.data());
         continue;
       }
       const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
@@ -448,49 +697,46 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       for (uint32_t b = 0; b < n_blocks; ++b) {
         BlockMeta m{};
         m.min_len = UINT32_MAX;
-        block.clear();
+        char* w = block;
         const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
         for (size_t k = lo; k < hi; ++k) {
-          PutVarint(list[k].first - prev, &block);
+          w = EncodeVarint(list[k].first - prev, w);
           prev = list[k].first;
           m.max_tf = std::max(m.max_tf, list[k].second);
           m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
         }
-        for (size_t k = lo; k < hi; ++k) PutVarint(list[k].second, &block);
+        for (size_t k = lo; k < hi; ++k) w = EncodeVarint(list[k].second, w);
         m.last_doc = prev;
         m.data = static_cast<uint32_t>(post.size() - metas_at);
-        post += block;
+        post.append(block, w - block);
         if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
         max_tf = std::max(max_tf, m.max_tf);
         min_len = std::min(min_len, m.min_len);
       }
-      PutVarint(max_tf, &dict);
-      PutVarint(min_len, &dict);
-      PutVarint(static_cast<uint32_t>(gap), &dict);
+      q = EncodeVarint(max_tf, q);
+      q = EncodeVarint(min_len, q);
+      q = EncodeVarint(static_cast<uint32_t>(gap), q);
+      dict.append(entry.data(), q - entry.data());
     }
     e->n_terms = n_terms;
   };
 
-  // Range bounds: quantiles of the largest part's sorted terms, found in
-  // every part by binary search (a term shared by parts lands in one range).
+  // Range bounds: quantiles of the largest part's runs, found in every part
+  // by binary search (a term shared by parts lands in one range).
   size_t most = 0;
   for (size_t p = 1; p < parts.size(); ++p)
-    if (sorted[p].order.size() > sorted[most].order.size()) most = p;
-  const size_t n_most = parts.empty() ? 0 : sorted[most].order.size();
+    if (sorted[p].runs.size() > sorted[most].runs.size()) most = p;
+  const size_t n_most = parts.empty() ? 0 : sorted[most].runs.size();
   const size_t n_ranges =
-      n_most >= 65536 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
+      n_most >= 8192 ? std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
   std::vector<std::vector<size_t>> bounds(n_ranges + 1, std::vector<size_t>(parts.size(), 0));
-  for (size_t p = 0; p < parts.size(); ++p) bounds[n_ranges][p] = sorted[p].order.size();
+  for (size_t p = 0; p < parts.size(); ++p) bounds[n_ranges][p] = sorted[p].runs.size();
   for (size_t r = 1; r < n_ranges; ++r) {
-    const SortKey pivot = sorted[most].order[n_most * r / n_ranges];
-    const std::string_view pivot_text = parts[most]->TermText(pivot.id);
+    const uint64_t pivot = sorted[most].runs[n_most * r / n_ranges].key;
     for (size_t p = 0; p < parts.size(); ++p) {
-      const SegmentWriter* w = parts[p];
-      auto it = std::lower_bound(sorted[p].order.begin(), sorted[p].order.end(), pivot,
-                                 [&](const SortKey& a, const SortKey& b) {
-                                   return KeyLess(a, w->TermText(a.id), b, pivot_text);
-                                 });
-      bounds[r][p] = std::max(bounds[r - 1][p], static_cast<size_t>(it - sorted[p].order.begin()));
+      const auto& runs = sorted[p].runs;
+      auto it = std::lower_bound(runs.begin(), runs.end(), pivot, [](const Run& a, uint64_t k) { return a.key < k; });
+      bounds[r][p] = std::max(bounds[r - 1][p], static_cast<size_t>(it - runs.begin()));
     }
   }
   std::vector<Encoded> ranges(n_ranges);
@@ -519,17 +765,28 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
   Align8(&out);
   h.off_dict_index = out.size();
   Append(&out, blocks.data(), blocks.size());
-  h.off_dict = out.size();
-  for (const auto& r : ranges) out += r.dict;
-  Align8(&out);
-  h.off_postings = out.size();
+  // The file is written as pieces: the dictionary and postings are not
+  // copied once more into one buffer.
+  static const char kZeros[8] = {};
+  std::vector<std::string_view> pieces;
+  uint64_t size = 0;
+  auto add = [&](std::string_view v) {
+    if (!v.empty()) pieces.push_back(v);
+    size += v.size();
+  };
+  auto pad_to = [&](uint64_t at) { add(std::string_view(kZeros, at - size)); };
+  add(out);  // the header is filled in below, in place
+  h.off_dict = size;
+  for (const auto& r : ranges) add(r.dict);
+  pad_to((size + 7) & ~uint64_t{7});
+  h.off_postings = size;
   for (size_t r = 0; r < n_ranges; ++r) {
-    out.resize(h.off_postings + post_at[r], '\0');
-    out += ranges[r].post;
+    pad_to(h.off_postings + post_at[r]);
+    add(ranges[r].post);
   }
-  Align8(&out);
+  pad_to((size + 7) & ~uint64_t{7});
 
-  h.off_facets = out.size();
+  h.off_facets = size;
   std::map<std::string, Roaring> facets;
   for (size_t p = 0; p < parts.size(); ++p) {
     for (const auto& [name, bm] : parts[p]->facets_) {
@@ -544,22 +801,24 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       }
     }
   }
+  std::string tail;
   uint32_t n_facets = static_cast<uint32_t>(facets.size());
-  Append(&out, &n_facets, 1);
+  Append(&tail, &n_facets, 1);
   for (auto& [name, bm] : facets) {
     bm.runOptimize();
     uint32_t name_len = static_cast<uint32_t>(name.size());
-    Append(&out, &name_len, 1);
-    out += name;
+    Append(&tail, &name_len, 1);
+    tail += name;
     uint32_t sz = static_cast<uint32_t>(bm.getSizeInBytes(/*portable=*/true));
-    Append(&out, &sz, 1);
-    size_t at = out.size();
-    out.resize(at + sz);
-    bm.write(&out[at], /*portable=*/true);
+    Append(&tail, &sz, 1);
+    size_t at = tail.size();
+    tail.resize(at + sz);
+    bm.write(&tail[at], /*portable=*/true);
   }
-  h.file_size = out.size();
+  add(tail);
+  h.file_size = size;
   std::memcpy(out.data(), &h, sizeof(h));
-  return WriteFileAtomic(path, out);
+  return WriteFileAtomic(path, pieces);
 }
 
 // ---------------------------------------------------------------- reader

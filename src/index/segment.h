@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_vector.h"
 #include "common/status.h"
 #include "index/segment_format.h"
 
@@ -32,48 +33,84 @@ struct IndexedChunk {
 
 class SegmentWriter {
  public:
+  static constexpr uint32_t kNoTerm = UINT32_MAX;
   void Add(const IndexedChunk& chunk);
   // Lower-level building, used by merges. Docs get consecutive local ids;
   // a term's postings must be added in increasing local order.
   uint32_t AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at, uint32_t doc_len);
-  void AddPosting(std::string_view term, uint32_t local, uint32_t freq);
+  // A handle for `term` in this writer (interned once, e.g. per term of a
+  // merged segment) for AddPosting; kNoTerm when it is too long to index.
+  uint32_t TermId(std::string_view term);
+  void AddPosting(uint32_t term_id, uint32_t local, uint32_t freq);
   // One occurrence of `term` in doc `local`, the doc last added by AddDoc
   // (repeats raise its frequency). Add() is AddDoc + AddTerm per term.
-  void AddTerm(uint32_t local, std::string_view term);
+  // Returns the word's id for AddPair; kNoTerm when the term is not one
+  // word (too long, or two words "a b", which is a pair).
+  uint32_t AddTerm(uint32_t local, std::string_view term);
+  // One occurrence of the pair term BigramTerm(a, b) ("a b") of two words
+  // AddTerm returned, in doc `local`: recorded as integers; pairs are
+  // grouped and their texts built only when the segment is written.
+  void AddPair(uint32_t local, uint32_t a, uint32_t b, uint32_t freq = 1);
+  // One occurrence in doc `local` of the word TermId() gave (a word, not a
+  // pair): AddTerm without interning again.
+  void AddOccurrence(uint32_t local, uint32_t word_id) {
+    if (word_id == kNoTerm) return;
+    if (word_id & kPairBit) AddPosting(word_id, local, 1);  // a pair's text: one more occurrence record
+    else Occurs(word_id, local);
+  }
   void AddFacet(const std::string& facet, uint32_t local) { facets_[facet].add(local); }
+  // Unique to this writer object in the process (addresses are reused).
+  uint64_t uid() const { return uid_; }
   uint32_t size() const { return static_cast<uint32_t>(doc_lens_.size()); }
   // Writes the segment to `path` (via a temporary file, fsync, rename).
   Status Write(const std::string& path) const { return WriteParts({this}, path); }
   // Writes one segment holding the docs of every part, in order (local ids
   // of part p shifted by the sizes of the parts before it): slices of a
   // batch built on several threads give the same file as one writer would.
-  // The parts' terms are sorted on their own threads and merged, never
+  // The parts' terms are ordered on their own threads and merged, never
   // interned again.
   static Status WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path);
 
  private:
-  // Terms are interned into one arena with an open-addressing table, and
-  // postings are appended as (term, doc, freq) triples that WriteParts()
-  // groups by term with a counting sort: no per-term allocation while
-  // indexing.
-  uint32_t Intern(std::string_view term);
+  // Words ("text terms") are interned into one arena with an
+  // open-addressing table, their postings appended as (term, doc, freq)
+  // triples that WriteParts() groups by term with a counting sort. Pairs are
+  // not interned at all: each occurrence is an (a, b, doc, freq) record that
+  // WriteParts() radix-sorts. No per-term allocation while indexing.
+  //
+  // Term order without comparing pair texts: while no word holds a byte
+  // <= ' ', "a b" sorts right after every word <= a and before every word
+  // > a, and pairs sharing `a` sort by b. So a word of rank r has the key
+  // (r, 0, 0) and a pair (rank a, 1, rank b): one integer. A word with such
+  // a byte (never from the analyzer) makes WriteParts order every term by
+  // its built text instead.
+  static constexpr uint32_t kPairBit = 0x80000000u, kLowByteBit = 0x40000000u, kLenMask = 0x3FFFFFFFu;
+  uint32_t InternText(std::string_view term, bool low_byte);
+  // A text "a b" of two plain words as its two word ids; false otherwise.
+  bool SplitPair(std::string_view term, uint32_t* a, uint32_t* b, bool* low_byte);
+  void Occurs(uint32_t id, uint32_t local) {
+    if (last_doc_[id] == local) {
+      ++postings_[last_posting_[id]].freq;
+      return;
+    }
+    last_doc_[id] = local;
+    last_posting_[id] = static_cast<uint32_t>(postings_.size());
+    postings_.push_back(Posting{id, local, 1});
+  }
+  std::string_view TermText(uint32_t id) const {
+    return std::string_view(arena_).substr(term_at_[id], term_len_[id] & kLenMask);
+  }
+  uint32_t n_terms() const { return static_cast<uint32_t>(term_at_.size()); }
   struct SortKey {
     uint64_t hi, lo;  // the term's first 16 bytes, big-endian, zero padded
     uint32_t id;
   };
   static SortKey KeyOf(std::string_view text, uint32_t id);
-  static bool KeyLess(const SortKey& a, std::string_view a_text, const SortKey& b, std::string_view b_text) {
-    if (a.hi != b.hi) return a.hi < b.hi;
-    if (a.lo != b.lo) return a.lo < b.lo;
-    return a_text < b_text;
-  }
-  std::vector<SortKey> SortedTerms() const;
-  std::string_view TermText(uint32_t id) const {
-    return std::string_view(arena_).substr(term_offsets_[id], term_offsets_[id + 1] - term_offsets_[id]);
-  }
-  uint32_t n_terms() const { return static_cast<uint32_t>(term_offsets_.size() - 1); }
   struct Posting {
     uint32_t term, doc, freq;
+  };
+  struct PairOcc {
+    uint32_t a, b, doc, freq;
   };
   struct Slot {
     uint32_t id_plus1;  // 0 = empty
@@ -83,13 +120,18 @@ class SegmentWriter {
   std::vector<uint32_t> doc_lens_;
   std::vector<int64_t> chunk_ids_, doc_ids_, updated_at_;
   std::string arena_;
-  std::vector<uint32_t> term_offsets_ = {0};  // term id -> start in arena_ (+ end sentinel)
+  std::vector<uint32_t> term_at_, term_len_;  // per word: arena offset, length (| kLowByteBit)
   std::vector<Slot> slots_;                   // size is a power of two
-  // Per term: the last doc Add() saw it in and that posting's index, so a
+  bool low_bytes_ = false;                    // some word holds a byte <= ' '
+  // Per word: the last doc Add() saw it in and that posting's index, so a
   // repeated term bumps its frequency in place.
   std::vector<uint32_t> last_doc_, last_posting_;
-  std::vector<Posting> postings_;
+  ChunkedVector<Posting> postings_;
+  ChunkedVector<PairOcc> pairs_;
+  std::vector<std::pair<uint32_t, uint32_t>> pair_handles_;  // TermId() of a pair: (a, b)
   std::map<std::string, Roaring> facets_;
+  uint64_t uid_ = NextUid();
+  static uint64_t NextUid();
 };
 
 class Segment;

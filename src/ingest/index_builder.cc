@@ -2,38 +2,115 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <chrono>
 #include <thread>
 
 #include "index/analyzer.h"
 
 namespace savoir {
 
+namespace {
+
+// What each word gives in one segment writer, per language: its term id
+// and its accent-less variant's id (kNoTerm: none; a stop word has
+// neither). An index build sees the same words again and again: one lookup
+// here replaces stop-word check, stemming and term interning.
+class WordIds {
+ public:
+  struct Ids {
+    uint32_t term, variant;
+  };
+  // The ids of lower-cased `word` in `writer`, computed on first sight.
+  Ids Get(SegmentWriter& writer, std::string_view language, std::string_view word) {
+    if (writer_ != writer.uid()) {
+      tables_.clear();
+      writer_ = writer.uid();
+    }
+    Table& t = For(language);
+    const uint64_t h = std::hash<std::string_view>()(word);
+    size_t mask = t.slots.size() - 1;
+    for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+      const uint32_t s = t.slots[pos];
+      if (s == 0) break;
+      const Entry& e = t.entries[s - 1];
+      if (e.hash == h && e.len == word.size() && std::memcmp(t.arena.data() + e.at, word.data(), word.size()) == 0)
+        return e.ids;
+    }
+    Ids ids{SegmentWriter::kNoTerm, SegmentWriter::kNoTerm};
+    if (Analyzer::NormalizeWord(word, language, &term_, &variant_)) {
+      if (!term_.empty()) ids.term = writer.TermId(term_);
+      if (!variant_.empty()) ids.variant = writer.TermId(variant_);
+    }
+    if (t.entries.size() * 2 >= t.slots.size()) {
+      t.slots.assign(t.slots.size() * 2, 0);
+      mask = t.slots.size() - 1;
+      for (size_t i = 0; i < t.entries.size(); ++i) {
+        size_t pos = t.entries[i].hash & mask;
+        while (t.slots[pos]) pos = (pos + 1) & mask;
+        t.slots[pos] = static_cast<uint32_t>(i + 1);
+      }
+    }
+    size_t pos = h & mask;
+    while (t.slots[pos]) pos = (pos + 1) & mask;
+    t.entries.push_back(Entry{h, static_cast<uint32_t>(t.arena.size()), static_cast<uint32_t>(word.size()), ids});
+    t.arena.append(word);
+    t.slots[pos] = static_cast<uint32_t>(t.entries.size());
+    return ids;
+  }
+
+ private:
+  struct Entry {
+    uint64_t hash;
+    uint32_t at, len;  // the word in arena
+    Ids ids;
+  };
+  struct Table {
+    std::vector<uint32_t> slots = std::vector<uint32_t>(1024, 0);  // entry + 1; 0 = empty
+    std::vector<Entry> entries;
+    std::string arena;
+  };
+  Table& For(std::string_view language) {
+    for (auto& [lang, table] : tables_)
+      if (lang == language) return table;
+    tables_.emplace_back(std::string(language), Table());
+    return tables_.back().second;
+  }
+  uint64_t writer_ = 0;
+  std::vector<std::pair<std::string, Table>> tables_;  // a few languages
+  std::string term_, variant_;
+};
+
+}  // namespace
+
 void AddChunkTo(SegmentWriter& writer, const DocumentRecord& doc, const ChunkRecord& chunk) {
   const std::string& lang = chunk.language;
-  thread_local std::vector<Token> toks;
-  thread_local std::vector<std::string> variants;
-  thread_local std::string pair;
-  toks.clear();
+  thread_local WordIds words;
+  thread_local std::vector<uint32_t> ids, variants;
+  ids.clear();
   variants.clear();
+  auto add = [&](std::string_view text) {
+    Analyzer::ForEachWord(text, [&](std::string_view word, uint32_t, uint32_t) {
+      const WordIds::Ids w = words.Get(writer, lang, word);
+      if (w.variant != SegmentWriter::kNoTerm) variants.push_back(w.variant);
+      if (w.term != SegmentWriter::kNoTerm) ids.push_back(w.term);
+    });
+  };
   // The title counts twice (a poor man's BM25F field weight; measured on
   // SciFact and PIAF), then the heading path, then the text.
-  Analyzer::Analyze(doc.title, lang, &toks, &variants);
-  Analyzer::Analyze(doc.title, lang, &toks, &variants);
-  if (!chunk.heading_path.empty()) Analyzer::Analyze(chunk.heading_path, lang, &toks, &variants);
-  Analyzer::Analyze(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin), lang,
-                    &toks, &variants);
-  const uint32_t local =
-      writer.AddDoc(chunk.id, doc.id, doc.updated_at, static_cast<uint32_t>(toks.size()));
-  for (const auto& t : toks) writer.AddTerm(local, t.term);
-  // Adjacent pairs (after stop-word removal) as extra terms: they do not
-  // count in the BM25 length.
-  for (size_t i = 1; i < toks.size(); ++i) {
-    pair.assign(toks[i - 1].term);
-    pair += ' ';
-    pair += toks[i].term;
-    writer.AddTerm(local, pair);
-  }
-  for (const auto& v : variants) writer.AddTerm(local, v);
+  add(doc.title);
+  const size_t title_ids = ids.size(), title_variants = variants.size();
+  for (size_t i = 0; i < title_ids; ++i) ids.push_back(ids[i]);
+  for (size_t i = 0; i < title_variants; ++i) variants.push_back(variants[i]);
+  if (!chunk.heading_path.empty()) add(chunk.heading_path);
+  add(std::string_view(doc.content).substr(chunk.begin, chunk.end - chunk.begin));
+  // The BM25 length counts the words indexed (stop words out).
+  const uint32_t local = writer.AddDoc(chunk.id, doc.id, doc.updated_at, static_cast<uint32_t>(ids.size()));
+  for (uint32_t id : ids) writer.AddOccurrence(local, id);
+  // Adjacent pairs (after stop-word removal) as extra terms, BigramTerm():
+  // they do not count in the BM25 length.
+  for (size_t i = 1; i < ids.size(); ++i) writer.AddPair(local, ids[i - 1], ids[i]);
+  for (uint32_t v : variants) writer.AddOccurrence(local, v);
   for (const auto& e : doc.acl) writer.AddFacet("acl:" + e, local);
   writer.AddFacet("src:" + std::to_string(doc.source_id), local);
   if (!lang.empty()) writer.AddFacet("lang:" + lang, local);
@@ -74,6 +151,8 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
       bounds.push_back(i);
     }
     bounds.push_back(pending.size());
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
     auto work = [&](size_t p) {
       for (size_t i = bounds[p]; i < bounds[p + 1]; ++i)
         for (const auto& chunk : pending[i].chunks) AddChunkTo(parts[p], pending[i].doc, chunk);
@@ -82,13 +161,19 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     for (size_t p = 1; p < parts.size(); ++p) threads.emplace_back(work, p);
     if (!parts.empty()) work(0);
     for (auto& t : threads) t.join();
+    const auto t1 = Clock::now();
     SAVOIR_RETURN_IF_ERROR(index.CommitParts(parts, removed, seq));
+    if (options.stats) {
+      options.stats->analyze_s += std::chrono::duration<double>(t1 - t0).count();
+      options.stats->write_s += std::chrono::duration<double>(Clock::now() - t1).count();
+    }
     pending.clear();
     removed.clear();
     batch_chunks = 0;
     return Status::Ok();
   };
   for (size_t i = 0; i < touched.size(); ++i) {
+    const auto read_start = std::chrono::steady_clock::now();
     int64_t id = touched[i];
     removed.push_back(id);  // old chunks of a changed document go
     auto doc = store.GetDocument(id);
@@ -103,6 +188,8 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
       return doc.status();
     }
     ++done;
+    if (options.stats)
+      options.stats->read_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
     bool last_one = i + 1 == touched.size();
     // Intermediate commits keep the old applied_seq: a crash replays them.
     if (batch_chunks >= options.chunks_per_segment || last_one)

@@ -13,8 +13,16 @@
 
 namespace savoir {
 
+// Where an index build spent its wall time, in seconds (for benchmarks).
+struct IndexBuildStats {
+  double read_s = 0;     // documents and chunks read from the store
+  double analyze_s = 0;  // analysis into the segment writers, on every core
+  double write_s = 0;    // segments written and committed
+};
+
 struct IndexBuildOptions {
   size_t chunks_per_segment = 50000;  // bounds memory while building
+  IndexBuildStats* stats = nullptr;   // when set, filled in
 };
 
 // Called with (documents done, documents to do).

@@ -244,7 +244,7 @@ TEST(Segment, SlicesAppendedEqualOneWriter) {
   EXPECT_TRUE(w == s) << "sizes " << w.size() << " vs " << s.size();
 }
 
-// Past 65,536 terms the dictionary is encoded in ranges on several threads
+// Past 8,192 terms the dictionary is encoded in ranges on several threads
 // (blocks close at range ends), from slices or from one writer: every term,
 // its postings and its lookup must come out the same either way.
 TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
@@ -281,7 +281,9 @@ TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
   uint64_t n = 0;
   for (; it.Valid() && jt.Valid(); it.Next(), jt.Next(), ++n) {
     ASSERT_EQ(it.term(), jt.term());
-    if (n > 0) ASSERT_LT(prev, std::string(it.term()));
+    if (n > 0) {
+      ASSERT_LT(prev, std::string(it.term()));
+    }
     prev = std::string(it.term());
     auto pw = postings(**w, it.info());
     ASSERT_EQ(pw, postings(**s, jt.info())) << it.term();

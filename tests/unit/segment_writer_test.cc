@@ -1,0 +1,157 @@
+// SegmentWriter's term order: words are interned, pairs ("a b") are kept as
+// two word ids and ordered by the words' ranks, and a word holding a byte
+// <= ' ' switches the writer to ordering built texts. Whatever the mix, the
+// segment read back must hold exactly the terms and postings given, in
+// strict byte order, from one writer or from slices, and a merge that
+// re-adds every term by text must write the same file.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "index/segment.h"
+#include "test_util.h"
+
+namespace savoir {
+namespace {
+
+using Postings = std::map<uint32_t, uint32_t>;  // local doc -> tf
+using Expected = std::map<std::string, Postings>;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void CheckSegment(const std::string& path, const Expected& expected) {
+  auto seg = Segment::Open(path);
+  ASSERT_TRUE(seg.ok()) << seg.status().message();
+  ASSERT_EQ((*seg)->n_terms(), expected.size());
+  auto want = expected.begin();
+  for (auto it = (*seg)->Terms(); it.Valid(); it.Next(), ++want) {
+    ASSERT_NE(want, expected.end());
+    ASSERT_EQ(std::string(it.term()), want->first);
+    Postings got;
+    for (PostingCursor c = (*seg)->Postings(it.info()); c.doc() != PostingCursor::kEnd; c.Next())
+      got[c.doc()] = c.freq();
+    ASSERT_EQ(got, want->second) << want->first;
+    auto found = (*seg)->Find(want->first);
+    ASSERT_TRUE(found.has_value()) << want->first;
+    ASSERT_EQ(found->df, want->second.size());
+  }
+  EXPECT_EQ(want, expected.end());
+}
+
+// Builds docs of random words and pairs; `hostile` adds words with spaces,
+// tabs, control bytes and empty sides.
+struct Built {
+  Expected expected;
+  std::vector<std::vector<std::pair<int, int>>> docs;  // per doc: (word index, next word index or -1)
+};
+
+std::vector<std::string> Vocabulary(bool hostile) {
+  std::vector<std::string> v = {"a", "ab", "abc", "b", "ba", "z", "zz", "0", "9x", "\xc3\xa9t\xc3\xa9",
+                                "\xe2\x82\xac", std::string(40, 'q'), "a0", "ab0", "ab z", "z a"};
+  for (int i = 0; i < 60; ++i) v.push_back("w" + std::to_string(i * 7919 % 1000));
+  if (hostile) {
+    for (std::string s : {"a\tb", "x\x01", " lead", "trail ", "two  spaces", "a b c", "\x1f", "!", "a!"})
+      v.push_back(s);
+  }
+  return v;
+}
+
+void Fill(SegmentWriter& w, std::mt19937& rng, const std::vector<std::string>& vocab, uint32_t local,
+          Expected* expected) {
+  std::uniform_int_distribution<size_t> pick(0, vocab.size() - 1);
+  std::vector<uint32_t> ids;
+  std::vector<std::string> words;
+  const int n = 1 + static_cast<int>(rng() % 30);
+  for (int i = 0; i < n; ++i) {
+    const std::string& t = vocab[pick(rng)];
+    ids.push_back(w.AddTerm(local, t));
+    words.push_back(t);
+    // A text of two plain words given as a term is the pair itself.
+    const size_t sp = t.find(' ');
+    const bool plain_pair = sp != std::string::npos && sp > 0 && sp + 1 < t.size() &&
+                            t.find(' ', sp + 1) == std::string::npos &&
+                            std::none_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < ' '; });
+    EXPECT_EQ(ids.back() == SegmentWriter::kNoTerm, plain_pair) << t;
+    ++(*expected)[t][local];
+  }
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (ids[i - 1] == SegmentWriter::kNoTerm || ids[i] == SegmentWriter::kNoTerm) continue;
+    w.AddPair(local, ids[i - 1], ids[i]);
+    ++(*expected)[words[i - 1] + " " + words[i]][local];
+  }
+}
+
+void RunCase(bool hostile, uint32_t seed) {
+  testing::TempDir dir;
+  std::mt19937 rng(seed);
+  const auto vocab = Vocabulary(hostile);
+  Expected expected;
+  SegmentWriter whole;
+  std::vector<SegmentWriter> slices(3);
+  const uint32_t n_docs = 400;
+  for (uint32_t d = 0; d < n_docs; ++d) {
+    std::mt19937 doc_rng(seed * 1000 + d);
+    Expected ignored;
+    whole.AddDoc(d + 1, d + 1, 0, 10);
+    Fill(whole, doc_rng, vocab, d, &expected);
+    SegmentWriter& s = slices[d < 100 ? 0 : d < 250 ? 1 : 2];
+    const uint32_t local = s.AddDoc(d + 1, d + 1, 0, 10);
+    std::mt19937 again(seed * 1000 + d);
+    Fill(s, again, vocab, local, &ignored);
+  }
+  ASSERT_TRUE(whole.Write(dir / "whole").ok());
+  ASSERT_TRUE(SegmentWriter::WriteParts({&slices[0], &slices[1], &slices[2]}, dir / "sliced").ok());
+  CheckSegment(dir / "whole", expected);
+  EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "sliced"));
+
+  // Re-added term by term, by text, as KeywordIndex::Merge does.
+  auto seg = Segment::Open(dir / "whole");
+  ASSERT_TRUE(seg.ok());
+  SegmentWriter copy;
+  for (uint32_t d = 0; d < n_docs; ++d) copy.AddDoc(d + 1, d + 1, 0, 10);
+  for (auto it = (*seg)->Terms(); it.Valid(); it.Next()) {
+    const uint32_t id = copy.TermId(it.term());
+    for (PostingCursor c = (*seg)->Postings(it.info()); c.doc() != PostingCursor::kEnd; c.Next())
+      copy.AddPosting(id, c.doc(), c.freq());
+  }
+  ASSERT_TRUE(copy.Write(dir / "copy").ok());
+  EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "copy"));
+}
+
+TEST(SegmentWriter, WordsAndPairsReadBackInByteOrder) {
+  for (uint32_t seed : {1u, 2u, 3u}) RunCase(false, seed);
+}
+
+TEST(SegmentWriter, HostileTermsFallBackToTextOrder) {
+  for (uint32_t seed : {4u, 5u, 6u}) RunCase(true, seed);
+}
+
+// A pair whose text would pass the longest term allowed is not indexed, as
+// a text term that long is not.
+TEST(SegmentWriter, OverlongPairIsDropped) {
+  testing::TempDir dir;
+  SegmentWriter w;
+  const uint32_t local = w.AddDoc(1, 1, 0, 2);
+  const uint32_t a = w.AddTerm(local, std::string(600, 'a'));
+  const uint32_t b = w.AddTerm(local, std::string(600, 'b'));
+  const uint32_t c = w.AddTerm(local, "c");
+  w.AddPair(local, a, b);
+  w.AddPair(local, b, c);
+  ASSERT_TRUE(w.Write(dir / "seg").ok());
+  auto seg = Segment::Open(dir / "seg");
+  ASSERT_TRUE(seg.ok());
+  EXPECT_EQ((*seg)->n_terms(), 4u);
+  EXPECT_FALSE((*seg)->Find(std::string(600, 'a') + " " + std::string(600, 'b')).has_value());
+  EXPECT_TRUE((*seg)->Find(std::string(600, 'b') + " c").has_value());
+}
+
+}  // namespace
+}  // namespace savoir
