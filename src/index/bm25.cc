@@ -24,11 +24,58 @@ using TopK = std::priority_queue<ChunkHit, std::vector<ChunkHit>, HitOrder>;
 
 struct Scorer {
   float k1, b, avgdl;
-  float TermScore(float idfw, uint32_t tf, uint32_t dl) const {
-    float norm = k1 * (1.0f - b + b * static_cast<float>(dl) / avgdl);
-    return idfw * tf * (k1 + 1.0f) / (tf + norm);
-  }
+  // The length part of the denominator, k1 * (1 - b + b * dl / avgdl): the
+  // same for every term of a doc, so the term-at-a-time search reads it
+  // from a per-segment table (NormTables) instead of computing it per
+  // posting. The operations are the same, so the scores are bit for bit.
+  float Norm(uint32_t dl) const { return k1 * (1.0f - b + b * static_cast<float>(dl) / avgdl); }
+  float Score(float idfw, uint32_t tf, float norm) const { return idfw * tf * (k1 + 1.0f) / (tf + norm); }
+  float TermScore(float idfw, uint32_t tf, uint32_t dl) const { return Score(idfw, tf, Norm(dl)); }
 };
+
+// Per segment, Scorer::Norm of every local doc for the current (k1, b,
+// avgdl), kept while the segment lives: avgdl changes with each commit, so a
+// table is rebuilt (4 bytes a doc) once per segment and snapshot, then shared
+// by every query on it.
+class NormTables {
+ public:
+  static std::shared_ptr<const std::vector<float>> For(const std::shared_ptr<Segment>& seg, const Scorer& s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Entry& e : entries_)
+        // A live entry with the same address is this very segment.
+        if (e.raw == seg.get() && e.k1 == s.k1 && e.b == s.b && e.avgdl == s.avgdl && !e.segment.expired())
+          return e.norms;
+    }
+    auto table = std::make_shared<std::vector<float>>(seg->n_docs());
+    for (uint32_t d = 0; d < seg->n_docs(); ++d) (*table)[d] = s.Norm(seg->doc_len(d));
+    std::lock_guard<std::mutex> lock(mu_);
+    // One table per live segment: older parameters and dead segments go.
+    std::erase_if(entries_, [&](const Entry& e) { return e.segment.expired() || e.raw == seg.get(); });
+    entries_.push_back(Entry{seg, seg.get(), s.k1, s.b, s.avgdl, table});
+    return table;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<Segment> segment;
+    const Segment* raw;
+    float k1, b, avgdl;
+    std::shared_ptr<const std::vector<float>> norms;
+  };
+  static inline std::mutex mu_;
+  static inline std::vector<Entry> entries_;
+};
+
+// A block bound must not fall below a score of that block through float
+// rounding (the bound and the score are computed apart): pruning by bounds
+// compares the bound raised by this factor.
+constexpr float kBoundSlack = 1.0f + 1.0f / 65536;
+
+// Probing a list for candidates costs a few branches each (block, bound,
+// position); reading the whole list costs a little per posting. The list is
+// read in full when the candidates are at least 1/kDenseProbe of its length.
+constexpr size_t kDenseProbe = 8;
 
 struct TermState {
   PostingCursor cursor;
@@ -131,14 +178,22 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // above the k-th partial score (a lower bound of the final one), the
 // search stops discovering docs: the remaining lists are only probed, with
 // skips, for the docs that can still make the top k (Moffat & Zobel's
-// "continue" strategy, made exact by the bounds).
+// "continue" strategy, made exact by the bounds). A remaining list is read
+// whole, adding only to candidates (a bitmap), while the candidates are
+// many for its length; otherwise each candidate is probed, and dropped
+// without decoding when its partial score plus the bound of the list's
+// block that would hold it (block-max) and the bounds of the lists after
+// cannot reach the k-th score.
 // Only docs in `allowed` (null: all) and not in `deleted` (null: none) can
 // be found; each is tested once, when a list first reaches it (a doc
 // turned away is set to -infinity, where later lists leave it), so the cost
 // follows the postings read, never the size of either set.
-void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roaring* allowed,
-                       const Roaring* deleted, const Scorer& scorer, size_t k, TopK* heap,
+void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>& found, const Roaring* allowed,
+                       const Roaring* deleted, const Scorer& scorer_ref, size_t k, TopK* heap,
                        SearchCounters* counters) {
+  // A copy: stores to the accumulators cannot alias it, so the loops keep
+  // k1 and b in registers.
+  const Scorer scorer = scorer_ref;
   AccumulatorLease lease;
   Accumulators& tl = *lease;
   const uint32_t nd = seg.n_docs();
@@ -181,18 +236,51 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
     if (j > 0 && (theta >= rest[j] || (max_acc >= rest[j] && CountAtLeast(acc, touched, rest[j], k) >= k)))
       break;  // no doc not seen yet can make the top k
     PostingCursor c = seg.Postings(f.info);
-    for (uint32_t d = c.doc(); d != PostingCursor::kEnd; c.Next(), d = c.doc()) {
-      float& a = acc[d];
-      if (a == 0.0f) {
-        touched.push_back(d);
-        if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
-          a = -std::numeric_limits<float>::infinity();
-          continue;
+    const float idfw = f.idfw;
+    // Room for every doc of the list, so that the loop below makes no call
+    // (the best partial score then stays in a register).
+    size_t n_touched = touched.size();
+    touched.resize(n_touched + f.info.df);
+    uint32_t* const out = touched.data();
+    float best = max_acc;
+    // A decoded block at a time, straight from the cursor's arrays.
+    for (bool more = c.doc() != PostingCursor::kEnd; more; more = c.SeekBlock(c.block_index() + 1)) {
+      const uint32_t* docs = c.block_docs();
+      const uint32_t* tfs = c.block_freqs();
+      const uint32_t m = c.block_size();
+      if (!visible) {
+        // Without a filter, no branch but the rare new best: a doc reached
+        // for the first time is written at the end of `touched` either way
+        // and kept there only when its partial score was still zero.
+        for (uint32_t i = 0; i < m; ++i) {
+          const uint32_t d = docs[i];
+          const float a = acc[d];
+          out[n_touched] = d;
+          n_touched += a == 0.0f;
+          const float v = a + scorer.Score(idfw, tfs[i], norm[d]);
+          acc[d] = v;
+          if (v > best) best = v;
         }
+        continue;
       }
-      a += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
-      max_acc = std::max(max_acc, a);
+      for (uint32_t i = 0; i < m; ++i) {
+        const uint32_t d = docs[i];
+        float& a = acc[d];
+        if (a == 0.0f) {
+          out[n_touched++] = d;
+          if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
+            a = -std::numeric_limits<float>::infinity();
+            continue;
+          }
+        }
+        const float v = a + scorer.Score(idfw, tfs[i], norm[d]);
+        a = v;
+        // A branch, not a max: no dependency from one posting to the next.
+        if (v > best) best = v;
+      }
     }
+    touched.resize(n_touched);
+    max_acc = best;
   }
   counters->candidates += touched.size();
   theta = std::max(theta, KthScore(tl.acc, touched, k, &tl.scratch));
@@ -203,25 +291,91 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
     // of the segment's docs sorts them).
     std::vector<uint64_t>& bits = tl.bits;
     bits.assign((nd + 63) / 64, 0);
-    for (uint32_t d : touched)
-      if (acc[d] + rest[j] >= theta) bits[d >> 6] |= uint64_t{1} << (d & 63);
+    for (uint32_t d : touched) bits[d >> 6] |= uint64_t{acc[d] + rest[j] >= theta} << (d & 63);
     for (size_t w = 0; w < bits.size(); ++w)
       for (uint64_t x = bits[w]; x; x &= x - 1) cands.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(x)));
     for (; j < n && !cands.empty(); ++j) {
       const Found& f = found[j];
-      PostingCursor c = seg.Postings(f.info);
-      for (uint32_t d : cands) {
-        c.Advance(d);
-        if (c.doc() == PostingCursor::kEnd) break;
-        if (c.doc() == d) acc[d] += scorer.TermScore(f.idfw, c.freq(), seg.doc_len(d));
-      }
-      // Complete scores raise the k-th partial score: fewer docs to probe next.
-      theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
-      // Strictly below: theta may be the score of one of these very docs.
       const float left = rest[j + 1];
-      cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
-                  cands.end());
+      if (cands.size() * kDenseProbe >= f.info.df) {
+        // Candidates dense in this list: read it all and add each posting's
+        // score where the doc is a candidate (a bit of `bits`; docs dropped
+        // since keep their bit, and their accumulator is no longer read),
+        // without a branch: x + 0 is x.
+        PostingCursor c = seg.Postings(f.info);
+        const uint64_t* is_cand = bits.data();
+        const float idfw = f.idfw;
+        for (bool more = c.doc() != PostingCursor::kEnd; more; more = c.SeekBlock(c.block_index() + 1)) {
+          const uint32_t* docs = c.block_docs();
+          const uint32_t* tfs = c.block_freqs();
+          const uint32_t m = c.block_size();
+          for (uint32_t i = 0; i < m; ++i) {
+            const uint32_t d = docs[i];
+            const float s = scorer.Score(idfw, tfs[i], norm[d]);
+            // s * 1 is s and s * 0 is 0 (s is finite): a product, where a
+            // select would be compiled into an unpredictable branch.
+            acc[d] += s * static_cast<float>((is_cand[d >> 6] >> (d & 63)) & 1);
+          }
+        }
+        theta = std::max(theta, KthScore(tl.acc, cands, k, &tl.scratch));
+        // Strictly below: theta may be the score of one of these very docs.
+        cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] + left < theta; }),
+                    cands.end());
+        continue;
+      }
+      PostingCursor c = seg.Postings(f.info);  // block 0 decoded
+      const uint32_t nb = c.n_blocks();
+      // Block-max: a candidate whose partial score plus this block's bound
+      // and the bounds of the lists left stays below theta cannot make the
+      // top k; it is dropped here, and a block none of the candidates left
+      // falls in is never decoded.
+      uint32_t b = 0, loaded = 0, pos = 0;
+      float block_bound = scorer.TermScore(f.idfw, c.meta(0).max_tf, c.meta(0).min_len) + left;
+      // The k best partial scores of the candidates kept, as they are
+      // completed by this list (a min-heap: its top is the k-th).
+      std::vector<float>& best = tl.scratch;
+      best.assign(k, -1.0f);
+      auto keep = [&](float a) {
+        if (a <= best.front()) return;
+        std::pop_heap(best.begin(), best.end(), std::greater<float>());
+        best.back() = a;
+        std::push_heap(best.begin(), best.end(), std::greater<float>());
+      };
+      size_t kept = 0;
+      for (size_t ci = 0; ci < cands.size(); ++ci) {
+        const uint32_t d = cands[ci];
+        if (b < nb && c.meta(b).last_doc < d) {
+          while (b < nb && c.meta(b).last_doc < d) ++b;
+          if (b < nb) block_bound = scorer.TermScore(f.idfw, c.meta(b).max_tf, c.meta(b).min_len) + left;
+        }
+        if (b == nb) {  // past the list's last doc: nothing to add
+          if ((acc[d] + left) * kBoundSlack < theta) continue;
+          keep(acc[d]);
+          cands[kept++] = d;
+          continue;
+        }
+        // Also drops what the bounds of the lists before this one already
+        // ruled out (the block bound is at most the list's).
+        if ((acc[d] + block_bound) * kBoundSlack < theta) continue;
+        if (b != loaded) {
+          c.SeekBlock(b);
+          loaded = b;
+          pos = 0;
+        }
+        const uint32_t* docs = c.block_docs();
+        while (docs[pos] < d) ++pos;  // the block's last doc is >= d
+        if (docs[pos] == d) acc[d] += scorer.Score(f.idfw, c.block_freqs()[pos], norm[d]);
+        keep(acc[d]);
+        cands[kept++] = d;
+      }
+      cands.resize(kept);
+      // Complete scores raise the k-th partial score: fewer docs to probe
+      // next (those below it are dropped by the next list's loop, or below).
+      if (kept >= k) theta = std::max(theta, best.front());
     }
+    // Strictly below: theta may be the score of one of these very docs.
+    cands.erase(std::remove_if(cands.begin(), cands.end(), [&](uint32_t d) { return acc[d] < theta; }),
+                cands.end());
   } else {
     // Docs below the k-th score cannot enter; the others go in doc order,
     // as the document-at-a-time search would have pushed them.
@@ -241,7 +395,13 @@ void SearchSegmentTaat(const Segment& seg, std::vector<Found>& found, const Roar
   for (uint32_t d : touched) acc[d] = 0.0f;
 }
 
-void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::string, float>>& terms,
+// A query term: idf * weight, and its entry in each segment.
+struct WeightedTerm {
+  float idfw;
+  const std::vector<std::optional<TermInfo>>* infos;
+};
+
+void SearchSegment(const SegmentView& view, size_t seg_index, const std::vector<WeightedTerm>& terms,
                    const DocSelector* selector, const Scorer& scorer, size_t k, TopK* heap,
                    SearchCounters* counters) {
   const Segment& seg = *view.segment;
@@ -249,10 +409,10 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   // kept here for the cursors (which point at them).
   std::vector<Found> found;
   found.reserve(terms.size());
-  for (const auto& [term, idfw] : terms) {
-    auto info = seg.Find(term);
+  for (const auto& t : terms) {
+    const auto& info = (*t.infos)[seg_index];
     if (!info || info->df == 0) continue;
-    found.push_back(Found{*info, idfw, scorer.TermScore(idfw, info->max_tf, info->min_len)});
+    found.push_back(Found{*info, t.idfw, scorer.TermScore(t.idfw, info->max_tf, info->min_len)});
   }
   if (found.empty()) return;
 
@@ -277,7 +437,8 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
   if (!leapfrog) {
-    SearchSegmentTaat(seg, found, check, deleted, scorer, k, heap, counters);
+    const auto norms = NormTables::For(view.segment, scorer);
+    SearchSegmentTaat(seg, norms->data(), found, check, deleted, scorer, k, heap, counters);
     return;
   }
   roaring_uint32_iterator_t allow_it;
@@ -407,13 +568,31 @@ void SearchSegment(const SegmentView& view, const std::vector<std::pair<std::str
 
 }  // namespace
 
+const std::vector<std::optional<TermInfo>>& TermLookups::Find(std::string_view term) {
+  for (const auto& [t, infos] : found_)
+    if (t == term) return infos;
+  std::vector<std::optional<TermInfo>> infos;
+  infos.reserve(snap_.segments.size());
+  for (const auto& v : snap_.segments) infos.push_back(v.segment->FindIndexed(term));
+  return found_.emplace_back(std::string(term), std::move(infos)).second;
+}
+
+uint64_t TermLookups::DocFreq(std::string_view term) {
+  uint64_t df = 0;
+  for (const auto& info : Find(term))
+    if (info) df += info->df;
+  return df;
+}
+
 std::vector<ChunkHit> SearchBm25(const Snapshot& snap, const std::vector<QueryTerm>& query,
                                  const DocSelector* selector, const Bm25Params& params, size_t k,
-                                 SearchCounters* counters) {
+                                 SearchCounters* counters, TermLookups* lookups) {
   SearchCounters local;
   if (!counters) counters = &local;
   std::vector<ChunkHit> out;
   if (k == 0 || snap.live_docs == 0) return out;
+  std::optional<TermLookups> own;
+  if (!lookups) lookups = &own.emplace(snap);
 
   // Merge duplicate terms into one weighted term; compute global idf.
   std::vector<std::pair<std::string, float>> terms;
@@ -423,16 +602,20 @@ std::vector<ChunkHit> SearchBm25(const Snapshot& snap, const std::vector<QueryTe
     else terms.emplace_back(q.term, q.weight);
   }
   const double N = static_cast<double>(snap.live_docs);
+  std::vector<WeightedTerm> weighted;
+  weighted.reserve(terms.size());
   for (auto& [term, w] : terms) {
-    double df = std::min(N, static_cast<double>(snap.DocFreq(term)));
+    double df = std::min(N, static_cast<double>(lookups->DocFreq(term)));
     w *= static_cast<float>(std::log(1.0 + (N - df + 0.5) / (df + 0.5)));
+    weighted.push_back(WeightedTerm{w, &lookups->Find(term)});
   }
   Scorer scorer{params.k1, params.b, static_cast<float>(snap.avg_len())};
   TopK heap;
-  for (const auto& view : snap.segments) {
+  for (size_t i = 0; i < snap.segments.size(); ++i) {
+    const SegmentView& view = snap.segments[i];
     if (view.live_docs == 0) continue;
     ++counters->segments;
-    SearchSegment(view, terms, selector, scorer, k, &heap, counters);
+    SearchSegment(view, i, weighted, selector, scorer, k, &heap, counters);
   }
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0;) {

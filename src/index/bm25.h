@@ -18,8 +18,10 @@
 #include <roaring/roaring.hh>
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "index/keyword_index.h"
@@ -57,9 +59,27 @@ struct SearchCounters {
   uint64_t segments = 0;
 };
 
-// Top-k chunks by BM25, best first (ties: lower chunk id first).
+// The dictionary entries of a query's terms in each segment of a snapshot,
+// each looked up once per query (query analysis asks for document
+// frequencies, then the search for the entries of the same terms). Lives no
+// longer than the snapshot; one thread.
+class TermLookups {
+ public:
+  explicit TermLookups(const Snapshot& snap) : snap_(snap) {}
+  // Element i: the entry in snap.segments[i] (nullopt when absent).
+  const std::vector<std::optional<TermInfo>>& Find(std::string_view term);
+  // As Snapshot::DocFreq.
+  uint64_t DocFreq(std::string_view term);
+
+ private:
+  const Snapshot& snap_;
+  std::deque<std::pair<std::string, std::vector<std::optional<TermInfo>>>> found_;
+};
+
+// Top-k chunks by BM25, best first (ties: lower chunk id first). `lookups`,
+// when given, must be over `snap` (it may already hold the query's terms).
 std::vector<ChunkHit> SearchBm25(const Snapshot& snap, const std::vector<QueryTerm>& query,
                                  const DocSelector* selector, const Bm25Params& params, size_t k,
-                                 SearchCounters* counters = nullptr);
+                                 SearchCounters* counters = nullptr, TermLookups* lookups = nullptr);
 
 }  // namespace savoir

@@ -933,6 +933,61 @@ std::optional<TermInfo> Segment::Find(std::string_view t) const {
   return std::nullopt;
 }
 
+namespace {
+// The first 8 bytes of a term, big-endian, zero padded: for terms that
+// differ in them, the order of these keys is the order of the terms.
+uint64_t HeadKey(std::string_view t) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < 8; ++i) k = (k << 8) | (i < t.size() ? static_cast<unsigned char>(t[i]) : 0u);
+  return k;
+}
+}  // namespace
+
+std::optional<TermInfo> Segment::FindIndexed(std::string_view t) const {
+  std::call_once(heads_once_, [this] {
+    heads_.resize(header_->n_dict_blocks);
+    for (uint64_t b = 0; b < heads_.size(); ++b) heads_[b] = HeadKey(BlockFirstTerm(b));
+  });
+  // The last block whose first term is <= t, as Find; only blocks whose
+  // head ties with t's compare whole terms.
+  const uint64_t key = HeadKey(t);
+  uint64_t lo = 0, hi = heads_.size();
+  while (lo < hi) {
+    const uint64_t mid = (lo + hi) / 2;
+    const bool le = heads_[mid] != key ? heads_[mid] < key : BlockFirstTerm(mid) <= t;
+    if (le) lo = mid + 1; else hi = mid;
+  }
+  if (lo == 0) return std::nullopt;
+  return FindInBlock(lo - 1, t);
+}
+
+std::optional<TermInfo> Segment::FindInBlock(uint64_t b, std::string_view t) const {
+  const uint8_t* p = dict_ + dict_index_[b].dict;
+  const uint8_t* end = dict_ + dict_index_[b + 1].dict;
+  uint64_t running = dict_index_[b].post_base;
+  char buf[segfmt::kMaxTermLen];
+  uint32_t len = 0;
+  DictEntry e;
+  while (p < end && DecodeDictEntry(p, end, buf, &len, &running, &e)) {
+    int c = std::string_view(buf, len).compare(t);
+    if (c > 0) break;
+    if (c < 0) continue;
+    TermInfo info;
+    info.df = e.df;
+    if (e.df == 1) {
+      info.postings = e.a;
+      info.max_tf = e.b;
+      info.min_len = doc_lens_[e.a];
+    } else {
+      info.postings = running;
+      info.max_tf = e.a;
+      info.min_len = e.b;
+    }
+    return info;
+  }
+  return std::nullopt;
+}
+
 Segment::TermIterator::TermIterator(const Segment* seg) : seg_(seg), buf_(segfmt::kMaxTermLen, '\0') {
   if (seg->header_->n_terms == 0) return;
   block_ = 0;

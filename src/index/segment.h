@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -166,6 +167,18 @@ class PostingCursor {
   uint32_t n_blocks() const { return n_blocks_; }
   const segfmt::BlockMeta& meta(uint32_t b) const { return metas_ ? metas_[b] : one_; }
   uint32_t block_index() const { return block_; }
+  // The decoded block, for loops that walk it directly (bm25.cc): its docs
+  // and tfs, block_size() of each; the cursor's position is block_pos().
+  const uint32_t* block_docs() const { return docs_; }
+  const uint32_t* block_freqs() const { return freqs_; }
+  uint32_t block_size() const { return n_in_block_; }
+  uint32_t block_pos() const { return pos_; }
+  // Decodes block b > block_index() and moves to its first doc; false (and
+  // doc() == kEnd) when b is past the last block.
+  bool SeekBlock(uint32_t b) {
+    LoadBlock(b);
+    return doc_ != kEnd;
+  }
 
  private:
   void LoadBlock(uint32_t b);
@@ -201,6 +214,11 @@ class Segment {
   // Term dictionary lookup (binary search over dictionary blocks, then a
   // scan of one block); nullopt when absent.
   std::optional<TermInfo> Find(std::string_view term) const;
+  // The same answer as Find, with the binary search done in memory: the
+  // first 8 bytes of every block's first term, read from the file once per
+  // segment (8 bytes a block), instead of decoding a term on a cold page at
+  // each step. For the query path, where it was most of a lookup.
+  std::optional<TermInfo> FindIndexed(std::string_view term) const;
   uint64_t n_terms() const { return header_->n_terms; }
   PostingCursor Postings(const TermInfo& info) const { return PostingCursor(this, info); }
 
@@ -238,6 +256,7 @@ class Segment {
  private:
   Segment() = default;
   std::string_view BlockFirstTerm(uint64_t block) const;
+  std::optional<TermInfo> FindInBlock(uint64_t block, std::string_view term) const;
 
   std::string path_;
   const uint8_t* base_ = nullptr;
@@ -252,6 +271,9 @@ class Segment {
   const uint8_t* dict_ = nullptr;
   const uint8_t* dict_end_ = nullptr;
   std::unordered_map<std::string, Roaring> facets_;
+  // FindIndexed's block heads: big-endian first 8 bytes, zero padded.
+  mutable std::once_flag heads_once_;
+  mutable std::vector<uint64_t> heads_;
 };
 
 }  // namespace savoir

@@ -1,6 +1,7 @@
 #include "retrieve/searcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 #include "common/utf8.h"
@@ -8,7 +9,9 @@
 
 namespace savoir {
 
-AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap) const {
+AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap, TermLookups* lookups) const {
+  std::optional<TermLookups> own;
+  if (!lookups) lookups = &own.emplace(snap);
   std::string_view query = TruncateUtf8(raw, options_.max_query_bytes);
   bool reliable = false;
   std::string detected = DetectLanguageAmong(query, options_.languages, &reliable);
@@ -60,12 +63,12 @@ AnalyzedQuery Searcher::Analyze(const std::string& raw, const Snapshot& snap) co
     float known = 0, total_w = 0;
     while (j < by_position.size() && by_position[j].first == by_position[i].first) {
       total_w += by_position[j].second.weight;
-      if (snap.DocFreq(by_position[j].second.term) > 0) known += by_position[j].second.weight;
+      if (lookups->DocFreq(by_position[j].second.term) > 0) known += by_position[j].second.weight;
       ++j;
     }
     if (known > 0 && known < total_w)
       for (size_t m = i; m < j; ++m)
-        if (snap.DocFreq(by_position[m].second.term) > 0) by_position[m].second.weight *= total_w / known;
+        if (lookups->DocFreq(by_position[m].second.term) > 0) by_position[m].second.weight *= total_w / known;
     i = j;
   }
   out.language = best_lang;
@@ -86,7 +89,8 @@ Result<std::vector<DocumentHit>> Searcher::Search(const SearchRequest& req, Anal
   if (req.query.find_first_not_of(" \t\r\n") == std::string::npos)
     return Status(ErrorKind::kInvalidArgument, "the query is empty");
   auto snap = index_.snapshot();
-  AnalyzedQuery q = Analyze(req.query, *snap);
+  TermLookups lookups(*snap);
+  AnalyzedQuery q = Analyze(req.query, *snap, &lookups);
   if (analyzed) *analyzed = q;
   std::vector<DocumentHit> out;
   if (q.terms.empty() || req.k == 0) return out;
@@ -98,7 +102,7 @@ Result<std::vector<DocumentHit>> Searcher::Search(const SearchRequest& req, Anal
   // candidates run out.
   size_t want = req.k * 2 + 8;
   for (;;) {
-    auto hits = SearchBm25(*snap, q.terms, selector, options_.bm25, want);
+    auto hits = SearchBm25(*snap, q.terms, selector, options_.bm25, want, nullptr, &lookups);
     out.clear();
     std::unordered_set<int64_t> seen;
     for (const auto& h : hits) {

@@ -48,7 +48,9 @@ class Searcher {
   // snippets), so callers need not analyze it again.
   Result<std::vector<DocumentHit>> Search(const SearchRequest& request,
                                           AnalyzedQuery* analyzed = nullptr) const;
-  AnalyzedQuery Analyze(const std::string& query, const Snapshot& snap) const;
+  // `lookups`, when given, is over `snap` and keeps the terms it looks up
+  // for the search that follows.
+  AnalyzedQuery Analyze(const std::string& query, const Snapshot& snap, TermLookups* lookups = nullptr) const;
   const SearcherOptions& options() const { return options_; }
 
  private:

@@ -39,6 +39,7 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   // Word boundaries from the analyzer without stop-word removal would be
   // ideal; analyzed tokens are enough to place the window and the marks.
   std::vector<Token> toks;
+  toks.reserve(passage.size() / 5 + 8);  // about one word in 5-6 bytes: no regrowth
   std::string first_bytes;
   for (const auto& t : terms)
     if (!t.empty() && first_bytes.find(t[0]) == std::string::npos) first_bytes.push_back(t[0]);
@@ -48,7 +49,8 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   std::vector<int> match(toks.size(), -1);
   std::vector<const std::string*> ids;
   for (size_t i = 0; i < toks.size(); ++i) {
-    if (!terms.count(toks[i].term)) continue;
+    // An empty term (a word skipped by the first-byte test) matches nothing.
+    if (toks[i].term.empty() || !terms.count(toks[i].term)) continue;
     auto it = std::find_if(ids.begin(), ids.end(), [&](const std::string* t) { return *t == toks[i].term; });
     if (it == ids.end()) it = ids.insert(ids.end(), &toks[i].term);
     match[i] = static_cast<int>(it - ids.begin());
@@ -85,7 +87,7 @@ Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::stri
   sn.text = prefix;
   uint32_t pos = begin;
   for (const auto& t : toks) {
-    if (t.begin < begin || t.end > end || !terms.count(t.term)) continue;
+    if (t.begin < begin || t.end > end || t.term.empty() || !terms.count(t.term)) continue;
     sn.html += HtmlEscape(passage.substr(pos, t.begin - pos));
     sn.html += "<mark>" + HtmlEscape(passage.substr(t.begin, t.end - t.begin)) + "</mark>";
     pos = t.end;

@@ -79,9 +79,13 @@ std::string DumpJson(const nlohmann::json& j) {
 }
 
 void WriteJson(httplib::Response& res, const nlohmann::json& body, int status) {
+  WriteJsonText(res, DumpJson(body), status);
+}
+
+void WriteJsonText(httplib::Response& res, std::string body, int status) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(DumpJson(body), "application/json; charset=utf-8");
+  res.set_content(std::move(body), "application/json; charset=utf-8");
 }
 
 }  // namespace savoir

@@ -39,5 +39,7 @@ httplib::Server::Handler Guarded(ErrorStyle style, Route route);
 // JSON in responses: invalid UTF-8 from documents is replaced, never thrown on.
 std::string DumpJson(const nlohmann::json& j);
 void WriteJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+// The same with the body already serialized.
+void WriteJsonText(httplib::Response& res, std::string body, int status = 200);
 
 }  // namespace savoir

@@ -30,7 +30,7 @@ Status Search(ServerContext& ctx, const httplib::Request& req, httplib::Response
   RequestContext rc = RequestContextFor(req);
   WorkGate::Pass pass(ctx.gate.get());  // computing requests take turns (server/work_gate.h)
   SAVOIR_ASSIGN_OR_RETURN(Retrieval r, Retrieve(*ctx.engine, p.query, rc.principal, p.filters, p.k));
-  WriteJson(res, {{"results", ResultsJson(r)}, {"took_ms", std::round(r.took_ms * 100) / 100}});
+  WriteJsonText(res, SearchResponseJson(r, std::round(r.took_ms * 100) / 100));
   return Status::Ok();
 }
 

@@ -108,8 +108,13 @@ Result<Retrieval> Retrieve(Engine& engine, const std::string& query, const Princ
   for (const auto& t : analyzed.terms) query_terms.insert(t.term);
   SnippetTerms snippet_terms(query, std::move(query_terms));
   std::map<int64_t, SourceRecord> sources;
-  for (const auto& h : hits) {
-    auto passage = engine.store().GetPassage(h.chunk_id);
+  std::vector<int64_t> chunk_ids;
+  chunk_ids.reserve(hits.size());
+  for (const auto& h : hits) chunk_ids.push_back(h.chunk_id);
+  auto passages = engine.store().GetPassages(chunk_ids);
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const DocumentHit& h = hits[i];
+    auto& passage = passages[i];
     // Deleted between the index snapshot and now: skip, it is no answer.
     if (!passage.ok() || passage->doc.id != h.doc_id) continue;
     auto src = sources.find(passage->doc.source_id);
@@ -145,6 +150,50 @@ json ResultJson(const RetrievedHit& r) {
 json ResultsJson(const Retrieval& retrieval) {
   json out = json::array();
   for (const auto& r : retrieval.hits) out.push_back(ResultJson(r));
+  return out;
+}
+
+std::string SearchResponseJson(const Retrieval& retrieval, double took_ms) {
+  std::string out;
+  // nlohmann's own serializer for every value (escaping, invalid UTF-8
+  // replaced, number formatting), the structure written here: keys in the
+  // order a json object (a std::map) keeps them, compact separators.
+  nlohmann::detail::serializer<json> ser(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+                                         json::error_handler_t::replace);
+  auto value = [&](const json& v) { ser.dump(v, false, false, 0); };
+  out += "{\"results\":[";
+  for (size_t i = 0; i < retrieval.hits.size(); ++i) {
+    const RetrievedHit& r = retrieval.hits[i];
+    if (i > 0) out += ',';
+    out += "{\"chunk_id\":";
+    value(r.chunk.id);
+    out += ",\"document_id\":";
+    value(r.doc.id);
+    out += ",\"heading_path\":";
+    value(r.chunk.heading_path);
+    out += ",\"language\":";
+    value(r.chunk.language.empty() ? r.doc.language : r.chunk.language);
+    out += ",\"score\":";
+    value(r.hit.score);
+    out += ",\"snippet\":";
+    value(r.snippet);
+    out += ",\"source\":{\"id\":";
+    value(r.source.id);
+    out += ",\"kind\":";
+    value(r.source.kind);
+    out += ",\"name\":";
+    value(r.source.name);
+    out += "},\"title\":";
+    value(r.doc.title);
+    out += ",\"updated_at\":";
+    value(r.doc.updated_at > 0 ? json(IsoTime(r.doc.updated_at)) : json(nullptr));
+    out += ",\"url\":";
+    value(r.doc.url);
+    out += '}';
+  }
+  out += "],\"took_ms\":";
+  value(took_ms);
+  out += '}';
   return out;
 }
 

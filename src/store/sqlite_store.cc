@@ -500,7 +500,25 @@ class SqliteStore final : public Store {
   }
 
   Result<PassageRecord> GetPassage(int64_t chunk_id) override {
-    return Read([&](Conn& c) -> Result<PassageRecord> {
+    return Read([&](Conn& c) { return PassageOn(c, chunk_id); });
+  }
+
+  // One read transaction for the whole page (each statement outside one
+  // starts and ends its own: file and WAL locks, system calls).
+  std::vector<Result<PassageRecord>> GetPassages(const std::vector<int64_t>& chunk_ids) override {
+    return Read([&](Conn& c) {
+      const bool own_tx = chunk_ids.size() > 1 && sqlite3_get_autocommit(c.db) &&
+                          sqlite3_exec(c.db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+      std::vector<Result<PassageRecord>> out;
+      out.reserve(chunk_ids.size());
+      for (int64_t id : chunk_ids) out.push_back(PassageOn(c, id));
+      if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
+      return out;
+    });
+  }
+
+  Result<PassageRecord> PassageOn(Conn& c, int64_t chunk_id) {
+    {
       // Byte offsets: substr() counts bytes only on a BLOB.
       Stmt q = c.Prepare(
           "SELECT c.id, c.document_id, c.ordinal, c.begin_offset, c.end_offset, c.heading_path, c.language, "
@@ -524,7 +542,7 @@ class SqliteStore final : public Store {
       p.doc.updated_at = q.Int(15);
       p.text = q.Text(16);
       return p;
-    });
+    }
   }
 
   Result<ChunkRecord> GetChunk(int64_t chunk_id) override {

@@ -155,6 +155,14 @@ class Store {
   // One read for a search hit: kNotFound when the chunk is gone (the index
   // may briefly lag the store).
   virtual Result<PassageRecord> GetPassage(int64_t chunk_id) = 0;
+  // The passages of a page of hits, element i for chunk_ids[i] as GetPassage
+  // would answer it; a store may read them in one transaction.
+  virtual std::vector<Result<PassageRecord>> GetPassages(const std::vector<int64_t>& chunk_ids) {
+    std::vector<Result<PassageRecord>> out;
+    out.reserve(chunk_ids.size());
+    for (int64_t id : chunk_ids) out.push_back(GetPassage(id));
+    return out;
+  }
 
   // The change log, in order, after `after_seq`.
   virtual Result<std::vector<Change>> ChangesSince(int64_t after_seq, size_t limit) = 0;

@@ -303,6 +303,46 @@ TEST(Segment, ManyTermsEncodedInRangesReadTheSame) {
   EXPECT_FALSE((*s)->Find("zzzzzzzz").has_value());
 }
 
+// FindIndexed (binary search on in-memory block heads) answers as Find does,
+// for every term, for absent terms between them, and for terms that share
+// their first 8 bytes (where heads tie and whole terms are compared).
+TEST(Segment, FindIndexedAnswersAsFind) {
+  testing::TempDir dir;
+  std::mt19937 rng(5);
+  SegmentWriter writer;
+  for (int64_t id = 1; id <= 3000; ++id) {
+    IndexedChunk c = RandomChunk(rng, id);
+    for (int i = 0; i < 8; ++i) c.terms.push_back("w" + std::to_string(rng() % 50000));
+    c.terms.push_back("sharedprefix" + std::to_string(rng() % 500));  // heads tie
+    c.terms.push_back(std::string(1 + id % 9, 'q'));                   // shorter than 8 bytes, prefixes of each other
+    writer.Add(c);
+  }
+  ASSERT_TRUE(writer.Write(dir / "seg").ok());
+  auto seg = Segment::Open(dir / "seg");
+  ASSERT_TRUE(seg.ok()) << seg.status().message();
+  const Segment& s = **seg;
+  auto same = [&](std::string_view t) {
+    auto a = s.Find(t), b = s.FindIndexed(t);
+    ASSERT_EQ(a.has_value(), b.has_value()) << t;
+    if (!a) return;
+    EXPECT_EQ(a->df, b->df) << t;
+    EXPECT_EQ(a->postings, b->postings) << t;
+    EXPECT_EQ(a->max_tf, b->max_tf) << t;
+    EXPECT_EQ(a->min_len, b->min_len) << t;
+  };
+  uint64_t n = 0;
+  for (auto it = s.Terms(); it.Valid(); it.Next(), ++n) {
+    const std::string t(it.term());
+    ASSERT_TRUE(s.FindIndexed(t).has_value()) << t;
+    same(t);
+    same(t + "\x01");
+    same(t.substr(0, t.size() - 1));
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_EQ(n, s.n_terms());
+  for (std::string_view t : {"", "\x01", "a", "sharedprefix", "sharedprefix9999", "zzzzzzzzzz", "w", "\xff\xff"}) same(t);
+}
+
 TEST(Segment, RejectsGarbageFiles) {
   testing::TempDir dir;
   std::string p = dir / "seg_000001";

@@ -172,3 +172,39 @@ TEST(ServerSnippets, OnlyMarkIsMarkup) {
 
 }  // namespace
 }  // namespace savoir
+
+namespace savoir {
+namespace {
+
+// The /api/search body written without a JSON tree is byte for byte what
+// DumpJson writes from ResultsJson: escapes, invalid UTF-8 replaced, floats,
+// nulls, key order.
+TEST(ServerResults, SearchBodyWrittenDirectlyEqualsTheJsonTree) {
+  Retrieval r;
+  for (int i = 0; i < 3; ++i) {
+    RetrievedHit h;
+    h.hit.score = i == 0 ? 14.276521682739258f : 1.0f / (i + 2);
+    h.chunk.id = 10166 + i;
+    h.doc.id = 900 + i;
+    h.chunk.heading_path = i == 1 ? "Guide > \"Congés\" \\ annexes" : "";
+    h.chunk.language = i == 2 ? "" : "fr";
+    h.doc.language = "en";
+    h.snippet = std::string("a <mark>b</mark>\n\t\x01 é \xff\xfe broken ") + char(0xC3);
+    h.doc.title = i == 0 ? "Titre – «cité»" : "";
+    h.doc.url = "https://example.com/a?b=c&d=\"e\"";
+    h.doc.updated_at = i == 1 ? 0 : 1764166000 + i;
+    h.source.id = 3;
+    h.source.kind = "files";
+    h.source.name = "/srv/docs \x7f";
+    r.hits.push_back(h);
+  }
+  for (double took : {0.0, 12.34, 1e-7, 123456.78}) {
+    const std::string want =
+        DumpJson(nlohmann::json{{"results", ResultsJson(r)}, {"took_ms", took}});
+    EXPECT_EQ(SearchResponseJson(r, took), want);
+  }
+  EXPECT_EQ(SearchResponseJson(Retrieval{}, 0.5), DumpJson(nlohmann::json{{"results", nlohmann::json::array()}, {"took_ms", 0.5}}));
+}
+
+}  // namespace
+}  // namespace savoir

@@ -118,6 +118,26 @@ TEST_P(StoreTest, PassageIsTheChunksBytesWithItsDocument) {
   EXPECT_TRUE(p->doc.content.empty());
   EXPECT_EQ(store_->GetPassage(chunks[1].id)->text, "Fin.");
   EXPECT_EQ(store_->GetPassage(999999).status().kind(), ErrorKind::kNotFound);
+  // A page of hits in one read: in the order asked, a missing chunk in its
+  // place, the others as GetPassage answers them.
+  auto page = store_->GetPassages({chunks[1].id, 999999, chunks[0].id});
+  ASSERT_EQ(page.size(), 3u);
+  ASSERT_TRUE(page[0].ok());
+  EXPECT_EQ(page[0]->text, "Fin.");
+  EXPECT_EQ(page[0]->chunk.id, chunks[1].id);
+  EXPECT_EQ(page[1].status().kind(), ErrorKind::kNotFound);
+  ASSERT_TRUE(page[2].ok());
+  EXPECT_EQ(page[2]->text, "Élodie gère les congés.");
+  EXPECT_EQ(page[2]->doc.title, "Title of a.md");
+  EXPECT_TRUE(store_->GetPassages({}).empty());
+  // Inside a write transaction the same reads see its own writes.
+  ASSERT_TRUE(store_->InTransaction([&]() -> Status {
+                  auto in_tx = store_->GetPassages({chunks[0].id, chunks[1].id});
+                  EXPECT_EQ(in_tx.size(), 2u);
+                  EXPECT_TRUE(in_tx[0].ok() && in_tx[0]->text == "Élodie gère les congés.");
+                  EXPECT_TRUE(in_tx[1].ok() && in_tx[1]->text == "Fin.");
+                  return Status::Ok();
+                }).ok());
 }
 
 TEST_P(StoreTest, ChangeLogRecordsEveryWriteInOrder) {
