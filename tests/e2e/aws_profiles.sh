@@ -31,7 +31,8 @@ start() {
   local name=$1 script=$2
   shift 2
   : >"$WORK/$name.out"
-  (cd "$SRC/tests/js" && env "$@" node "$script" >"$WORK/$name.out" 2>&1) &
+  # exec: the recorded pid is node itself, so cleanup stops it (not just a subshell).
+  (cd "$SRC/tests/js" && exec env "$@" node "$script" >"$WORK/$name.out" 2>&1) &
   PIDS+=($!)
   for _ in $(seq 1 200); do
     local port
