@@ -170,17 +170,18 @@ namespace {
 TEST(SegmentWriter, IndexBuildPathEqualsAnalyzerPath) {
   testing::TempDir dir;
   std::vector<std::pair<DocumentRecord, std::vector<ChunkRecord>>> docs;
-  const char* texts[][3] = {
+  const std::string long_word(70, 'x');
+  const std::vector<std::vector<std::string>> texts = {
       {"en", "The Quick Brown Foxes", "The quick brown foxes jumped over 3 lazy dogs; the dogs' owners ran. "
                                       "Running runners run 2024 times: p53 and BRCA1 mutations, naïve café."},
       {"fr", "L'école des élèves", "Les élèves de l'école étaient payés. Ils ont payé les écoles, qu'ils "
                                   "aiment; à l'été où nous étions déjà là, ÉCOLE et ecole."},
-      {"en", "", std::string(70, 'x').append(" short words and a supercalifragilisticexpialidociousword").c_str()},
+      {"en", "", long_word + " short words and a supercalifragilisticexpialidociousword"},
       {"xx", "Ωμέγα Straße", "Ωμέγα straße STRASSE œuvre Æsir, 東京 タワー — numbers 3.14 and 1e9."},
       {"fr", "Titre", "Bonjour, est-ce que vous avez vu les résultats? Oui: résultat, resultats."}};
   int64_t chunk_id = 1;
   for (int rep = 0; rep < 3; ++rep) {
-    for (size_t i = 0; i < std::size(texts); ++i) {
+    for (size_t i = 0; i < texts.size(); ++i) {
       DocumentRecord d;
       d.id = static_cast<int64_t>(docs.size() + 1);
       d.source_id = 1;
