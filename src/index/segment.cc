@@ -906,31 +906,7 @@ std::optional<TermInfo> Segment::Find(std::string_view t) const {
     if (BlockFirstTerm(mid) <= t) lo = mid + 1; else hi = mid;
   }
   if (lo == 0) return std::nullopt;
-  const uint64_t b = lo - 1;
-  const uint8_t* p = dict_ + dict_index_[b].dict;
-  const uint8_t* end = dict_ + dict_index_[b + 1].dict;
-  uint64_t running = dict_index_[b].post_base;
-  char buf[segfmt::kMaxTermLen];
-  uint32_t len = 0;
-  DictEntry e;
-  while (p < end && DecodeDictEntry(p, end, buf, &len, &running, &e)) {
-    int c = std::string_view(buf, len).compare(t);
-    if (c > 0) break;
-    if (c < 0) continue;
-    TermInfo info;
-    info.df = e.df;
-    if (e.df == 1) {
-      info.postings = e.a;
-      info.max_tf = e.b;
-      info.min_len = doc_lens_[e.a];
-    } else {
-      info.postings = running;
-      info.max_tf = e.a;
-      info.min_len = e.b;
-    }
-    return info;
-  }
-  return std::nullopt;
+  return FindInBlock(lo - 1, t);
 }
 
 namespace {
