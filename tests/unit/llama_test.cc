@@ -79,13 +79,14 @@ double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
 // at exit (common/log.cpp: "this design may cause logs to be lost", upstream
 // issue 22142): on a busy machine the end of its output, or all of it, can
 // be missing. So: one text per run (a short output), re-run when the output
-// is cut (a cut output never parses as JSON, so a wrong vector cannot pass).
+// is cut (a cut output never parses as JSON, so a wrong vector cannot pass;
+// under ASan on 2 loaded cores 8 tries were not always enough).
 std::vector<std::vector<float>> ReferenceEmbeddings(const std::string& model, const std::vector<std::string>& texts) {
   std::vector<std::vector<float>> vecs;
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::string& text = texts[i];
     std::string out;
-    for (int attempt = 0; attempt < 8; ++attempt) {
+    for (int attempt = 0; attempt < 40; ++attempt) {
       out = RunCapture(kBin + "/llama-embedding -m " + ShellQuote(model) + " -t 2 -c 1024 -b 1024 -ub 1024" +
                        " --embd-normalize 2 --embd-output-format json -p " + ShellQuote(text) + " 2>/dev/null");
       json j = json::parse(out, nullptr, false);
@@ -95,7 +96,7 @@ std::vector<std::vector<float>> ReferenceEmbeddings(const std::string& model, co
       }
     }
     if (vecs.size() != i + 1) {
-      ADD_FAILURE() << "llama-embedding never printed one whole JSON vector in 8 runs; last output: "
+      ADD_FAILURE() << "llama-embedding never printed one whole JSON vector in 40 runs; last output: "
                     << out.substr(0, 300);
       return {};
     }
