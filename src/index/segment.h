@@ -185,6 +185,7 @@ class PostingCursor {
 
   const segfmt::BlockMeta* metas_ = nullptr;
   const uint8_t* base_ = nullptr;
+  const uint8_t* end_ = nullptr;  // end of the mapped file
   segfmt::BlockMeta one_{};
   uint32_t df_ = 0, n_blocks_ = 0;
   uint32_t block_ = 0, n_in_block_ = 0, pos_ = 0;
@@ -252,6 +253,8 @@ class Segment {
   const std::unordered_map<std::string, Roaring>& facets() const { return facets_; }
 
   const uint8_t* postings_base() const { return base_ + header_->off_postings; }
+  // The end of the mapped file: reads of several bytes at once stop there.
+  const uint8_t* file_end() const { return base_ + size_; }
 
  private:
   Segment() = default;
