@@ -7,8 +7,9 @@
 //   build/search_phases DATA_DIR QUERIES.jsonl [--repeat N] [--k 10] [--hits FILE] [--explain N]
 //
 // QUERIES.jsonl is a BEIR queries file ({"_id", "text"} per line). --hits
-// writes each query's documents and scores, one line per query, so two
-// builds can be checked for identical rankings (diff the files).
+// writes each query's documents and scores, one line per query, then its
+// response body (took_ms set to 0), so two builds can be checked for
+// identical rankings and bodies, snippets included (diff the files).
 #include <nlohmann/json.hpp>
 
 #include <time.h>
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
       if (r == 0 && hits_out && hits.ok()) {
         for (const auto& h : *hits) hits_out << h.doc_id << ':' << h.chunk_id << ':' << h.score << ' ';
         hits_out << '\n';
+        if (ret.ok()) hits_out << SearchResponseJson(*ret, 0) << '\n';
       }
     }
   }
