@@ -19,6 +19,13 @@ struct Snippet {
 Snippet MakeSnippet(std::string_view passage, const std::unordered_set<std::string>& terms,
                     const std::string& language, size_t max_words = 40);
 
+// The same window as MakeSnippet, as plain text in which the only markup is
+// <mark></mark> around the matches: any "<mark>" or "</mark>" of the
+// document itself is removed (a passage cannot fake a highlight), nothing is
+// escaped (the web page inserts it as text, then restores the marks).
+std::string MarkedSnippet(std::string_view passage, const std::unordered_set<std::string>& terms,
+                          const std::string& language, size_t max_words = 40);
+
 std::string HtmlEscape(std::string_view s);
 
 // The query's terms as a passage in a given language matches them: the query

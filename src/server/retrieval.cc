@@ -13,77 +13,11 @@ namespace savoir {
 namespace {
 using json = nlohmann::json;
 
-std::string Unescape(std::string_view s) {
-  static const std::pair<std::string_view, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    bool done = false;
-    if (s[i] == '&') {
-      for (const auto& [entity, c] : kEntities) {
-        if (s.substr(i, entity.size()) == entity) {
-          out.push_back(c);
-          i += entity.size();
-          done = true;
-          break;
-        }
-      }
-    }
-    if (!done) out.push_back(s[i++]);
-  }
-  return out;
-}
-
-// Removes "<mark>" and "</mark>" in any letter case, repeatedly, because a
-// removal can join "<ma" and "rk>" into a new tag.
-void StripMarkTags(std::string* s) {
-  for (bool changed = true; changed;) {
-    changed = false;
-    std::string lower = *s;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    for (std::string_view tag : {std::string_view("</mark>"), std::string_view("<mark>")}) {
-      size_t pos = lower.find(tag);
-      if (pos == std::string::npos) continue;
-      s->erase(pos, tag.size());
-      changed = true;
-      break;
-    }
-  }
-}
-
 std::string MakeResultSnippet(std::string_view passage, const ChunkRecord& chunk, SnippetTerms& terms) {
-  return MarkOnlySnippet(MakeSnippet(passage, terms.For(chunk.language), chunk.language).html);
+  return MarkedSnippet(passage, terms.For(chunk.language), chunk.language);
 }
 
 }  // namespace
-
-std::string MarkOnlySnippet(std::string_view html) {
-  std::string out;
-  size_t pos = 0;
-  auto text = [&](std::string_view escaped) {
-    std::string t = Unescape(escaped);
-    StripMarkTags(&t);
-    out += t;
-  };
-  // MakeSnippet escapes the document text, so every '<' left is one of its tags.
-  while (pos < html.size()) {
-    size_t lt = html.find('<', pos);
-    if (lt == std::string_view::npos) break;
-    text(html.substr(pos, lt - pos));
-    size_t gt = html.find('>', lt);
-    if (gt == std::string_view::npos) {
-      pos = html.size();
-      break;
-    }
-    std::string_view tag = html.substr(lt, gt - lt + 1);
-    if (tag == "<mark>" || tag == "</mark>") out += tag;
-    pos = gt + 1;
-  }
-  if (pos < html.size()) text(html.substr(pos));
-  return out;
-}
 
 bool CanRead(const Principal& principal, const AccessList& acl) {
   if (principal.all_access) return true;

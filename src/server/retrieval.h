@@ -49,9 +49,4 @@ nlohmann::json CitationJson(const Citation& citation);
 // The passages handed to the answerer, numbered as the results are.
 std::vector<Passage> PassagesFor(const Retrieval& retrieval);
 
-// MakeSnippet's HTML (escaped text + <mark>) turned into what the web page
-// expects: raw text where only <mark>/</mark> are markup. Mark tags that were
-// literally in the document are removed so they cannot fake a highlight.
-std::string MarkOnlySnippet(std::string_view snippet_html);
-
 }  // namespace savoir

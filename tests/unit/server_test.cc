@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <unordered_set>
 
 #include "server/http_errors.h"
 #include "server/request_parsing.h"
+#include "retrieve/snippet.h"
 #include "server/retrieval.h"
 
 namespace savoir {
@@ -162,12 +164,72 @@ TEST(ServerRequests, ShortFollowUpsBorrowThePreviousQuestion) {
 }
 
 TEST(ServerSnippets, OnlyMarkIsMarkup) {
-  // MakeSnippet's output: escaped text plus real <mark> tags.
-  EXPECT_EQ(MarkOnlySnippet("a &lt;b&gt; &amp; <mark>cong&#39;s</mark> &quot;x&quot;"),
-            "a <b> & <mark>cong's</mark> \"x\"");
-  // Mark tags that were literally in the document cannot fake a highlight.
-  EXPECT_EQ(MarkOnlySnippet("&lt;mark&gt;fake&lt;/MARK&gt; <mark>real</mark>"), "fake <mark>real</mark>");
-  EXPECT_EQ(MarkOnlySnippet("&lt;ma&lt;mark&gt;rk&gt;x"), "x");
+  const std::unordered_set<std::string> terms = {"cong"};
+  // Nothing is escaped; the only markup is the highlight.
+  EXPECT_EQ(MarkedSnippet("a <b> & cong's \"x\"", terms, "en"), "a <b> & <mark>cong</mark>'s \"x\"");
+  // Mark tags that were literally in the document cannot fake a highlight,
+  // in any letter case, nor by a removal joining two halves.
+  EXPECT_EQ(MarkedSnippet("<mark>fake</MARK> cong", terms, "en"), "fake <mark>cong</mark>");
+  EXPECT_EQ(MarkedSnippet("<ma<mark>rk>x cong", terms, "en"), "x <mark>cong</mark>");
+  EXPECT_EQ(MarkedSnippet("<ma</mark>rk>x</ma<MARK>rk> cong", terms, "en"), "x <mark>cong</mark>");
+  EXPECT_EQ(MarkedSnippet("<ma\nrk>x\tcong", terms, "en"), "<ma rk>x <mark>cong</mark>");
+}
+
+TEST(ServerSnippets, MarkedSnippetIsTheHtmlSnippetUnescaped) {
+  // MarkedSnippet is MakeSnippet's HTML with the escaping undone and the
+  // document's own mark tags removed; checked against that long way round
+  // on hostile passages.
+  auto long_way = [](const std::string& html) {
+    std::string out;
+    auto unescape_strip = [&](std::string t) {
+      std::string u;  // entities decoded left to right, each once
+      for (size_t i = 0; i < t.size();) {
+        bool done = false;
+        for (auto [entity, c] : {std::pair<std::string, char>{"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'},
+                                 {"&#39;", '\''}, {"&amp;", '&'}})
+          if (!done && t.compare(i, entity.size(), entity) == 0) {
+            u += c;
+            i += entity.size();
+            done = true;
+          }
+        if (!done) u += t[i++];
+      }
+      t = u;
+      for (bool changed = true; changed;) {
+        changed = false;
+        std::string lower = t;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (std::string tag : {"</mark>", "<mark>"})
+          if (size_t p = lower.find(tag); p != std::string::npos) {
+            t.erase(p, tag.size());
+            changed = true;
+            break;
+          }
+      }
+      out += t;
+    };
+    size_t pos = 0;
+    while (pos < html.size()) {
+      size_t lt = html.find('<', pos);
+      if (lt == std::string::npos) break;
+      unescape_strip(html.substr(pos, lt - pos));
+      size_t gt = html.find('>', lt);
+      out += html.substr(lt, gt - lt + 1);
+      pos = gt + 1;
+    }
+    if (pos < html.size()) unescape_strip(html.substr(pos));
+    return out;
+  };
+  const std::unordered_set<std::string> terms = {"leav", "pai", "cong"};
+  std::string filler;
+  for (int i = 0; i < 60; ++i) filler += "word" + std::to_string(i) + " ";
+  for (std::string passage :
+       {std::string("Paid leave: <MaRk>25</mark> days &amp; <ma<mark>rk>more</mark> leave"),
+        filler + "paid <b>leave</b> & \"quotes\" 'x' <mark>" + filler,
+        std::string("<</mark>mark>leave<mark</mark>>\n\tpaid\r"), filler + "cong&eacute;s <ma\nrk> leave"}) {
+    SCOPED_TRACE(passage);
+    EXPECT_EQ(MarkedSnippet(passage, terms, "en"), long_way(MakeSnippet(passage, terms, "en").html));
+  }
 }
 
 }  // namespace
