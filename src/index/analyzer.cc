@@ -57,18 +57,43 @@ const char* FoldLatin(char32_t cp) {
 
 // Stop words (removed at index and query time). English: Lucene's default
 // English set; French: the Snowball French list, with elided forms.
-struct StopSet {
-  const std::unordered_set<std::string>* words;
-  size_t max_len;  // most words are longer than every stop word: they skip the set
+// Asked for nearly every word analyzed (snippets analyze whole passages per
+// request): one open-addressing table of views into the word set, hashed
+// without building a string.
+class StopSet {
+ public:
+  explicit StopSet(const std::unordered_set<std::string>& words) {
+    size_t n = 16;
+    while (n < 4 * words.size()) n *= 2;  // at most a quarter full
+    slots_.resize(n);
+    for (const auto& w : words) {
+      max_len_ = std::max(max_len_, w.size());
+      size_t i = Hash(w) & (n - 1);
+      while (!slots_[i].empty()) i = (i + 1) & (n - 1);
+      slots_[i] = w;
+    }
+  }
+  bool Contains(std::string_view word) const {
+    // Most words are longer than every stop word: they skip the table.
+    if (word.empty() || word.size() > max_len_) return false;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(word) & mask; !slots_[i].empty(); i = (i + 1) & mask)
+      if (slots_[i] == word) return true;
+    return false;
+  }
+
+ private:
+  static size_t Hash(std::string_view w) {  // FNV-1a
+    uint32_t h = 2166136261u;
+    for (unsigned char c : w) h = (h ^ c) * 16777619u;
+    return h;
+  }
+  std::vector<std::string_view> slots_;  // views into the static word sets
+  size_t max_len_ = 0;
 };
 const std::unordered_set<std::string>& StopWords(std::string_view lang);
-StopSet StopWordsOf(std::string_view lang) {
-  auto make = [](const std::unordered_set<std::string>& w) {
-    size_t m = 0;
-    for (const auto& x : w) m = std::max(m, x.size());
-    return StopSet{&w, m};
-  };
-  static const StopSet en = make(StopWords("en")), fr = make(StopWords("fr")), none = make(StopWords(""));
+const StopSet& StopWordsOf(std::string_view lang) {
+  static const StopSet en(StopWords("en")), fr(StopWords("fr")), none(StopWords(""));
   if (lang == "en") return en;
   if (lang == "fr") return fr;
   return none;
@@ -334,10 +359,8 @@ void SplitWords(std::string_view text, Fn&& fn) {
 struct LanguageState {
   explicit LanguageState(std::string_view language)
       : stops(StopWordsOf(language)), stemmer(Stemmers().Get(language)) {}
-  bool IsStop(std::string_view word) const {
-    return word.size() <= stops.max_len && stops.words->count(std::string(word));
-  }
-  StopSet stops;
+  bool IsStop(std::string_view word) const { return stops.Contains(word); }
+  const StopSet& stops;
   sb_stemmer* stemmer;
 };
 
