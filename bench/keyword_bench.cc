@@ -267,6 +267,26 @@ void SavoirQueries(const Corpus& c, const KeywordIndex& index, json* out) {
   }
 }
 
+// An index build timed as the median of up to five runs, as long as the runs
+// so far took under two seconds in all: a small corpus indexes in a few
+// milliseconds, where one run's time is mostly noise (thread start-up, page
+// faults, a neighbour on the machine); a large one is run once. Every engine
+// is timed this way. build() starts from nothing each time and returns its
+// seconds; the last run's index is the one queried.
+template <typename Build>
+double MedianBuildSeconds(Build&& build, json* out) {
+  std::vector<double> runs;
+  double total = 0;
+  do {
+    runs.push_back(build());
+    total += runs.back();
+  } while (runs.size() < 5 && total < 2.0);
+  (*out)["index_runs"] = runs.size();
+  std::vector<double> sorted = runs;
+  std::sort(sorted.begin(), sorted.end());
+  return sorted[sorted.size() / 2];
+}
+
 // Index-only: chunking + language detection (IngestDocument into a memory
 // store, timed apart as "ingest"), then the production index build
 // (CatchUpIndex: AddChunkTo on every core, KeywordIndex::CommitParts, then
@@ -289,22 +309,30 @@ json RunSavoir(const Corpus& c, const Options& o, bool one_core) {
   out["ingest_s"] = Seconds(t0, Clock::now());
   out["chunks"] = store.chunk_count();
   std::string dir = o.work + "/savoir-index";
-  fs::remove_all(dir);
   {
     PeakMeter mem;
     PerfPhase perf("index");
-    auto t1 = Clock::now();
-    auto index = KeywordIndex::Open(dir);
-    Check(index.status(), "open index");
-    IndexBuildStats stats;
-    IndexBuildOptions build;
-    build.stats = &stats;
-    Check(CatchUpIndex(store, **index, build), "index");
-    Check((*index)->MaybeMerge(), "merge");
-    out["index_s"] = Seconds(t1, Clock::now());
+    std::vector<std::pair<double, IndexBuildStats>> phases;  // per run
+    out["index_s"] = MedianBuildSeconds([&] {
+      fs::remove_all(dir);
+      auto t1 = Clock::now();
+      auto index = KeywordIndex::Open(dir);
+      Check(index.status(), "open index");
+      IndexBuildStats stats;
+      IndexBuildOptions build;
+      build.stats = &stats;
+      Check(CatchUpIndex(store, **index, build), "index");
+      Check((*index)->MaybeMerge(), "merge");
+      const double s = Seconds(t1, Clock::now());
+      phases.emplace_back(s, stats);
+      out["segments"] = (*index)->Stats().segments;
+      return s;
+    }, &out);
+    // The phases of the median run.
+    std::sort(phases.begin(), phases.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    const IndexBuildStats& stats = phases[phases.size() / 2].second;
     out["index_phases_s"] = {{"read", stats.read_s}, {"analyze", stats.analyze_s}, {"write", stats.write_s}};
     out["index_rss_kb"] = mem.DeltaKb();
-    out["segments"] = (*index)->Stats().segments;
   }
   out["index_bytes"] = DirBytes(dir);
   if (one_core) return out;
@@ -381,34 +409,41 @@ void SqlExec(sqlite3* db, const char* sql) {
 json RunFts5(const Corpus& c, const Options& o) {
   json out;
   std::string path = o.work + "/fts5.db";
-  fs::remove(path);
-  fs::remove(path + "-journal");
   sqlite3* db = nullptr;
   {
     PeakMeter mem;
-    auto t0 = Clock::now();
-    sqlite3_open(path.c_str(), &db);
-    SqlExec(db,
-            "CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')");
-    SqlExec(db, "BEGIN");
-    sqlite3_stmt* ins = nullptr;
-    sqlite3_prepare_v2(db, "INSERT INTO docs(rowid, body) VALUES(?, ?)", -1, &ins, nullptr);
-    std::string body;
-    for (size_t i = 0; i < c.docs.size(); ++i) {
-      body = c.docs[i].title + "\n" + c.docs[i].text;
-      sqlite3_bind_int64(ins, 1, static_cast<int64_t>(i) + 1);
-      sqlite3_bind_text(ins, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
-      if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-      sqlite3_reset(ins);
-    }
-    sqlite3_finalize(ins);
-    SqlExec(db, "COMMIT");
-    out["index_s"] = Seconds(t0, Clock::now());
+    out["index_s"] = MedianBuildSeconds(
+        [&] {
+          if (db) sqlite3_close(db);
+          fs::remove(path);
+          fs::remove(path + "-journal");
+          auto t0 = Clock::now();
+          sqlite3_open(path.c_str(), &db);
+          SqlExec(db,
+                  "CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='porter unicode61 "
+                  "remove_diacritics 2')");
+          SqlExec(db, "BEGIN");
+          sqlite3_stmt* ins = nullptr;
+          sqlite3_prepare_v2(db, "INSERT INTO docs(rowid, body) VALUES(?, ?)", -1, &ins, nullptr);
+          std::string body;
+          for (size_t i = 0; i < c.docs.size(); ++i) {
+            body = c.docs[i].title + "\n" + c.docs[i].text;
+            sqlite3_bind_int64(ins, 1, static_cast<int64_t>(i) + 1);
+            sqlite3_bind_text(ins, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
+            sqlite3_reset(ins);
+          }
+          sqlite3_finalize(ins);
+          SqlExec(db, "COMMIT");
+          return Seconds(t0, Clock::now());
+        },
+        &out);
     out["index_rss_kb"] = mem.DeltaKb();
   }
   out["index_bytes"] = DirBytes(path);
   sqlite3_stmt* q = nullptr;
-  sqlite3_prepare_v2(db, "SELECT rowid FROM docs WHERE docs MATCH ?1 ORDER BY rank LIMIT ?2", -1, &q, nullptr);
+  sqlite3_prepare_v2(db, "SELECT rowid FROM docs WHERE docs MATCH ?1 ORDER BY rank LIMIT ?2", -1,
+                     &q, nullptr);
   for (const auto& qs : c.sets) {
     out["sets"][qs.name] = TimeSet(qs, [&](const BenchQuery& bq, size_t k) {
       std::vector<std::string> ids;
@@ -416,7 +451,8 @@ json RunFts5(const Corpus& c, const Options& o) {
       if (m.empty()) return ids;
       sqlite3_bind_text(q, 1, m.data(), static_cast<int>(m.size()), SQLITE_TRANSIENT);
       sqlite3_bind_int64(q, 2, static_cast<int64_t>(k));
-      while (sqlite3_step(q) == SQLITE_ROW) ids.push_back(c.docs[sqlite3_column_int64(q, 0) - 1].id);
+      while (sqlite3_step(q) == SQLITE_ROW)
+        ids.push_back(c.docs[sqlite3_column_int64(q, 0) - 1].id);
       sqlite3_reset(q);
       return ids;
     });
@@ -430,25 +466,29 @@ json RunFts5(const Corpus& c, const Options& o) {
 json RunXapian(const Corpus& c, const Options& o) {
   json out;
   std::string path = o.work + "/xapian";
-  fs::remove_all(path);
   {
     PeakMeter mem;
-    auto t0 = Clock::now();
-    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
-    Xapian::TermGenerator tg;
-    Xapian::Stem en("english"), fr("french");
-    for (const auto& d : c.docs) {
-      Xapian::Document doc;
-      tg.set_stemmer(d.lang == "fr" ? fr : en);
-      tg.set_document(doc);
-      tg.index_text(d.title);
-      tg.increase_termpos();
-      tg.index_text(d.text);
-      db.add_document(doc);  // docid = position + 1
-    }
-    db.commit();
-    db.close();
-    out["index_s"] = Seconds(t0, Clock::now());
+    out["index_s"] = MedianBuildSeconds(
+        [&] {
+          fs::remove_all(path);
+          auto t0 = Clock::now();
+          Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
+          Xapian::TermGenerator tg;
+          Xapian::Stem en("english"), fr("french");
+          for (const auto& d : c.docs) {
+            Xapian::Document doc;
+            tg.set_stemmer(d.lang == "fr" ? fr : en);
+            tg.set_document(doc);
+            tg.index_text(d.title);
+            tg.increase_termpos();
+            tg.index_text(d.text);
+            db.add_document(doc);  // docid = position + 1
+          }
+          db.commit();
+          db.close();
+          return Seconds(t0, Clock::now());
+        },
+        &out);
     out["index_rss_kb"] = mem.DeltaKb();
   }
   out["index_bytes"] = DirBytes(path);
