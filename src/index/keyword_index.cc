@@ -328,13 +328,10 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
       remap[s][l] = writer.AddDoc(seg.chunk_id(l), seg.doc_id(l), seg.updated_at(l), seg.doc_len(l));
     }
   }
+  std::vector<const Segment*> segments;
   for (size_t s = 0; s < sources.size(); ++s) {
     const Segment& seg = *sources[s]->segment;
-    for (auto it = seg.Terms(); it.Valid(); it.Next()) {
-      const uint32_t term = writer.TermId(it.term());
-      for (PostingCursor c = seg.Postings(it.info()); c.doc() != PostingCursor::kEnd; c.Next())
-        if (remap[s][c.doc()] != PostingCursor::kEnd) writer.AddPosting(term, remap[s][c.doc()], c.freq());
-    }
+    segments.push_back(&seg);
     for (const auto& [facet, bm] : seg.facets())
       for (uint32_t l : bm)
         if (remap[s][l] != PostingCursor::kEnd) writer.AddFacet(facet, remap[s][l]);
@@ -345,7 +342,8 @@ Status KeywordIndex::Merge(std::vector<std::string> names) {
     name = NextSegmentName();
     return Status::Ok();
   }));
-  SAVOIR_RETURN_IF_ERROR(writer.Write(dir_ + "/" + name));
+  // The terms are merged from the sources' dictionaries as they are written.
+  SAVOIR_RETURN_IF_ERROR(writer.WriteMerged(segments, remap, dir_ + "/" + name));
   SegmentView merged;
   merged.name = name;
   SAVOIR_ASSIGN_OR_RETURN(merged.segment, Segment::Open(dir_ + "/" + name, /*just_written=*/true));

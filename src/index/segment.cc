@@ -386,29 +386,94 @@ void RadixSortPairs(const Occs& in, const std::vector<uint32_t>& key_of, uint32_
 }
 }  // namespace
 
-Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path) {
-  uint64_t total_docs = 0;
-  std::vector<uint32_t> doc_base;
-  for (const SegmentWriter* w : parts) {
-    doc_base.push_back(static_cast<uint32_t>(total_docs));
-    total_docs += w->size();
-  }
-  if (total_docs >= UINT32_MAX) return Status(ErrorKind::kInvalidArgument, "too many chunks for one segment");
-  const uint32_t n_docs = static_cast<uint32_t>(total_docs);
-  std::vector<uint32_t> doc_lens;
-  std::vector<int64_t> chunk_ids, doc_ids, updated_at;
-  doc_lens.reserve(n_docs);
-  chunk_ids.reserve(n_docs);
-  doc_ids.reserve(n_docs);
-  updated_at.reserve(n_docs);
-  for (const SegmentWriter* w : parts) {
-    doc_lens.insert(doc_lens.end(), w->doc_lens_.begin(), w->doc_lens_.end());
-    chunk_ids.insert(chunk_ids.end(), w->chunk_ids_.begin(), w->chunk_ids_.end());
-    doc_ids.insert(doc_ids.end(), w->doc_ids_.begin(), w->doc_ids_.end());
-    updated_at.insert(updated_at.end(), w->updated_at_.begin(), w->updated_at_.end());
+// The dictionary (front-coded entries in blocks of up to kDictBlock terms,
+// a df == 1 posting kept inline) and the posting lists of a run of terms
+// given in order, built side by side.
+struct EncodedTerms {
+  std::string dict, post;
+  std::vector<segfmt::DictBlock> blocks;
+  uint64_t n_terms = 0;
+};
+
+class TermEncoder {
+ public:
+  TermEncoder(const uint32_t* doc_lens, EncodedTerms* e) : doc_lens_(doc_lens), e_(e) {}
+  // `list`: the term's (local doc, tf), docs increasing, not empty.
+  void Add(std::string_view term, const std::vector<std::pair<uint32_t, uint32_t>>& list) {
+    std::string& dict = e_->dict;
+    std::string& post = e_->post;
+    uint32_t prefix = 0;
+    if (e_->n_terms % segfmt::kDictBlock == 0) {
+      e_->blocks.push_back(segfmt::DictBlock{dict.size(), running_});
+    } else {
+      const size_t limit = std::min(term.size(), prev_term_.size());
+      while (prefix < limit && term[prefix] == prev_term_[prefix]) ++prefix;
+    }
+    ++e_->n_terms;
+    // The entry is put together in `entry_`, then appended once.
+    char* q = EncodeVarint(prefix, entry_.data());
+    q = EncodeVarint(static_cast<uint32_t>(term.size() - prefix), q);
+    std::memcpy(q, term.data() + prefix, term.size() - prefix);
+    q += term.size() - prefix;
+    prev_term_.assign(term);
+    const uint32_t df = static_cast<uint32_t>(list.size());
+    q = EncodeVarint(df, q);
+    if (df == 1) {
+      q = EncodeVarint(list[0].first, q);
+      q = EncodeVarint(list[0].second, q);
+      dict.append(entry_.data(), q - entry_.data());
+      return;
+    }
+    const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
+    // Lists with skip data start 4-byte aligned (BlockMeta is read in place).
+    if (n_blocks > 1) post.resize((post.size() + 3) & ~size_t{3}, '\0');
+    const uint64_t gap = post.size() - running_;
+    running_ = post.size();
+    uint32_t max_tf = 0, min_len = UINT32_MAX;
+    const size_t metas_at = post.size();
+    if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
+    uint32_t prev = 0;
+    for (uint32_t b = 0; b < n_blocks; ++b) {
+      BlockMeta m{};
+      m.min_len = UINT32_MAX;
+      char* w = block_;
+      const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
+      for (size_t k = lo; k < hi; ++k) {
+        w = EncodeVarint(list[k].first - prev, w);
+        prev = list[k].first;
+        m.max_tf = std::max(m.max_tf, list[k].second);
+        m.min_len = std::min(m.min_len, doc_lens_[list[k].first]);
+      }
+      for (size_t k = lo; k < hi; ++k) w = EncodeVarint(list[k].second, w);
+      m.last_doc = prev;
+      m.data = static_cast<uint32_t>(post.size() - metas_at);
+      post.append(block_, w - block_);
+      if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
+      max_tf = std::max(max_tf, m.max_tf);
+      min_len = std::min(min_len, m.min_len);
+    }
+    q = EncodeVarint(max_tf, q);
+    q = EncodeVarint(min_len, q);
+    q = EncodeVarint(static_cast<uint32_t>(gap), q);
+    dict.append(entry_.data(), q - entry_.data());
   }
 
-  segfmt::Header h{};
+ private:
+  const uint32_t* doc_lens_;
+  EncodedTerms* e_;
+  std::string prev_term_;
+  std::vector<char> entry_ = std::vector<char>(segfmt::kMaxTermLen + 8 * 5);  // one dictionary entry
+  char block_[kBlockSize * 2 * 5];                                          // one posting block
+  uint64_t running_ = 0;
+};
+
+// The header (filled in later) and the doc tables of a segment; `h` gets
+// their offsets.
+std::string HeaderAndDocs(const std::vector<uint32_t>& doc_lens, const std::vector<int64_t>& chunk_ids,
+                          const std::vector<int64_t>& doc_ids, const std::vector<int64_t>& updated_at,
+                          segfmt::Header* hp) {
+  segfmt::Header& h = *hp;
+  const uint32_t n_docs = static_cast<uint32_t>(doc_lens.size());
   std::memcpy(h.magic, segfmt::kMagic, sizeof(h.magic));
   h.version = segfmt::kVersion;
   h.n_docs = n_docs;
@@ -432,6 +497,99 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
   });
   h.off_doc_lookup = out.size();
   Append(&out, lookup.data(), n_docs);
+  return out;
+}
+
+// Lays the encoded term ranges after `out` (header and doc tables), then
+// the facets, and writes the file.
+Status AssembleSegment(const std::string& path, std::string out, segfmt::Header h,
+                       std::vector<EncodedTerms>& ranges, std::map<std::string, Roaring>& facets) {
+  const size_t n_ranges = ranges.size();
+  // Laid end to end: block offsets move by the sizes before them (posting
+  // ranges start 8-byte aligned, so aligned lists stay aligned).
+  std::vector<segfmt::DictBlock> blocks;
+  uint64_t dict_size = 0, post_size = 0, n_terms = 0;
+  std::vector<uint64_t> post_at(n_ranges);
+  for (size_t r = 0; r < n_ranges; ++r) {
+    post_at[r] = post_size;
+    for (const auto& blk : ranges[r].blocks)
+      blocks.push_back(segfmt::DictBlock{blk.dict + dict_size, blk.post_base + post_size});
+    dict_size += ranges[r].dict.size();
+    post_size = (post_size + ranges[r].post.size() + 7) & ~uint64_t{7};
+    n_terms += ranges[r].n_terms;
+  }
+  blocks.push_back(segfmt::DictBlock{dict_size, post_size});  // the end marker
+  h.n_terms = n_terms;
+  h.n_dict_blocks = blocks.size() - 1;
+  Align8(&out);
+  h.off_dict_index = out.size();
+  Append(&out, blocks.data(), blocks.size());
+  // The file is written as pieces: the dictionary and postings are not
+  // copied once more into one buffer.
+  static const char kZeros[8] = {};
+  std::vector<std::string_view> pieces;
+  uint64_t size = 0;
+  auto add = [&](std::string_view v) {
+    if (!v.empty()) pieces.push_back(v);
+    size += v.size();
+  };
+  auto pad_to = [&](uint64_t at) { add(std::string_view(kZeros, at - size)); };
+  add(out);  // the header is filled in below, in place
+  h.off_dict = size;
+  for (const auto& r : ranges) add(r.dict);
+  pad_to((size + 7) & ~uint64_t{7});
+  h.off_postings = size;
+  for (size_t r = 0; r < n_ranges; ++r) {
+    pad_to(h.off_postings + post_at[r]);
+    add(ranges[r].post);
+  }
+  pad_to((size + 7) & ~uint64_t{7});
+
+  h.off_facets = size;
+  std::string tail;
+  uint32_t n_facets = static_cast<uint32_t>(facets.size());
+  Append(&tail, &n_facets, 1);
+  for (auto& [name, bm] : facets) {
+    bm.runOptimize();
+    uint32_t name_len = static_cast<uint32_t>(name.size());
+    Append(&tail, &name_len, 1);
+    tail += name;
+    uint32_t sz = static_cast<uint32_t>(bm.getSizeInBytes(/*portable=*/true));
+    Append(&tail, &sz, 1);
+    size_t at = tail.size();
+    tail.resize(at + sz);
+    bm.write(&tail[at], /*portable=*/true);
+  }
+  add(tail);
+  h.file_size = size;
+  std::memcpy(out.data(), &h, sizeof(h));
+  return WriteFileAtomic(path, pieces);
+}
+
+Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path) {
+  uint64_t total_docs = 0;
+  std::vector<uint32_t> doc_base;
+  for (const SegmentWriter* w : parts) {
+    doc_base.push_back(static_cast<uint32_t>(total_docs));
+    total_docs += w->size();
+  }
+  if (total_docs >= UINT32_MAX) return Status(ErrorKind::kInvalidArgument, "too many chunks for one segment");
+  const uint32_t n_docs = static_cast<uint32_t>(total_docs);
+  std::vector<uint32_t> doc_lens;
+  std::vector<int64_t> chunk_ids, doc_ids, updated_at;
+  doc_lens.reserve(n_docs);
+  chunk_ids.reserve(n_docs);
+  doc_ids.reserve(n_docs);
+  updated_at.reserve(n_docs);
+  for (const SegmentWriter* w : parts) {
+    doc_lens.insert(doc_lens.end(), w->doc_lens_.begin(), w->doc_lens_.end());
+    chunk_ids.insert(chunk_ids.end(), w->chunk_ids_.begin(), w->chunk_ids_.end());
+    doc_ids.insert(doc_ids.end(), w->doc_ids_.begin(), w->doc_ids_.end());
+    updated_at.insert(updated_at.end(), w->updated_at_.begin(), w->updated_at_.end());
+  }
+
+  segfmt::Header h{};
+  std::string out = HeaderAndDocs(doc_lens, chunk_ids, doc_ids, updated_at, &h);
 
   // Term order, in four steps (see segment.h):
   // 1. per part: postings grouped by term into runs (a counting sort for
@@ -618,20 +776,8 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       out->append(rank_text[key & 0xFFFFFFFFu]);
     }
   };
-  struct Encoded {
-    std::string dict, post;
-    std::vector<segfmt::DictBlock> blocks;
-    uint64_t n_terms = 0;
-  };
   // Encodes the runs at positions [head[p], to[p]) of every part.
-  auto encode = [&](std::vector<size_t> head, const std::vector<size_t>& to, Encoded* e) {
-    std::string& dict = e->dict;
-    std::string& post = e->post;
-    std::vector<std::pair<uint32_t, uint32_t>> list;
-    std::string prev_term, term;
-    std::vector<char> entry(segfmt::kMaxTermLen + 8 * 5);  // one dictionary entry
-    char block[kBlockSize * 2 * 5];                         // one posting block
-    uint64_t running = 0, n_terms = 0;
+  auto encode = [&](std::vector<size_t> head, const std::vector<size_t>& to, EncodedTerms* e) {
     {
       // About 10 bytes a dictionary entry and 3 a posting: no regrowth.
       uint64_t n_runs = 0, n_postings = 0;
@@ -639,9 +785,12 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
         n_runs += to[p] - head[p];
         for (size_t r = head[p]; r < to[p]; ++r) n_postings += sorted[p].runs[r].end - sorted[p].runs[r].begin;
       }
-      dict.reserve(n_runs * 10);
-      post.reserve(n_postings * 3);
+      e->dict.reserve(n_runs * 10);
+      e->post.reserve(n_postings * 3);
     }
+    TermEncoder encoder(doc_lens.data(), e);
+    std::vector<std::pair<uint32_t, uint32_t>> list;
+    std::string term;
     for (;;) {
       // The smallest key among the parts' heads, and every part holding it.
       uint64_t min = UINT64_MAX;
@@ -663,62 +812,8 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
         for (uint32_t i = run.begin; i < run.end; ++i)
           list.emplace_back(sorted[p].grouped[i].first + doc_base[p], sorted[p].grouped[i].second);
       }
-      uint32_t prefix = 0;
-      if (n_terms % segfmt::kDictBlock == 0) {
-        e->blocks.push_back(segfmt::DictBlock{dict.size(), running});
-      } else {
-        const size_t limit = std::min(term.size(), prev_term.size());
-        while (prefix < limit && term[prefix] == prev_term[prefix]) ++prefix;
-      }
-      ++n_terms;
-      // The entry is put together in `entry`, then appended once.
-      char* q = EncodeVarint(prefix, entry.data());
-      q = EncodeVarint(static_cast<uint32_t>(term.size() - prefix), q);
-      std::memcpy(q, term.data() + prefix, term.size() - prefix);
-      q += term.size() - prefix;
-      prev_term.swap(term);
-      const uint32_t df = static_cast<uint32_t>(list.size());
-      q = EncodeVarint(df, q);
-      if (df == 1) {
-        q = EncodeVarint(list[0].first, q);
-        q = EncodeVarint(list[0].second, q);
-        dict.append(entry.data(), q - entry.data());
-        continue;
-      }
-      const uint32_t n_blocks = (df + kBlockSize - 1) / kBlockSize;
-      // Lists with skip data start 4-byte aligned (BlockMeta is read in place).
-      if (n_blocks > 1) post.resize((post.size() + 3) & ~size_t{3}, '\0');
-      const uint64_t gap = post.size() - running;
-      running = post.size();
-      uint32_t max_tf = 0, min_len = UINT32_MAX;
-      const size_t metas_at = post.size();
-      if (n_blocks > 1) post.resize(post.size() + n_blocks * sizeof(BlockMeta));
-      uint32_t prev = 0;
-      for (uint32_t b = 0; b < n_blocks; ++b) {
-        BlockMeta m{};
-        m.min_len = UINT32_MAX;
-        char* w = block;
-        const size_t lo = size_t{b} * kBlockSize, hi = std::min<size_t>(df, lo + kBlockSize);
-        for (size_t k = lo; k < hi; ++k) {
-          w = EncodeVarint(list[k].first - prev, w);
-          prev = list[k].first;
-          m.max_tf = std::max(m.max_tf, list[k].second);
-          m.min_len = std::min(m.min_len, doc_lens[list[k].first]);
-        }
-        for (size_t k = lo; k < hi; ++k) w = EncodeVarint(list[k].second, w);
-        m.last_doc = prev;
-        m.data = static_cast<uint32_t>(post.size() - metas_at);
-        post.append(block, w - block);
-        if (n_blocks > 1) std::memcpy(&post[metas_at + b * sizeof(BlockMeta)], &m, sizeof(m));
-        max_tf = std::max(max_tf, m.max_tf);
-        min_len = std::min(min_len, m.min_len);
-      }
-      q = EncodeVarint(max_tf, q);
-      q = EncodeVarint(min_len, q);
-      q = EncodeVarint(static_cast<uint32_t>(gap), q);
-      dict.append(entry.data(), q - entry.data());
+      encoder.Add(term, list);
     }
-    e->n_terms = n_terms;
   };
 
   // Range bounds: quantiles of the largest part's runs, found in every part
@@ -739,54 +834,13 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       bounds[r][p] = std::max(bounds[r - 1][p], static_cast<size_t>(it - runs.begin()));
     }
   }
-  std::vector<Encoded> ranges(n_ranges);
+  std::vector<EncodedTerms> ranges(n_ranges);
   {
     std::vector<std::thread> threads;
     for (size_t r = 1; r < n_ranges; ++r) threads.emplace_back(encode, bounds[r], std::cref(bounds[r + 1]), &ranges[r]);
     if (n_ranges > 0) encode(bounds[0], bounds[1], &ranges[0]);
     for (auto& t : threads) t.join();
   }
-  // Laid end to end: block offsets move by the sizes before them (posting
-  // ranges start 8-byte aligned, so aligned lists stay aligned).
-  std::vector<segfmt::DictBlock> blocks;
-  uint64_t dict_size = 0, post_size = 0, n_terms = 0;
-  std::vector<uint64_t> post_at(n_ranges);
-  for (size_t r = 0; r < n_ranges; ++r) {
-    post_at[r] = post_size;
-    for (const auto& blk : ranges[r].blocks)
-      blocks.push_back(segfmt::DictBlock{blk.dict + dict_size, blk.post_base + post_size});
-    dict_size += ranges[r].dict.size();
-    post_size = (post_size + ranges[r].post.size() + 7) & ~uint64_t{7};
-    n_terms += ranges[r].n_terms;
-  }
-  blocks.push_back(segfmt::DictBlock{dict_size, post_size});  // the end marker
-  h.n_terms = n_terms;
-  h.n_dict_blocks = blocks.size() - 1;
-  Align8(&out);
-  h.off_dict_index = out.size();
-  Append(&out, blocks.data(), blocks.size());
-  // The file is written as pieces: the dictionary and postings are not
-  // copied once more into one buffer.
-  static const char kZeros[8] = {};
-  std::vector<std::string_view> pieces;
-  uint64_t size = 0;
-  auto add = [&](std::string_view v) {
-    if (!v.empty()) pieces.push_back(v);
-    size += v.size();
-  };
-  auto pad_to = [&](uint64_t at) { add(std::string_view(kZeros, at - size)); };
-  add(out);  // the header is filled in below, in place
-  h.off_dict = size;
-  for (const auto& r : ranges) add(r.dict);
-  pad_to((size + 7) & ~uint64_t{7});
-  h.off_postings = size;
-  for (size_t r = 0; r < n_ranges; ++r) {
-    pad_to(h.off_postings + post_at[r]);
-    add(ranges[r].post);
-  }
-  pad_to((size + 7) & ~uint64_t{7});
-
-  h.off_facets = size;
   std::map<std::string, Roaring> facets;
   for (size_t p = 0; p < parts.size(); ++p) {
     for (const auto& [name, bm] : parts[p]->facets_) {
@@ -801,24 +855,50 @@ Status SegmentWriter::WriteParts(const std::vector<const SegmentWriter*>& parts,
       }
     }
   }
-  std::string tail;
-  uint32_t n_facets = static_cast<uint32_t>(facets.size());
-  Append(&tail, &n_facets, 1);
-  for (auto& [name, bm] : facets) {
-    bm.runOptimize();
-    uint32_t name_len = static_cast<uint32_t>(name.size());
-    Append(&tail, &name_len, 1);
-    tail += name;
-    uint32_t sz = static_cast<uint32_t>(bm.getSizeInBytes(/*portable=*/true));
-    Append(&tail, &sz, 1);
-    size_t at = tail.size();
-    tail.resize(at + sz);
-    bm.write(&tail[at], /*portable=*/true);
+  return AssembleSegment(path, std::move(out), h, ranges, facets);
+}
+
+Status SegmentWriter::WriteMerged(const std::vector<const Segment*>& sources,
+                                  const std::vector<std::vector<uint32_t>>& remap, const std::string& path) const {
+  if (!term_len_.empty() || !postings_.empty() || !pairs_.empty())
+    return Status(ErrorKind::kInternal, "WriteMerged: the writer must hold docs and facets only");
+  segfmt::Header h{};
+  std::string out = HeaderAndDocs(doc_lens_, chunk_ids_, doc_ids_, updated_at_, &h);
+  std::vector<EncodedTerms> ranges(1);
+  {
+    uint64_t dict = 0, post = 0;
+    for (const Segment* s : sources) {
+      dict += s->dict_bytes();
+      post += s->postings_bytes();
+    }
+    ranges[0].dict.reserve(dict);
+    ranges[0].post.reserve(post);
   }
-  add(tail);
-  h.file_size = size;
-  std::memcpy(out.data(), &h, sizeof(h));
-  return WriteFileAtomic(path, pieces);
+  TermEncoder encoder(doc_lens_.data(), &ranges[0]);
+  std::vector<Segment::TermIterator> heads;
+  heads.reserve(sources.size());
+  for (const Segment* s : sources) heads.push_back(s->Terms());
+  std::vector<std::pair<uint32_t, uint32_t>> list;
+  std::string term;
+  for (;;) {
+    // The smallest term among the heads (byte order, as every dictionary
+    // is sorted), then every source holding it, in source (= doc) order.
+    size_t min = heads.size();
+    for (size_t s = 0; s < heads.size(); ++s)
+      if (heads[s].Valid() && (min == heads.size() || heads[s].term() < heads[min].term())) min = s;
+    if (min == heads.size()) break;
+    term.assign(heads[min].term());
+    list.clear();
+    for (size_t s = min; s < heads.size(); ++s) {
+      if (!heads[s].Valid() || heads[s].term() != term) continue;
+      for (PostingCursor c = sources[s]->Postings(heads[s].info()); c.doc() != PostingCursor::kEnd; c.Next())
+        if (const uint32_t d = remap[s][c.doc()]; d != PostingCursor::kEnd) list.emplace_back(d, c.freq());
+      heads[s].Next();
+    }
+    if (!list.empty() && term.size() <= segfmt::kMaxTermLen) encoder.Add(term, list);
+  }
+  std::map<std::string, Roaring> facets = facets_;
+  return AssembleSegment(path, std::move(out), h, ranges, facets);
 }
 
 // ---------------------------------------------------------------- reader

@@ -31,6 +31,8 @@ struct IndexedChunk {
   std::vector<std::string> facets;  // e.g. "acl:public", "acl:group:hr", "src:3", "lang:fr"
 };
 
+class Segment;
+
 class SegmentWriter {
  public:
   static constexpr uint32_t kNoTerm = UINT32_MAX;
@@ -70,6 +72,15 @@ class SegmentWriter {
   // The parts' terms are ordered on their own threads and merged, never
   // interned again.
   static Status WriteParts(const std::vector<const SegmentWriter*>& parts, const std::string& path);
+  // Writes this writer's docs and facets (it holds no terms) with the terms
+  // of `sources`, merged from their dictionaries (each in byte order): a
+  // posting of source s goes to doc remap[s][local], or is dropped when that
+  // is PostingCursor::kEnd (a deleted doc). One posting list is held at a
+  // time, plus the encoded output, never every posting of the merge (which
+  // AddPosting would hold: tens of bytes a posting, gigabytes at a million
+  // chunks).
+  Status WriteMerged(const std::vector<const Segment*>& sources, const std::vector<std::vector<uint32_t>>& remap,
+                     const std::string& path) const;
 
  private:
   // Words ("text terms") are interned into one arena with an
@@ -253,6 +264,9 @@ class Segment {
   const std::unordered_map<std::string, Roaring>& facets() const { return facets_; }
 
   const uint8_t* postings_base() const { return base_ + header_->off_postings; }
+  // Bytes of the dictionary and of the posting lists.
+  uint64_t dict_bytes() const { return header_->off_postings - header_->off_dict; }
+  uint64_t postings_bytes() const { return header_->off_facets - header_->off_postings; }
   // The end of the mapped file: reads of several bytes at once stop there.
   const uint8_t* file_end() const { return base_ + size_; }
 

@@ -2,14 +2,16 @@
 // two word ids and ordered by the words' ranks, and a word holding a byte
 // <= ' ' switches the writer to ordering built texts. Whatever the mix, the
 // segment read back must hold exactly the terms and postings given, in
-// strict byte order, from one writer or from slices, and a merge that
-// re-adds every term by text must write the same file.
+// strict byte order, from one writer or from slices, and a merge (terms
+// re-added by text, or segments merged from their dictionaries) must write
+// the same file.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -127,6 +129,43 @@ void RunCase(bool hostile, uint32_t seed) {
   }
   ASSERT_TRUE(copy.Write(dir / "copy").ok());
   EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "copy"));
+
+  // The slices as segments of their own, merged from their dictionaries
+  // (WriteMerged, as KeywordIndex::Merge does): the same file again.
+  std::vector<std::shared_ptr<Segment>> parts;
+  std::vector<const Segment*> sources;
+  std::vector<std::vector<uint32_t>> remap;
+  SegmentWriter merged;
+  for (size_t i = 0; i < slices.size(); ++i) {
+    const std::string path = dir / ("slice" + std::to_string(i));
+    ASSERT_TRUE(slices[i].Write(path).ok());
+    auto part = Segment::Open(path);
+    ASSERT_TRUE(part.ok());
+    parts.push_back(*part);
+    sources.push_back(parts.back().get());
+    remap.emplace_back();
+    for (uint32_t l = 0; l < (*part)->n_docs(); ++l)
+      remap.back().push_back(merged.AddDoc((*part)->chunk_id(l), (*part)->doc_id(l), 0, (*part)->doc_len(l)));
+  }
+  ASSERT_TRUE(merged.WriteMerged(sources, remap, dir / "merged").ok());
+  EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "merged"));
+
+  // Dropping docs: every doc of the middle slice deleted leaves the other
+  // slices' postings, renumbered.
+  SegmentWriter thinned;
+  Expected left;
+  std::vector<std::vector<uint32_t>> thin_remap(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i)
+    for (uint32_t l = 0; l < sources[i]->n_docs(); ++l)
+      thin_remap[i].push_back(i == 1 ? PostingCursor::kEnd
+                                     : thinned.AddDoc(sources[i]->chunk_id(l), sources[i]->doc_id(l), 0, 10));
+  for (const auto& [term, postings] : expected)
+    for (const auto& [doc, tf] : postings) {
+      if (doc >= 100 && doc < 250) continue;
+      left[term][doc < 100 ? doc : doc - 150] = tf;
+    }
+  ASSERT_TRUE(thinned.WriteMerged(sources, thin_remap, dir / "thinned").ok());
+  CheckSegment(dir / "thinned", left);
 }
 
 TEST(SegmentWriter, WordsAndPairsReadBackInByteOrder) {
