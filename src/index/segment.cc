@@ -358,28 +358,34 @@ struct KeyedOcc {
 };
 template <typename Occs>
 void RadixSortPairs(const Occs& in, const std::vector<uint32_t>& key_of, uint32_t max_key, std::vector<KeyedOcc>* out) {
-  std::vector<std::pair<uint32_t KeyedOcc::*, int>> passes;
-  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::kb, shift);
-  for (int shift = 0; shift == 0 || (shift < 32 && (max_key >> shift) > 0); shift += 16) passes.emplace_back(&KeyedOcc::ka, shift);
+  // The key is (ka, kb) as one integer of 2 * bits bits, sorted in digits of
+  // at most 11 bits: a pass scatters into at most 2,048 buckets, whose write
+  // positions stay in cache (one 16-bit pass per word, 65,536 buckets,
+  // missed the cache on nearly every record: twice as slow in all).
+  const int bits = max_key == 0 ? 1 : 32 - __builtin_clz(max_key);
+  const int n_passes = (2 * bits + 10) / 11;
+  const int width = (2 * bits + n_passes - 1) / n_passes;
+  const uint32_t buckets = 1u << width;
+  const uint64_t mask = buckets - 1;
+  auto digit = [&](const KeyedOcc& o, int shift) {
+    return static_cast<uint32_t>(((uint64_t{o.ka} << bits | o.kb) >> shift) & mask);
+  };
   std::vector<KeyedOcc> a(in.size()), b(in.size());
   std::vector<uint32_t> count;
-  auto digit = [](uint32_t v, int shift) { return (v >> shift) & 0xFFFF; };
-  const uint32_t buckets0 = std::min<uint64_t>(65536, uint64_t{max_key} + 1);
   // The first pass reads the occurrences themselves, keys mapped on the way.
-  count.assign(buckets0 + 1, 0);
-  in.ForEach([&](const auto& o) { ++count[digit(key_of[o.b], 0) + 1]; });
-  for (uint32_t i = 0; i < buckets0; ++i) count[i + 1] += count[i];
+  count.assign(buckets + 1, 0);
+  in.ForEach([&](const auto& o) { ++count[digit(KeyedOcc{key_of[o.a], key_of[o.b], 0, 0}, 0) + 1]; });
+  for (uint32_t i = 0; i < buckets; ++i) count[i + 1] += count[i];
   in.ForEach([&](const auto& o) {
     const KeyedOcc k{key_of[o.a], key_of[o.b], o.doc, o.freq};
-    a[count[digit(k.kb, 0)]++] = k;
+    a[count[digit(k, 0)]++] = k;
   });
-  for (size_t i = 1; i < passes.size(); ++i) {
-    const auto [field, shift] = passes[i];
-    const uint32_t buckets = std::min<uint64_t>(65536, (uint64_t{max_key} >> shift) + 1);
+  for (int pass = 1; pass < n_passes; ++pass) {
+    const int shift = pass * width;
     count.assign(buckets + 1, 0);
-    for (const auto& o : a) ++count[digit(o.*field, shift) + 1];
+    for (const auto& o : a) ++count[digit(o, shift) + 1];
     for (uint32_t j = 0; j < buckets; ++j) count[j + 1] += count[j];
-    for (const auto& o : a) b[count[digit(o.*field, shift)]++] = o;
+    for (const auto& o : a) b[count[digit(o, shift)]++] = o;
     a.swap(b);
   }
   *out = std::move(a);
