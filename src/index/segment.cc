@@ -1136,7 +1136,7 @@ void PostingCursor::LoadBlock(uint32_t b) {
   // time when eight bytes in a row have no continuation bit (the bytes are
   // read at once only inside the mapped file).
   constexpr uint64_t kHighBits = 0x8080808080808080ull;
-  const uint8_t* const fast_end = end_ - 8;
+  const uint8_t* const fast_end = end_ ? end_ - 8 : nullptr;  // null: always the slow path
   const uint32_t n = n_in_block_;
   for (uint32_t i = 0; i < n;) {
     uint64_t w;
