@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <type_traits>
 
 namespace savoir {
 namespace {
@@ -204,9 +205,9 @@ float KthScore(const std::vector<float>& acc, const std::vector<uint32_t>& docs,
 // block that would hold it (block-max) and the bounds of the lists after
 // cannot reach the k-th score.
 // Only docs in `allowed` (null: all) and not in `deleted` (null: none) can
-// be found; each is tested once, when a list first reaches it (a doc
-// turned away is set to -infinity, where later lists leave it), so the cost
-// follows the postings read, never the size of either set.
+// be found; a bit of a bitset is tested per posting read (a doc turned away
+// keeps a zero score and is never a candidate), so the cost follows the
+// postings read, and the passes over the candidates shrink with the filter.
 void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>& found, const Roaring* allowed,
                        const Roaring* deleted, const Scorer& scorer_ref, size_t k, TopK* heap,
                        SearchCounters* counters) {
@@ -267,24 +268,33 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
       const uint32_t* docs = c.block_docs();
       const uint32_t* tfs = c.block_freqs();
       const uint32_t m = c.block_size();
-      if (!visible) {
-        // Without a filter, no branch: a doc reached for the first time is
-        // written at the end of `touched` either way and kept there only
-        // when its partial score was still zero. The best partial score is
-        // kept in four running maxima: one would chain every posting to the
-        // one before (a max's latency each), which the compiler had made
-        // the loop's bottleneck.
-        float b0 = best, b1 = best, b2 = best, b3 = best;
-        uint32_t i = 0;
-        auto one = [&](uint32_t at, float& b) {
+      // No branch per posting: a doc reached for the first time is written
+      // at the end of `touched` either way and kept there only when its
+      // partial score was still zero and (with a filter) it may be found; a
+      // doc the filter turns away gets nothing added (s * 0), so it stays at
+      // zero and is never kept. The best partial score is kept in four
+      // running maxima: one would chain every posting to the one before (a
+      // max's latency each), which the compiler had made the loop's
+      // bottleneck.
+      float b0 = best, b1 = best, b2 = best, b3 = best;
+      auto walk = [&](auto filtered) {
+        auto one = [&](uint32_t at, float& bm) {
           const uint32_t d = docs[at];
           const float a = acc[d];
+          float sc = scorer.Score(idfw, tfs[at], norm[d]);
           out[n_touched] = d;
-          n_touched += a == 0.0f;
-          const float v = a + scorer.Score(idfw, tfs[at], norm[d]);
+          if constexpr (decltype(filtered)::value) {
+            const uint32_t may = (visible[d >> 6] >> (d & 63)) & 1;
+            n_touched += (a == 0.0f) & may;
+            sc *= static_cast<float>(may);
+          } else {
+            n_touched += a == 0.0f;
+          }
+          const float v = a + sc;
           acc[d] = v;
-          b = std::max(b, v);
+          bm = std::max(bm, v);
         };
+        uint32_t i = 0;
         for (; i + 4 <= m; i += 4) {
           one(i, b0);
           one(i + 1, b1);
@@ -292,24 +302,10 @@ void SearchSegmentTaat(const Segment& seg, const float* norm, std::vector<Found>
           one(i + 3, b3);
         }
         for (; i < m; ++i) one(i, b0);
-        best = std::max(std::max(b0, b1), std::max(b2, b3));
-        continue;
-      }
-      for (uint32_t i = 0; i < m; ++i) {
-        const uint32_t d = docs[i];
-        float& a = acc[d];
-        if (a == 0.0f) {
-          out[n_touched++] = d;
-          if (visible && !((visible[d >> 6] >> (d & 63)) & 1)) {
-            a = -std::numeric_limits<float>::infinity();
-            continue;
-          }
-        }
-        const float v = a + scorer.Score(idfw, tfs[i], norm[d]);
-        a = v;
-        // A branch, not a max: no dependency from one posting to the next.
-        if (v > best) best = v;
-      }
+      };
+      if (visible) walk(std::true_type{});
+      else walk(std::false_type{});
+      best = std::max(std::max(b0, b1), std::max(b2, b3));
     }
     touched.resize(n_touched);
     max_acc = best;
@@ -463,10 +459,11 @@ void SearchSegment(const SegmentView& view, size_t seg_index, const std::vector<
   // test per doc reached, in the term-at-a-time search (one bit of a
   // bitset). Cost model, checked with bench/keyword_bench's selectivity
   // tables on SciFact and PIAF: leapfrogging costs about one seek per
-  // allowed doc and term, worth about two postings read term at a time.
+  // allowed doc and term, worth about four postings read term at a time
+  // (the filtered term-at-a-time loop has no branch per posting).
   uint64_t postings = 0;
   for (const auto& f : found) postings += f.info.df;
-  const bool leapfrog = allowed && 2 * allowed->cardinality() * found.size() < postings;
+  const bool leapfrog = allowed && 4 * allowed->cardinality() * found.size() < postings;
   // The allowed set already excludes deleted docs.
   const Roaring* check = (allowed && !leapfrog) ? &*allowed : nullptr;
   const Roaring* deleted = (allowed || view.deleted->isEmpty()) ? nullptr : view.deleted.get();
