@@ -32,6 +32,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/allocator.h"
 #include "corpus.h"
 #include "index/keyword_index.h"
 #include "ingest/index_builder.h"
@@ -718,4 +719,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace savoir::bench
 
-int main(int argc, char** argv) { return savoir::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // As the savoir binary runs (inherited by every engine's child).
+  savoir::ConfigureAllocator();
+  return savoir::bench::Main(argc, argv);
+}

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/allocator.h"
 #include "common/config.h"
 #include "retrieve/engine.h"
 #include "server/retrieval.h"
@@ -40,6 +41,7 @@ double Us(double a, double b) { return b - a; }
 
 int main(int argc, char** argv) {
   using namespace savoir;
+  ConfigureAllocator();  // as the savoir binary runs
   if (argc < 3) {
     std::fprintf(stderr, "usage: search_phases DATA_DIR QUERIES.jsonl [--repeat N] [--k 10] [--hits FILE]\n");
     return 2;
