@@ -37,8 +37,9 @@ class SegmentWriter {
  public:
   static constexpr uint32_t kNoTerm = UINT32_MAX;
   void Add(const IndexedChunk& chunk);
-  // Lower-level building, used by merges. Docs get consecutive local ids;
-  // a term's postings must be added in increasing local order.
+  // Lower-level building (the index builder; merges add only docs and
+  // facets, then WriteMerged). Docs get consecutive local ids; a term's
+  // postings must be added in increasing local order.
   uint32_t AddDoc(int64_t chunk_id, int64_t doc_id, int64_t updated_at, uint32_t doc_len);
   // A handle for `term` in this writer (interned once, e.g. per term of a
   // merged segment) for AddPosting; kNoTerm when it is too long to index.
