@@ -25,6 +25,7 @@
 #include "aws_test_util.h"
 #include "net/aws_credentials.h"
 #include "net/aws_sigv4.h"
+#include "test_util.h"
 
 namespace savoir {
 namespace {
@@ -51,7 +52,7 @@ std::string Shell(const std::string& cmd) {
 
 // A fresh HOME with ~/.aws/config and ~/.aws/credentials.
 std::string MakeHome(const std::string& name, const std::string& config, const std::string& credentials) {
-  std::string dir = testing::TempDir() + "/" + name + "." + std::to_string(getpid());
+  std::string dir = savoir::testing::ScratchDir() + "/" + name + "." + std::to_string(getpid());
   fs::remove_all(dir);
   fs::create_directories(dir + "/.aws");
   std::ofstream(dir + "/.aws/config") << config;
@@ -179,7 +180,7 @@ std::vector<std::string> Aws4Authorizations(const std::vector<StsCall>& calls, c
                         {"headers", headers}, {"body", c.body}, {"service", "sts"}, {"region", c.region},
                         {"credentials", creds}, {"ignoreHeaders", {{"content-length", true}}}});
   }
-  std::string in = testing::TempDir() + "/aws4_sts_in." + std::to_string(getpid()) + ".json";
+  std::string in = savoir::testing::ScratchDir() + "/aws4_sts_in." + std::to_string(getpid()) + ".json";
   std::ofstream(in, std::ios::binary) << requests.dump();
   Json out = Json::parse(Shell("cd '" + kJsDir + "' && node aws-tools.mjs sign < '" + in + "'"), nullptr, false);
   fs::remove(in);

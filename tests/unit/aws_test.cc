@@ -19,6 +19,7 @@
 #include "net/aws_credentials.h"
 #include "net/aws_eventstream.h"
 #include "net/aws_sigv4.h"
+#include "test_util.h"
 
 namespace savoir {
 namespace {
@@ -36,7 +37,7 @@ bool NodeToolsPresent() {
 // Runs `node aws-tools.mjs <args>` with `input` on stdin; returns stdout.
 std::string RunNodeTool(const std::string& args, const std::string& input) {
   // One file per process: CTest runs these tests in parallel.
-  std::string in = testing::TempDir() + "/aws_tool_in." + std::to_string(getpid()) + ".json";
+  std::string in = savoir::testing::ScratchDir() + "/aws_tool_in." + std::to_string(getpid()) + ".json";
   std::ofstream(in, std::ios::binary) << input;
   std::string cmd = "cd '" + kJsDir + "' && node aws-tools.mjs " + args + " < '" + in + "'";
   std::string out;
@@ -371,7 +372,7 @@ TEST(AwsCredentials, EnvironmentComesFirst) {
 }
 
 TEST(AwsCredentials, SharedFilesAndProfiles) {
-  std::string dir = testing::TempDir() + "/aws_profiles." + std::to_string(getpid());
+  std::string dir = savoir::testing::ScratchDir() + "/aws_profiles." + std::to_string(getpid());
   fs::create_directories(dir + "/.aws");
   std::ofstream(dir + "/.aws/credentials") << "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = sdefault\n"
                                               "# a comment\n[work]\naws_access_key_id=AKWORK\naws_secret_access_key=swork\n"
@@ -442,7 +443,7 @@ TEST(AwsCredentials, WebIdentityThroughSts) {
                     "text/xml");
   });
   sts.Start();
-  std::string token_file = testing::TempDir() + "/k8s-token." + std::to_string(getpid());
+  std::string token_file = savoir::testing::ScratchDir() + "/k8s-token." + std::to_string(getpid());
   std::ofstream(token_file) << "eyJ.k8s.token\n";
   std::time_t clock = now;
   AwsCredentialOptions o;
@@ -539,7 +540,7 @@ TEST(AwsCredentials, ContainerCredentials) {
     res.set_content(j.dump(), "application/json");
   });
   agent.Start();
-  std::string token_file = testing::TempDir() + "/ecs-token." + std::to_string(getpid());
+  std::string token_file = savoir::testing::ScratchDir() + "/ecs-token." + std::to_string(getpid());
   std::ofstream(token_file) << "agent-token\n";
   AwsCredentialOptions o;
   o.env = MapEnv({{"HOME", "/nonexistent"}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.url() + "/v2/credentials/abc"},

@@ -25,6 +25,13 @@ class TempDir {
   std::string path_;
 };
 
+// A folder for this test process's files, removed when the process exits
+// (CTest runs each test in its own process).
+inline const std::string& ScratchDir() {
+  static TempDir dir;
+  return dir.path();
+}
+
 // ../shared/data, or "" when absent (tests then GTEST_SKIP with a message).
 inline std::string SharedData() {
   namespace fs = std::filesystem;

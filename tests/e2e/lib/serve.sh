@@ -3,6 +3,8 @@
 #   savoir_index_demo BIN SRC DATA       index SRC/demo into the data folder DATA
 #   savoir_start BIN DATA [ARGS...]      start the server on a free port; sets
 #                                        SAVOIR_PID, SAVOIR_URL, SAVOIR_LOG
+#                                        (the previous start's log files go;
+#                                        the caller's EXIT trap removes the last)
 #   savoir_stop                          SIGTERM the server, wait; returns its exit code
 
 savoir_index_demo() {
@@ -12,6 +14,7 @@ savoir_index_demo() {
 savoir_start() {
   local bin=$1 data=$2
   shift 2
+  [ -n "${SAVOIR_LOG:-}" ] && rm -f "$SAVOIR_LOG" "$SAVOIR_LOG.out"
   SAVOIR_LOG=$(mktemp "${TMPDIR:-/tmp}/savoir-serve-XXXXXX")
   local out="$SAVOIR_LOG.out"
   "$bin" --data "$data" serve --port 0 "$@" >"$out" 2>"$SAVOIR_LOG" &
