@@ -77,11 +77,14 @@ class SegmentWriter {
   // of `sources`, merged from their dictionaries (each in byte order): a
   // posting of source s goes to doc remap[s][local], or is dropped when that
   // is PostingCursor::kEnd (a deleted doc). One posting list is held at a
-  // time, plus the encoded output, never every posting of the merge (which
-  // AddPosting would hold: tens of bytes a posting, gigabytes at a million
-  // chunks).
+  // time, plus the encoded dictionary, never every posting of the merge
+  // (which AddPosting would hold: tens of bytes a posting, gigabytes at a
+  // million chunks). Past `spill_above` bytes of source postings, the
+  // encoded postings go through an unnamed scratch file in path's folder
+  // (kSpillAbove: 64 MB; a test passes 0 to spill always).
+  static constexpr uint64_t kSpillAbove = uint64_t{64} << 20;
   Status WriteMerged(const std::vector<const Segment*>& sources, const std::vector<std::vector<uint32_t>>& remap,
-                     const std::string& path) const;
+                     const std::string& path, uint64_t spill_above = kSpillAbove) const;
 
  private:
   // Words ("text terms") are interned into one arena with an

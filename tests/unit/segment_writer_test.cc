@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -149,6 +150,13 @@ void RunCase(bool hostile, uint32_t seed) {
   }
   ASSERT_TRUE(merged.WriteMerged(sources, remap, dir / "merged").ok());
   EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "merged"));
+  // Postings spilled to a scratch file before every list (as a big merge
+  // does every 8 MB): the same file, and no scratch file left behind.
+  ASSERT_TRUE(merged.WriteMerged(sources, remap, dir / "spilled", /*spill_above=*/0).ok());
+  EXPECT_EQ(ReadAll(dir / "whole"), ReadAll(dir / "spilled"));
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  EXPECT_EQ(files, 2 + slices.size() + 3u);  // whole, sliced, the slices, copy, merged, spilled
 
   // Dropping docs: every doc of the middle slice deleted leaves the other
   // slices' postings, renumbered.
@@ -166,6 +174,8 @@ void RunCase(bool hostile, uint32_t seed) {
     }
   ASSERT_TRUE(thinned.WriteMerged(sources, thin_remap, dir / "thinned").ok());
   CheckSegment(dir / "thinned", left);
+  ASSERT_TRUE(thinned.WriteMerged(sources, thin_remap, dir / "thinned-spilled", 0).ok());
+  EXPECT_EQ(ReadAll(dir / "thinned"), ReadAll(dir / "thinned-spilled"));
 }
 
 TEST(SegmentWriter, WordsAndPairsReadBackInByteOrder) {
