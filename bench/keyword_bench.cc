@@ -284,6 +284,7 @@ double MedianBuildSeconds(Build&& build, json* out) {
     total += runs.back();
   } while (runs.size() < 21 && total < 1.0);
   (*out)["index_runs"] = runs.size();
+  (*out)["index_runs_s"] = runs;
   std::vector<double> sorted = runs;
   std::sort(sorted.begin(), sorted.end());
   return sorted[sorted.size() / 2];
