@@ -105,6 +105,22 @@ std::vector<int32_t> LlamaReranker::PairTokens(std::string_view query, std::stri
   std::vector<int32_t> head, mid, tail;
   std::vector<int32_t> q = model_->Tokenize(query, false, false);
   std::vector<int32_t> d = model_->Tokenize(document, false, false);
+  if (templated_ && model_->Tokenize(query, false, true) == q && model_->Tokenize(document, false, true) == d) {
+    // No special-token text in the query or the document: the template
+    // filled in and tokenized whole, as llama-server does. Tokenized in
+    // pieces, a BPE vocabulary cuts differently where a piece ends (the
+    // template's "<Query>: " then "Combien" is ":", " " then "Comb"...,
+    // where the whole text gives ":", " Comb"...: other tokens, other scores).
+    std::string text = tpl_before_query_;
+    text.append(query_first_ ? query : document);
+    text += tpl_between_;
+    text.append(query_first_ ? document : query);
+    text += tpl_after_document_;
+    std::vector<int32_t> whole = model_->Tokenize(text, false, true);
+    if (static_cast<int>(whole.size()) <= max_tokens_) return whole;
+    // Too long for the context (llama-server refuses such a pair): the
+    // pieces below, cut.
+  }
   if (templated_) {
     head = model_->Tokenize(tpl_before_query_, false, true);
     mid = model_->Tokenize(tpl_between_, false, true);

@@ -23,6 +23,11 @@ inputs give byte-identical files.
   tiny-bert-rerank-tpl.gguf the same cross-encoder with a rerank template
                        (tokenizer.chat_template.rerank, as Qwen3-Reranker
                        GGUFs carry one): the pair is the template filled in
+  tiny-qwen3-rerank.gguf a decoder reranker as convert_hf_to_gguf writes
+                       Qwen3-Reranker: qwen3 (q/k norms), rank pooling (the
+                       last token), a two-label head ("yes", "no": the LM
+                       head's rows) that llama.cpp softmaxes, and the
+                       Qwen3-Reranker rerank template (ChatML markers)
 """
 import os
 import sys
@@ -145,6 +150,55 @@ def write_decoder(vocab_path: str, out: str, arch: str, seed: int, pooling=None)
     finish(w, out)
 
 
+QWEN3_RERANK_TEMPLATE = (
+    "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct "
+    "provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
+    "<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n"
+    "<Query>: {query}\n<Document>: {document}<|im_end|>\n"
+    "<|im_start|>assistant\n<think>\n\n</think>\n\n")
+
+
+def write_qwen3_rerank(vocab_path: str, out: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    reader = GGUFReader(vocab_path)
+    w = GGUFWriter(out, "qwen3")
+    w.add_name("tiny-qwen3-rerank")
+    n_vocab = copy_tokenizer(reader, w)
+    w.add_string("tokenizer.chat_template.rerank", QWEN3_RERANK_TEMPLATE)
+    w.add_context_length(2048)
+    w.add_embedding_length(N_EMBD)
+    w.add_feed_forward_length(N_FF)
+    w.add_block_count(N_LAYER)
+    w.add_head_count(N_HEAD)
+    w.add_head_count_kv(N_HEAD)
+    w.add_rope_dimension_count(N_EMBD // N_HEAD)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_pooling_type(gguf.PoolingType.RANK)
+    w.add_classifier_output_labels(["yes", "no"])
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    embd = rnd(rng, n_vocab, N_EMBD, scale=1.0).astype(np.float16)
+    w.add_tensor("token_embd.weight", embd)
+    w.add_tensor("output_norm.weight", np.ones(N_EMBD, np.float32))
+    # The head: two rows of the (tied) LM head, "yes" then "no", scaled down
+    # so that the softmax of their logits is not saturated at 0 or 1.
+    w.add_tensor("cls.output.weight", (np.stack([embd[17], embd[42]]).astype(np.float32) * 0.05))
+    head = N_EMBD // N_HEAD
+    for i in range(N_LAYER):
+        p = f"blk.{i}."
+        w.add_tensor(p + "attn_norm.weight", np.ones(N_EMBD, np.float32))
+        for t in ("attn_q", "attn_k", "attn_v"):
+            w.add_tensor(p + t + ".weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
+        w.add_tensor(p + "attn_q_norm.weight", np.ones(head, np.float32))
+        w.add_tensor(p + "attn_k_norm.weight", np.ones(head, np.float32))
+        w.add_tensor(p + "attn_output.weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
+        w.add_tensor(p + "ffn_norm.weight", np.ones(N_EMBD, np.float32))
+        w.add_tensor(p + "ffn_gate.weight", rnd(rng, N_FF, N_EMBD, scale=0.15))
+        w.add_tensor(p + "ffn_up.weight", rnd(rng, N_FF, N_EMBD, scale=0.15))
+        w.add_tensor(p + "ffn_down.weight", rnd(rng, N_EMBD, N_FF, scale=0.15))
+    finish(w, out)
+
+
 def finish(w: GGUFWriter, out: str) -> None:
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -168,6 +222,7 @@ def main() -> int:
     write_decoder(v("qwen2"), o("tiny-qwen2.gguf"), "qwen2", seed=2)
     write_decoder(v("llama-spm"), o("tiny-llama-embed.gguf"), "llama", seed=3, pooling=3)  # LAST
     write_decoder(v("llama-spm"), o("tiny-llama.gguf"), "llama", seed=3)
+    write_qwen3_rerank(v("qwen2"), o("tiny-qwen3-rerank.gguf"), seed=5)
     return 0
 
 
