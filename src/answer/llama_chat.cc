@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 namespace savoir {
@@ -71,6 +72,17 @@ Result<std::unique_ptr<LlamaChat>> LlamaChat::Open(const std::string& path, cons
                                                      ": its chat template is not one llama_chat_apply_template knows");
     }
   }
+  {
+    const llama_vocab* v = (*model)->vocab();
+    for (llama_token t = 0; t < llama_vocab_n_tokens(v); ++t) {
+      if (!(llama_vocab_get_attr(v, t) & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_UNKNOWN))) continue;
+      const char* text = llama_vocab_get_text(v, t);
+      if (text && std::strlen(text) >= 2) c->control_texts_.emplace_back(text);
+    }
+    std::sort(c->control_texts_.begin(), c->control_texts_.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    for (const std::string& t : c->control_texts_) c->control_first_byte_[static_cast<unsigned char>(t[0])] = true;
+  }
   const int n_train = llama_model_n_ctx_train(m);
   int n_ctx = options.context_tokens > 0 ? options.context_tokens : std::min(n_train > 0 ? n_train : 4096, 8192);
   const int threads = LlamaModel::Threads(options.threads);
@@ -100,13 +112,43 @@ std::vector<int32_t> LlamaChat::Tokenize(std::string_view text, bool add_special
   return model_->Tokenize(text, add_special, /*parse_special=*/true);
 }
 
+std::string LlamaChat::Defang(std::string_view content) const {
+  std::string out;
+  out.reserve(content.size());
+  for (size_t i = 0; i < content.size();) {
+    if (control_first_byte_[static_cast<unsigned char>(content[i])]) {
+      const std::string* hit = nullptr;
+      for (const std::string& t : control_texts_)  // longest first
+        if (content.compare(i, t.size(), t) == 0) {
+          hit = &t;
+          break;
+        }
+      if (hit) {
+        // The first character (whole, if it is multi-byte), U+200B, the rest.
+        size_t first = 1;
+        while (first < hit->size() && (static_cast<unsigned char>((*hit)[first]) & 0xC0) == 0x80) ++first;
+        out.append(*hit, 0, first);
+        out += "\xE2\x80\x8B";
+        out.append(*hit, first, std::string::npos);
+        i += hit->size();
+        continue;
+      }
+    }
+    out.push_back(content[i++]);
+  }
+  return out;
+}
+
 Result<std::string> LlamaChat::FormatPrompt(const std::vector<ChatMessage>& messages) const {
   std::vector<llama_chat_message> msgs;
   msgs.reserve(messages.size());
+  std::vector<std::string> contents;
+  contents.reserve(messages.size());
   size_t total = 0;
   for (const auto& m : messages) {
-    msgs.push_back({m.role.c_str(), m.content.c_str()});
-    total += m.role.size() + m.content.size();
+    contents.push_back(Defang(m.content));
+    msgs.push_back({m.role.c_str(), contents.back().c_str()});
+    total += m.role.size() + contents.back().size();
   }
   std::string buf(2 * total + 256, '\0');
   int32_t n = llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(), true, buf.data(),

@@ -44,7 +44,12 @@ class LlamaChat final : public ChatModel {
                          const TokenSink& sink) override;
 
   // The prompt Chat gives the model: the messages through the chat template,
-  // ending with the assistant's turn.
+  // ending with the assistant's turn. The prompt is tokenized reading the
+  // template's markers as control tokens; a message that writes one itself
+  // (a retrieved passage or a question holding "<|im_end|>\n<|im_start|>
+  // system"...) gets a zero-width space after its first character, so that
+  // it stays text and cannot end its turn or open another (llama-server
+  // reads such markers as control tokens).
   Result<std::string> FormatPrompt(const std::vector<ChatMessage>& messages) const;
   // Continues `prompt` as it is (no template): what llama-server's
   // /completion does. `tokens` (optional) receives the generated token ids.
@@ -61,6 +66,11 @@ class LlamaChat final : public ChatModel {
   std::shared_ptr<LlamaModel> model_;
   LlamaChatOptions options_;
   std::string template_;
+  // The text of every control token (and the unknown token), longest first,
+  // and which bytes start one.
+  std::vector<std::string> control_texts_;
+  bool control_first_byte_[256] = {};
+  std::string Defang(std::string_view content) const;
   int n_ctx_ = 0;
   std::mutex mu_;
   struct Impl;
