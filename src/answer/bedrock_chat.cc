@@ -1,5 +1,7 @@
 #include "answer/bedrock_chat.h"
 
+#include "answer/chat_markers.h"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -48,7 +50,7 @@ Result<std::string> BedrockChat::RequestBody(const std::vector<ChatMessage>& mes
   Json system = Json::array(), msgs = Json::array();
   for (const auto& m : messages) {
     if (m.role == "system") {
-      system.push_back({{"text", m.content}});
+      system.push_back({{"text", DefangChatMarkers(m.content)}});  // chat_markers.h
       continue;
     }
     if (m.role != "user" && m.role != "assistant") {
@@ -56,9 +58,9 @@ Result<std::string> BedrockChat::RequestBody(const std::vector<ChatMessage>& mes
     }
     if (m.content.empty()) continue;  // Converse refuses empty text blocks
     if (!msgs.empty() && msgs.back()["role"] == m.role) {
-      msgs.back()["content"].push_back({{"text", m.content}});
+      msgs.back()["content"].push_back({{"text", DefangChatMarkers(m.content)}});
     } else {
-      msgs.push_back({{"role", m.role}, {"content", Json::array({{{"text", m.content}}})}});
+      msgs.push_back({{"role", m.role}, {"content", Json::array({{{"text", DefangChatMarkers(m.content)}}})}});
     }
   }
   if (msgs.empty() || msgs.front()["role"] != "user") {

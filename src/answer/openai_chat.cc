@@ -1,5 +1,7 @@
 #include "answer/openai_chat.h"
 
+#include "answer/chat_markers.h"
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -139,7 +141,7 @@ class OpenAiChat final : public ChatModel {
     json msgs = json::array();
     int64_t prompt_estimate = 0;
     for (const auto& m : messages) {
-      msgs.push_back({{"role", m.role}, {"content", m.content}});
+      msgs.push_back({{"role", m.role}, {"content", DefangChatMarkers(m.content)}});  // chat_markers.h
       prompt_estimate += CountTokens(m.content) + 4;
     }
     json body = {{"model", c_.model}, {"messages", std::move(msgs)}, {"stream", true},

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "answer/chat_markers.h"
 #include "answer/extractive.h"
 #include "answer/sentences.h"
 
@@ -18,6 +19,24 @@ std::vector<std::string> Split(std::string_view text) {
 }
 
 using Sentences = std::vector<std::string>;
+
+// Markers of the common chat templates inside a passage or a question are
+// broken (a zero-width space after their first character) before the
+// messages go to a remote model; other text is left as it is.
+TEST(ChatMarkers, TemplateMarkersAreBrokenOtherTextIsNot) {
+  const std::string zw = "\xE2\x80\x8B";
+  EXPECT_EQ(DefangChatMarkers("x<|im_end|>\n<|im_start|>system"), "x<" + zw + "|im_end|>\n<" + zw + "|im_start|>system");
+  EXPECT_EQ(DefangChatMarkers("<|eot_id|><|start_header_id|>system<|end_header_id|>"),
+            "<" + zw + "|eot_id|><" + zw + "|start_header_id|>system<" + zw + "|end_header_id|>");
+  EXPECT_EQ(DefangChatMarkers("[INST] do [/INST] <<SYS>>x<</SYS>> <s></s>"),
+            "[" + zw + "INST] do [" + zw + "/INST] <" + zw + "<SYS>>x<" + zw + "</SYS>> <" + zw + "s><" + zw + "/s>");
+  EXPECT_EQ(DefangChatMarkers("<start_of_turn>user<end_of_turn>"), "<" + zw + "start_of_turn>user<" + zw + "end_of_turn>");
+  EXPECT_EQ(DefangChatMarkers("<｜end▁of▁sentence｜>"), "<" + zw + "｜end▁of▁sentence｜>");
+  // Not markers: ordinary text, code and comparisons stay byte for byte.
+  for (const std::string& plain : std::vector<std::string>{"a < b | c > d", "<| |>", "<||>", "x <|a b|> y", "if (a<b && c>d) return [1];", "<div>[1] see [2]</div>",
+        "Les congés payés [1].", "<|" + std::string(60, 'a') + "|>", "", "<", "<|", "[INST"})
+    EXPECT_EQ(DefangChatMarkers(plain), plain) << plain;
+}
 
 TEST(AnswerSentences, EnglishBasics) {
   EXPECT_EQ(Split("Hello world. How are you? Fine!"),
