@@ -1,8 +1,9 @@
-// Sentence splitting and the extractive answerer on arbitrary bytes. The
-// input is split at NUL bytes: question, then up to 4 passages (each with
-// a language picked from its first byte).
+// Sentence splitting, the extractive answerer and the chat-marker breaking
+// on arbitrary bytes. The input is split at NUL bytes: question, then up to
+// 4 passages (each with a language picked from its first byte).
 #include <string>
 
+#include "answer/chat_markers.h"
 #include "answer/extractive.h"
 #include "answer/sentences.h"
 #include "fuzz_target.h"
@@ -22,6 +23,14 @@ SAVOIR_FUZZ_TARGET(answer) {
       if (max_bytes > 0) SAVOIR_FUZZ_CHECK(s.end - s.begin <= std::max<size_t>(max_bytes, 4));
       prev_end = s.end;
     }
+  }
+
+  // Chat markers: once broken, none is left (breaking again changes nothing),
+  // and only zero-width spaces were added.
+  {
+    const std::string once = DefangChatMarkers(in);
+    SAVOIR_FUZZ_CHECK(DefangChatMarkers(once) == once);
+    SAVOIR_FUZZ_CHECK(once.size() >= in.size() && (once.size() - in.size()) % 3 == 0);
   }
 
   auto parts = fuzz::SplitParts(in, 5);
