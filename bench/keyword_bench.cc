@@ -345,7 +345,7 @@ json RunSavoir(const Corpus& c, const Options& o, bool one_core) {
   return out;
 }
 
-// The full path, as `savoir eval` does: SQLite store + IngestDocument in one
+// The full path, as `savoir eval` does: SQLite store + IngestBatch in one
 // transaction, then CatchUpIndex reading the store.
 json RunSavoirFull(const Corpus& c, const Options& o) {
   json out;
@@ -361,11 +361,15 @@ json RunSavoirFull(const Corpus& c, const Options& o) {
   auto source = (*store)->EnsureSource("beir", c.name);
   Check(source.status(), "source");
   Check((*store)->InTransaction([&]() -> Status {
+    // As `savoir index --beir` does: batches of 512 prepared on every core.
+    std::vector<SourceDocument> batch;
     for (const auto& d : c.docs) {
-      SourceDocument sd = ToSource(d);
-      SAVOIR_RETURN_IF_ERROR(IngestDocument(**store, *source, sd, IngestOptions{}));
+      batch.push_back(ToSource(d));
+      if (batch.size() < 512) continue;
+      SAVOIR_RETURN_IF_ERROR(IngestBatch(**store, *source, batch, IngestOptions{}));
+      batch.clear();
     }
-    return Status::Ok();
+    return IngestBatch(**store, *source, batch, IngestOptions{});
   }),
         "store");
   auto t1 = Clock::now();

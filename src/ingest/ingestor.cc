@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 #include "common/utf8.h"
 #include "index/analyzer.h"
@@ -22,11 +24,11 @@ std::string ContentHash(std::string_view bytes) {
   return s;
 }
 
-Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
-                      const IngestOptions& options) {
+PreparedDocument PrepareDocument(int64_t source_id, SourceDocument& src, const IngestOptions& options) {
   ParsedDocument& p = src.parsed;
   p.text = SanitizeUtf8(p.text);
-  DocumentRecord doc;
+  PreparedDocument out;
+  DocumentRecord& doc = out.doc;
   doc.source_id = source_id;
   doc.external_id = src.external_id;
   doc.title = SanitizeUtf8(p.title.empty() ? src.external_id : p.title);
@@ -41,7 +43,7 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
   // Language: each chunk is detected once; the document's language is the
   // one most of its text is detected in (or what the format declares).
   // Chunks CLD2 is unsure about take the document's language.
-  std::vector<ChunkRecord> chunks;
+  std::vector<ChunkRecord>& chunks = out.chunks;
   std::vector<std::pair<std::string, bool>> detected;
   std::map<std::string, size_t> bytes_per_language;
   int32_t ordinal = 0;
@@ -72,9 +74,35 @@ Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src,
   for (size_t i = 0; i < chunks.size(); ++i)
     chunks[i].language = detected[i].second && !detected[i].first.empty() ? detected[i].first : doc_lang;
   doc.content = std::move(p.text);
-  Status st = store.PutDocument(&doc, &chunks);
-  p.text = std::move(doc.content);
+  return out;
+}
+
+Status IngestDocument(Store& store, int64_t source_id, SourceDocument& src, const IngestOptions& options) {
+  PreparedDocument prepared = PrepareDocument(source_id, src, options);
+  Status st = store.PutDocument(&prepared.doc, &prepared.chunks);
+  src.parsed.text = std::move(prepared.doc.content);
   return st;
+}
+
+Status IngestBatch(Store& store, int64_t source_id, std::vector<SourceDocument>& docs, const IngestOptions& options,
+                   unsigned threads) {
+  if (docs.empty()) return Status::Ok();
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  threads = static_cast<unsigned>(std::clamp<size_t>((docs.size() + 15) / 16, 1, threads));  // >= 16 docs a thread
+  std::vector<PreparedDocument> prepared(docs.size());
+  auto work = [&](size_t t) {
+    for (size_t i = t; i < docs.size(); i += threads) prepared[i] = PrepareDocument(source_id, docs[i], options);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Status st = store.PutDocument(&prepared[i].doc, &prepared[i].chunks);
+    docs[i].parsed.text = std::move(prepared[i].doc.content);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
 }
 
 }  // namespace savoir

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "ingest/chunker.h"
@@ -31,6 +32,22 @@ struct IngestOptions {
 
 Status IngestDocument(Store& store, int64_t source_id, SourceDocument& doc,
                       const IngestOptions& options);
+
+// What IngestDocument writes, before the store: the document record (its
+// text moved out of `doc`) and its chunks with their languages. Touches no
+// shared state: documents can be prepared on several threads at once.
+struct PreparedDocument {
+  DocumentRecord doc;
+  std::vector<ChunkRecord> chunks;
+};
+PreparedDocument PrepareDocument(int64_t source_id, SourceDocument& doc, const IngestOptions& options);
+
+// IngestDocument for a batch, in order: prepared on up to `threads` threads
+// (0: every core, at most 8), then written one by one. Stops at the first
+// store error (the documents before it are written, as with a loop of
+// IngestDocument; inside a transaction, nothing is).
+Status IngestBatch(Store& store, int64_t source_id, std::vector<SourceDocument>& docs, const IngestOptions& options,
+                   unsigned threads = 0);
 
 // Hex BLAKE2b-128 of `bytes` (libsodium).
 std::string ContentHash(std::string_view bytes);
