@@ -31,6 +31,7 @@ struct FileTask {
   bool acl_only = false;   // same bytes, new access list: no parsing needed
   bool unchanged = false;  // same bytes, same access list: nothing to do
   Result<ParsedDocument> parsed = Status(ErrorKind::kInternal, "not parsed");
+  PreparedDocument prepared;  // chunked and language-detected by the worker that parsed it
   bool done = false;
 };
 
@@ -163,8 +164,24 @@ Status SyncFiles(Store& store, const std::string& root_arg, const FilesSyncOptio
       for (size_t j; (j = next.fetch_add(1)) < to_parse.size();) {
         FileTask& t = tasks[to_parse[j]];
         auto parsed = worker.Parse(t.path);
+        // Chunking and language detection here too, on the workers' threads
+        // (the writer thread only writes).
+        PreparedDocument prepared;
+        if (parsed.ok()) {
+          SourceDocument doc;
+          doc.external_id = t.rel;
+          doc.url = FileUrl(t.path);
+          doc.parsed = std::move(parsed).value();
+          if (doc.parsed.title.empty()) doc.parsed.title = fs::path(t.rel).filename().string();
+          doc.acl = t.acl;
+          doc.updated_at = t.mtime;
+          doc.content_hash = t.hash;
+          prepared = PrepareDocument(source, doc, opt.ingest);
+          parsed = ParsedDocument{};
+        }
         std::lock_guard<std::mutex> lock(mu);
         t.parsed = std::move(parsed);
+        t.prepared = std::move(prepared);
         t.done = true;
         cv.notify_all();
       }
@@ -200,15 +217,8 @@ Status SyncFiles(Store& store, const std::string& root_arg, const FilesSyncOptio
           ++summary->updated;
           continue;
         }
-        SourceDocument doc;
-        doc.external_id = t.rel;
-        doc.url = FileUrl(t.path);
-        doc.parsed = std::move(t.parsed).value();
-        if (doc.parsed.title.empty()) doc.parsed.title = fs::path(t.rel).filename().string();
-        doc.acl = t.acl;
-        doc.updated_at = t.mtime;
-        doc.content_hash = t.hash;
-        SAVOIR_RETURN_IF_ERROR(IngestDocument(store, source, doc, opt.ingest));
+        SAVOIR_RETURN_IF_ERROR(store.PutDocument(&t.prepared.doc, &t.prepared.chunks));
+        t.prepared = PreparedDocument{};  // its text is not needed any more
         t.existing ? ++summary->updated : ++summary->added;
       }
       return Status::Ok();
