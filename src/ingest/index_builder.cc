@@ -194,29 +194,35 @@ Status CatchUpIndex(Store& store, KeywordIndex& index, const IndexBuildOptions& 
     batch_chunks = 0;
     return Status::Ok();
   };
-  for (size_t i = 0; i < touched.size(); ++i) {
+  // Documents are read 256 at a time (one read transaction each: a
+  // statement outside one takes and drops the database's locks).
+  constexpr size_t kReadGroup = 256;
+  for (size_t g = 0; g < touched.size(); g += kReadGroup) {
     const auto read_start = std::chrono::steady_clock::now();
-    int64_t id = touched[i];
-    removed.push_back(id);  // old chunks of a changed document go
-    auto doc = store.GetDocument(id);
-    if (doc.ok()) {
-      Pending p;
-      SAVOIR_ASSIGN_OR_RETURN(p.chunks, store.GetChunks(id));
-      p.doc = std::move(doc).value();
-      p.first = batch_chunks;
-      batch_chunks += p.chunks.size();
-      pending.push_back(std::move(p));
-    } else if (doc.status().kind() != ErrorKind::kNotFound) {
-      return doc.status();
-    }
-    ++done;
+    const std::vector<int64_t> ids(touched.begin() + g, touched.begin() + std::min(touched.size(), g + kReadGroup));
+    auto read = store.GetDocumentsWithChunks(ids);
     if (options.stats)
       options.stats->read_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
-    bool last_one = i + 1 == touched.size();
-    // Intermediate commits keep the old applied_seq: a crash replays them.
-    if (batch_chunks >= options.chunks_per_segment || last_one)
-      SAVOIR_RETURN_IF_ERROR(flush(last_one ? last : applied));
-    if (progress && (done % 256 == 0 || last_one)) progress(done, touched.size());
+    for (size_t k = 0; k < ids.size(); ++k) {
+      const size_t i = g + k;
+      removed.push_back(ids[k]);  // old chunks of a changed document go
+      if (read[k].ok()) {
+        Pending p;
+        p.doc = std::move(read[k]->doc);
+        p.chunks = std::move(read[k]->chunks);
+        p.first = batch_chunks;
+        batch_chunks += p.chunks.size();
+        pending.push_back(std::move(p));
+      } else if (read[k].status().kind() != ErrorKind::kNotFound) {
+        return read[k].status();
+      }
+      ++done;
+      bool last_one = i + 1 == touched.size();
+      // Intermediate commits keep the old applied_seq: a crash replays them.
+      if (batch_chunks >= options.chunks_per_segment || last_one)
+        SAVOIR_RETURN_IF_ERROR(flush(last_one ? last : applied));
+      if (progress && (done % 256 == 0 || last_one)) progress(done, touched.size());
+    }
   }
   if (touched.empty()) SAVOIR_RETURN_IF_ERROR(index.Commit({}, {}, last));
   return Status::Ok();

@@ -456,45 +456,36 @@ class SqliteStore final : public Store {
   }
 
   Result<DocumentRecord> GetDocument(int64_t id) override {
-    return Read([&](Conn& c) -> Result<DocumentRecord> {
-      DocumentRecord d;
-      {
-        Stmt q = c.Prepare(
-            "SELECT id, source_id, external_id, title, url, language, content_hash, author, content, "
-            "metadata, created_at, updated_at, indexed_at FROM documents WHERE id = ?");
-        q.Bind(1, id);
-        int rc = q.Step();
-        if (rc == SQLITE_DONE) return Status(ErrorKind::kNotFound, "no document with id " + std::to_string(id));
-        if (rc != SQLITE_ROW) return ErrorOn(c.db, "cannot read document " + std::to_string(id));
-        d.id = q.Int(0);
-        d.source_id = q.Int(1);
-        d.external_id = q.Text(2);
-        d.title = q.Text(3);
-        d.url = q.Text(4);
-        d.language = q.Text(5);
-        d.content_hash = q.Text(6);
-        d.author = q.Text(7);
-        d.content = q.Text(8);
-        d.metadata_json = q.Text(9);
-        d.created_at = q.Int(10);
-        d.updated_at = q.Int(11);
-        d.indexed_at = q.Int(12);
-      }
-      SAVOIR_ASSIGN_OR_RETURN(d.acl, GetAccessOn(c, id));
-      return d;
-    });
+    return Read([&](Conn& c) { return DocumentOn(c, id); });
   }
 
   Result<std::vector<ChunkRecord>> GetChunks(int64_t document_id) override {
-    return Read([&](Conn& c) -> Result<std::vector<ChunkRecord>> {
-      Stmt q = c.Prepare(
-          "SELECT id, document_id, ordinal, begin_offset, end_offset, heading_path, language, tokens "
-          "FROM chunks WHERE document_id = ? ORDER BY ordinal");
-      q.Bind(1, document_id);
-      std::vector<ChunkRecord> out;
-      int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadChunk(q));
-      if (rc != SQLITE_DONE) return ErrorOn(c.db, "cannot read chunks");
+    return Read([&](Conn& c) { return ChunksOn(c, document_id); });
+  }
+
+  // One read transaction for the whole list (three statements a document,
+  // each outside one taking and dropping its own locks: 6 fcntl calls a
+  // document when the index catches up).
+  std::vector<Result<DocumentWithChunks>> GetDocumentsWithChunks(const std::vector<int64_t>& ids) override {
+    return Read([&](Conn& c) {
+      const bool own_tx = ids.size() > 1 && sqlite3_get_autocommit(c.db) &&
+                          sqlite3_exec(c.db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+      std::vector<Result<DocumentWithChunks>> out;
+      out.reserve(ids.size());
+      for (int64_t id : ids) {
+        auto doc = DocumentOn(c, id);
+        if (!doc.ok()) {
+          out.push_back(doc.status());
+          continue;
+        }
+        auto chunks = ChunksOn(c, id);
+        if (!chunks.ok()) {
+          out.push_back(chunks.status());
+          continue;
+        }
+        out.push_back(DocumentWithChunks{std::move(doc).value(), std::move(chunks).value()});
+      }
+      if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
       return out;
     });
   }
@@ -515,6 +506,46 @@ class SqliteStore final : public Store {
       if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
       return out;
     });
+  }
+
+  Result<DocumentRecord> DocumentOn(Conn& c, int64_t id) {
+    DocumentRecord d;
+    {
+      Stmt q = c.Prepare(
+          "SELECT id, source_id, external_id, title, url, language, content_hash, author, content, "
+          "metadata, created_at, updated_at, indexed_at FROM documents WHERE id = ?");
+      q.Bind(1, id);
+      int rc = q.Step();
+      if (rc == SQLITE_DONE) return Status(ErrorKind::kNotFound, "no document with id " + std::to_string(id));
+      if (rc != SQLITE_ROW) return ErrorOn(c.db, "cannot read document " + std::to_string(id));
+      d.id = q.Int(0);
+      d.source_id = q.Int(1);
+      d.external_id = q.Text(2);
+      d.title = q.Text(3);
+      d.url = q.Text(4);
+      d.language = q.Text(5);
+      d.content_hash = q.Text(6);
+      d.author = q.Text(7);
+      d.content = q.Text(8);
+      d.metadata_json = q.Text(9);
+      d.created_at = q.Int(10);
+      d.updated_at = q.Int(11);
+      d.indexed_at = q.Int(12);
+    }
+    SAVOIR_ASSIGN_OR_RETURN(d.acl, GetAccessOn(c, id));
+    return d;
+  }
+
+  Result<std::vector<ChunkRecord>> ChunksOn(Conn& c, int64_t document_id) {
+    Stmt q = c.Prepare(
+        "SELECT id, document_id, ordinal, begin_offset, end_offset, heading_path, language, tokens "
+        "FROM chunks WHERE document_id = ? ORDER BY ordinal");
+    q.Bind(1, document_id);
+    std::vector<ChunkRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadChunk(q));
+    if (rc != SQLITE_DONE) return ErrorOn(c.db, "cannot read chunks");
+    return out;
   }
 
   Result<PassageRecord> PassageOn(Conn& c, int64_t chunk_id) {

@@ -164,6 +164,32 @@ class Store {
     return out;
   }
 
+  // Documents with their chunks, element i for ids[i] as GetDocument and
+  // GetChunks would answer it (kNotFound when gone); a store may read them
+  // in one transaction.
+  struct DocumentWithChunks {
+    DocumentRecord doc;
+    std::vector<ChunkRecord> chunks;
+  };
+  virtual std::vector<Result<DocumentWithChunks>> GetDocumentsWithChunks(const std::vector<int64_t>& ids) {
+    std::vector<Result<DocumentWithChunks>> out;
+    out.reserve(ids.size());
+    for (int64_t id : ids) {
+      auto doc = GetDocument(id);
+      if (!doc.ok()) {
+        out.push_back(doc.status());
+        continue;
+      }
+      auto chunks = GetChunks(id);
+      if (!chunks.ok()) {
+        out.push_back(chunks.status());
+        continue;
+      }
+      out.push_back(DocumentWithChunks{std::move(doc).value(), std::move(chunks).value()});
+    }
+    return out;
+  }
+
   // The change log, in order, after `after_seq`.
   virtual Result<std::vector<Change>> ChangesSince(int64_t after_seq, size_t limit) = 0;
   virtual Result<int64_t> LastChangeSeq() = 0;

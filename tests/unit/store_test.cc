@@ -101,6 +101,42 @@ TEST_P(StoreTest, PutGetReplaceDelete) {
   EXPECT_TRUE(store_->Verify().ok());
 }
 
+// The batch read answers, element by element, what GetDocument and
+// GetChunks answer (the index reads documents this way when it catches up).
+TEST_P(StoreTest, DocumentsWithChunksAnswerAsSingleReads) {
+  int64_t src = store_->EnsureSource("files", "/docs").value();
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto doc = Doc(src, "d" + std::to_string(i) + ".md", "text number " + std::to_string(i), {"group:g" + std::to_string(i)});
+    auto chunks = Chunks(doc.content);
+    for (int k = 0; k < i; ++k) chunks.push_back(chunks[0]);
+    ASSERT_TRUE(store_->PutDocument(&doc, &chunks).ok());
+    ids.push_back(doc.id);
+  }
+  ASSERT_TRUE(store_->DeleteDocument(ids[2]).ok());
+  ids.push_back(987654);  // never existed
+  auto got = store_->GetDocumentsWithChunks(ids);
+  ASSERT_EQ(got.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto doc = store_->GetDocument(ids[i]);
+    if (!doc.ok()) {
+      EXPECT_FALSE(got[i].ok()) << i;
+      EXPECT_EQ(got[i].status().kind(), ErrorKind::kNotFound) << i;
+      continue;
+    }
+    ASSERT_TRUE(got[i].ok()) << i;
+    EXPECT_EQ(got[i]->doc.content, doc->content);
+    EXPECT_EQ(got[i]->doc.acl, doc->acl);
+    EXPECT_EQ(got[i]->doc.external_id, doc->external_id);
+    auto chunks = store_->GetChunks(ids[i]);
+    ASSERT_TRUE(chunks.ok());
+    ASSERT_EQ(got[i]->chunks.size(), chunks->size());
+    for (size_t k = 0; k < chunks->size(); ++k) EXPECT_EQ(got[i]->chunks[k].id, (*chunks)[k].id);
+  }
+  EXPECT_EQ(got[4]->chunks.size(), 5u);
+  EXPECT_TRUE(store_->GetDocumentsWithChunks({}).empty());
+}
+
 TEST_P(StoreTest, PassageIsTheChunksBytesWithItsDocument) {
   int64_t src = store_->EnsureSource("files", "/docs").value();
   auto doc = Doc(src, "a.md", "Élodie gère les congés. Fin.");
