@@ -468,25 +468,10 @@ class SqliteStore final : public Store {
   // document when the index catches up).
   std::vector<Result<DocumentWithChunks>> GetDocumentsWithChunks(const std::vector<int64_t>& ids) override {
     return Read([&](Conn& c) {
-      const bool own_tx = ids.size() > 1 && sqlite3_get_autocommit(c.db) &&
-                          sqlite3_exec(c.db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-      std::vector<Result<DocumentWithChunks>> out;
-      out.reserve(ids.size());
-      for (int64_t id : ids) {
-        auto doc = DocumentOn(c, id);
-        if (!doc.ok()) {
-          out.push_back(doc.status());
-          continue;
-        }
-        auto chunks = ChunksOn(c, id);
-        if (!chunks.ok()) {
-          out.push_back(chunks.status());
-          continue;
-        }
-        out.push_back(DocumentWithChunks{std::move(doc).value(), std::move(chunks).value()});
-      }
-      if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
-      return out;
+      return InReadTransaction(c, ids.size() > 1, [&] {
+        return GatherDocumentsWithChunks(ids, [&](int64_t id) { return DocumentOn(c, id); },
+                                         [&](int64_t id) { return ChunksOn(c, id); });
+      });
     });
   }
 
@@ -498,14 +483,24 @@ class SqliteStore final : public Store {
   // starts and ends its own: file and WAL locks, system calls).
   std::vector<Result<PassageRecord>> GetPassages(const std::vector<int64_t>& chunk_ids) override {
     return Read([&](Conn& c) {
-      const bool own_tx = chunk_ids.size() > 1 && sqlite3_get_autocommit(c.db) &&
-                          sqlite3_exec(c.db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-      std::vector<Result<PassageRecord>> out;
-      out.reserve(chunk_ids.size());
-      for (int64_t id : chunk_ids) out.push_back(PassageOn(c, id));
-      if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
-      return out;
+      return InReadTransaction(c, chunk_ids.size() > 1, [&] {
+        std::vector<Result<PassageRecord>> out;
+        out.reserve(chunk_ids.size());
+        for (int64_t id : chunk_ids) out.push_back(PassageOn(c, id));
+        return out;
+      });
     });
+  }
+
+  // f() inside one read transaction when `many` statements follow and none
+  // is open (each statement outside one takes and drops the locks itself).
+  template <typename F>
+  static auto InReadTransaction(Conn& c, bool many, F&& f) -> decltype(f()) {
+    const bool own_tx = many && sqlite3_get_autocommit(c.db) &&
+                        sqlite3_exec(c.db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    auto out = f();
+    if (own_tx) sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr);
+    return out;
   }
 
   Result<DocumentRecord> DocumentOn(Conn& c, int64_t id) {

@@ -172,15 +172,22 @@ class Store {
     std::vector<ChunkRecord> chunks;
   };
   virtual std::vector<Result<DocumentWithChunks>> GetDocumentsWithChunks(const std::vector<int64_t>& ids) {
+    return GatherDocumentsWithChunks(ids, [&](int64_t id) { return GetDocument(id); },
+                                     [&](int64_t id) { return GetChunks(id); });
+  }
+  // GetDocumentsWithChunks from a document reader and a chunks reader.
+  template <typename GetDoc, typename GetChunksOf>
+  static std::vector<Result<DocumentWithChunks>> GatherDocumentsWithChunks(const std::vector<int64_t>& ids,
+                                                                          GetDoc&& get_doc, GetChunksOf&& get_chunks) {
     std::vector<Result<DocumentWithChunks>> out;
     out.reserve(ids.size());
     for (int64_t id : ids) {
-      auto doc = GetDocument(id);
+      auto doc = get_doc(id);
       if (!doc.ok()) {
         out.push_back(doc.status());
         continue;
       }
-      auto chunks = GetChunks(id);
+      auto chunks = get_chunks(id);
       if (!chunks.ok()) {
         out.push_back(chunks.status());
         continue;

@@ -85,42 +85,12 @@ check "the scores are spread (model not degenerate)" python3 -c "import sys; sys
 check "the remote reranker reads the same scores from llama-server" grep -q "remote_same True" <<<"$cmp"
 check "the reranker is named by file and hash" grep -qE "name llama:tiny-bert-rerank.gguf:[0-9a-f]{16}" <<<"$cmp"
 
-# 1b. A model with a rerank template (tokenizer.chat_template.rerank): the
-# pair is the template filled in, as llama-server builds it.
-TPL=$MODELS/tiny-bert-rerank-tpl.gguf
-MAIN_URL=$LLAMA_URL
-start_llama -m "$TPL" --reranking -c 2048 -b 512 -ub 512 || { echo "FAIL: llama-server --reranking (template)"; exit 1; }
-curl -sf "$LLAMA_URL/v1/rerank" -H 'Content-Type: application/json' -d @"$T/pairs.json" >"$T/server-tpl.json"
-"$BIN" --data "$T/d0" --reranker llama --reranker-model "$TPL" --llama-threads 1 rerank "${ARGS[@]}" >"$T/ours-tpl.json" 2>"$T/ours-tpl.err"
-check "savoir rerank (template model) exits 0" test $? -eq 0
-cmp=$(python3 - "$T/server-tpl.json" "$T/ours-tpl.json" "$T/ours.json" <<'PY'
-import json, sys
-ref = [None] * len(json.load(open(sys.argv[1]))["results"])
-for r in json.load(open(sys.argv[1]))["results"]: ref[r["index"]] = r["relevance_score"]
-ours = json.load(open(sys.argv[2]))["scores"]
-plain = json.load(open(sys.argv[3]))["scores"]
-close = lambda a, b: len(a) == len(b) and all(abs(x - y) <= 1e-3 * max(1.0, abs(y)) for x, y in zip(a, b))
-order = lambda s: sorted(range(len(s)), key=lambda i: -s[i])
-print("maxdiff", max(abs(x - y) for x, y in zip(ours, ref)))
-print("same_scores", close(ours, ref))
-print("same_order", order(ours) == order(ref))
-print("template_matters", not close(ours, plain))
-PY
-)
-echo "$cmp" | sed 's/^/    template /'
-check "template model: our scores = llama-server's (1e-3 relative)" grep -q "same_scores True" <<<"$cmp"
-check "template model: same order as llama-server" grep -q "same_order True" <<<"$cmp"
-check "template model: the template changes the scores (same weights)" grep -q "template_matters True" <<<"$cmp"
-
-# 1c. A decoder reranker as convert_hf_to_gguf writes Qwen3-Reranker (qwen3,
-# rank pooling on the last token, a "yes"/"no" head llama.cpp softmaxes, the
-# Qwen3-Reranker template with ChatML markers, a BPE vocabulary).
-QR=$MODELS/tiny-qwen3-rerank.gguf
-start_llama -m "$QR" --reranking -c 2048 -b 512 -ub 512 || { echo "FAIL: llama-server --reranking (qwen3)"; exit 1; }
-curl -sf "$LLAMA_URL/v1/rerank" -H 'Content-Type: application/json' -d @"$T/pairs.json" >"$T/server-qwen3.json"
-"$BIN" --data "$T/d0" --reranker llama --reranker-model "$QR" --llama-threads 1 rerank "${ARGS[@]}" >"$T/ours-qwen3.json" 2>"$T/ours-qwen3.err"
-check "savoir rerank (qwen3 decoder reranker) exits 0" test $? -eq 0
-cmp=$(python3 - "$T/server-qwen3.json" "$T/ours-qwen3.json" <<'PY'
+# Our scores (ours.json: {"scores": [...]}) against llama-server's /v1/rerank
+# answer for the same pairs: prints maxdiff, same_scores (1e-3 relative),
+# same_order, probabilities (all in (0, 1) and spread), and with a third
+# file, differs_from_other (our scores differ from that file's).
+compare_scores() {
+  python3 - "$@" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 ref = [None] * len(res)
@@ -132,8 +102,34 @@ print("maxdiff", max(abs(x - y) for x, y in zip(ours, ref)))
 print("same_scores", close(ours, ref))
 print("same_order", order(ours) == order(ref))
 print("probabilities", all(0 < x < 1 for x in ours) and max(ours) - min(ours) > 0.01)
+if len(sys.argv) > 3:
+    print("differs_from_other", not close(ours, json.load(open(sys.argv[3]))["scores"]))
 PY
-)
+}
+
+# 1b. A model with a rerank template (tokenizer.chat_template.rerank): the
+# pair is the template filled in, as llama-server builds it.
+TPL=$MODELS/tiny-bert-rerank-tpl.gguf
+MAIN_URL=$LLAMA_URL
+start_llama -m "$TPL" --reranking -c 2048 -b 512 -ub 512 || { echo "FAIL: llama-server --reranking (template)"; exit 1; }
+curl -sf "$LLAMA_URL/v1/rerank" -H 'Content-Type: application/json' -d @"$T/pairs.json" >"$T/server-tpl.json"
+"$BIN" --data "$T/d0" --reranker llama --reranker-model "$TPL" --llama-threads 1 rerank "${ARGS[@]}" >"$T/ours-tpl.json" 2>"$T/ours-tpl.err"
+check "savoir rerank (template model) exits 0" test $? -eq 0
+cmp=$(compare_scores "$T/server-tpl.json" "$T/ours-tpl.json" "$T/ours.json")
+echo "$cmp" | sed 's/^/    template /'
+check "template model: our scores = llama-server's (1e-3 relative)" grep -q "same_scores True" <<<"$cmp"
+check "template model: same order as llama-server" grep -q "same_order True" <<<"$cmp"
+check "template model: the template changes the scores (same weights)" grep -q "differs_from_other True" <<<"$cmp"
+
+# 1c. A decoder reranker as convert_hf_to_gguf writes Qwen3-Reranker (qwen3,
+# rank pooling on the last token, a "yes"/"no" head llama.cpp softmaxes, the
+# Qwen3-Reranker template with ChatML markers, a BPE vocabulary).
+QR=$MODELS/tiny-qwen3-rerank.gguf
+start_llama -m "$QR" --reranking -c 2048 -b 512 -ub 512 || { echo "FAIL: llama-server --reranking (qwen3)"; exit 1; }
+curl -sf "$LLAMA_URL/v1/rerank" -H 'Content-Type: application/json' -d @"$T/pairs.json" >"$T/server-qwen3.json"
+"$BIN" --data "$T/d0" --reranker llama --reranker-model "$QR" --llama-threads 1 rerank "${ARGS[@]}" >"$T/ours-qwen3.json" 2>"$T/ours-qwen3.err"
+check "savoir rerank (qwen3 decoder reranker) exits 0" test $? -eq 0
+cmp=$(compare_scores "$T/server-qwen3.json" "$T/ours-qwen3.json")
 echo "$cmp" | sed 's/^/    qwen3 /'
 check "qwen3 reranker: our scores = llama-server's (1e-3 relative)" grep -q "same_scores True" <<<"$cmp"
 check "qwen3 reranker: same order as llama-server" grep -q "same_order True" <<<"$cmp"

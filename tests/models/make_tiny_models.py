@@ -111,12 +111,15 @@ def write_bert(vocab_path: str, out: str, pooling: int, seed: int, rerank: bool 
     finish(w, out)
 
 
-def write_decoder(vocab_path: str, out: str, arch: str, seed: int, pooling=None) -> None:
+def write_decoder(vocab_path: str, out: str, arch: str, seed: int, pooling=None, rerank: bool = False) -> None:
+    """rerank: as convert_hf_to_gguf writes Qwen3-Reranker (see the docstring)."""
     rng = np.random.default_rng(seed)
     reader = GGUFReader(vocab_path)
     w = GGUFWriter(out, arch)
-    w.add_name("tiny-" + arch)
+    w.add_name("tiny-" + arch + ("-rerank" if rerank else ""))
     n_vocab = copy_tokenizer(reader, w)
+    if rerank:
+        w.add_string("tokenizer.chat_template.rerank", QWEN3_RERANK_TEMPLATE)
     w.add_context_length(2048)
     w.add_embedding_length(N_EMBD)
     w.add_feed_forward_length(N_FF)
@@ -130,11 +133,18 @@ def write_decoder(vocab_path: str, out: str, arch: str, seed: int, pooling=None)
         w.add_vocab_size(n_vocab)
     if pooling is not None:
         w.add_pooling_type(gguf.PoolingType(pooling))
+    if rerank:
+        w.add_classifier_output_labels(["yes", "no"])
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     # Large embedding scale: well-separated logits, so greedy decoding does not
     # hinge on rounding differences between batch shapes.
-    w.add_tensor("token_embd.weight", rnd(rng, n_vocab, N_EMBD, scale=1.0).astype(np.float16))
+    embd = rnd(rng, n_vocab, N_EMBD, scale=1.0).astype(np.float16)
+    w.add_tensor("token_embd.weight", embd)
     w.add_tensor("output_norm.weight", np.ones(N_EMBD, np.float32))
+    if rerank:
+        # The head: two rows of the (tied) LM head, "yes" then "no", scaled
+        # down so that the softmax of their logits is not saturated.
+        w.add_tensor("cls.output.weight", np.stack([embd[17], embd[42]]).astype(np.float32) * 0.05)
     for i in range(N_LAYER):
         p = f"blk.{i}."
         w.add_tensor(p + "attn_norm.weight", np.ones(N_EMBD, np.float32))
@@ -142,6 +152,9 @@ def write_decoder(vocab_path: str, out: str, arch: str, seed: int, pooling=None)
             w.add_tensor(p + t + ".weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
             if arch == "qwen2":
                 w.add_tensor(p + t + ".bias", rnd(rng, N_EMBD))
+        if arch == "qwen3":  # per-head q/k RMS norms
+            w.add_tensor(p + "attn_q_norm.weight", np.ones(N_EMBD // N_HEAD, np.float32))
+            w.add_tensor(p + "attn_k_norm.weight", np.ones(N_EMBD // N_HEAD, np.float32))
         w.add_tensor(p + "attn_output.weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
         w.add_tensor(p + "ffn_norm.weight", np.ones(N_EMBD, np.float32))
         w.add_tensor(p + "ffn_gate.weight", rnd(rng, N_FF, N_EMBD, scale=0.15))
@@ -159,44 +172,7 @@ QWEN3_RERANK_TEMPLATE = (
 
 
 def write_qwen3_rerank(vocab_path: str, out: str, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    reader = GGUFReader(vocab_path)
-    w = GGUFWriter(out, "qwen3")
-    w.add_name("tiny-qwen3-rerank")
-    n_vocab = copy_tokenizer(reader, w)
-    w.add_string("tokenizer.chat_template.rerank", QWEN3_RERANK_TEMPLATE)
-    w.add_context_length(2048)
-    w.add_embedding_length(N_EMBD)
-    w.add_feed_forward_length(N_FF)
-    w.add_block_count(N_LAYER)
-    w.add_head_count(N_HEAD)
-    w.add_head_count_kv(N_HEAD)
-    w.add_rope_dimension_count(N_EMBD // N_HEAD)
-    w.add_rope_freq_base(10000.0)
-    w.add_layer_norm_rms_eps(1e-6)
-    w.add_pooling_type(gguf.PoolingType.RANK)
-    w.add_classifier_output_labels(["yes", "no"])
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
-    embd = rnd(rng, n_vocab, N_EMBD, scale=1.0).astype(np.float16)
-    w.add_tensor("token_embd.weight", embd)
-    w.add_tensor("output_norm.weight", np.ones(N_EMBD, np.float32))
-    # The head: two rows of the (tied) LM head, "yes" then "no", scaled down
-    # so that the softmax of their logits is not saturated at 0 or 1.
-    w.add_tensor("cls.output.weight", (np.stack([embd[17], embd[42]]).astype(np.float32) * 0.05))
-    head = N_EMBD // N_HEAD
-    for i in range(N_LAYER):
-        p = f"blk.{i}."
-        w.add_tensor(p + "attn_norm.weight", np.ones(N_EMBD, np.float32))
-        for t in ("attn_q", "attn_k", "attn_v"):
-            w.add_tensor(p + t + ".weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
-        w.add_tensor(p + "attn_q_norm.weight", np.ones(head, np.float32))
-        w.add_tensor(p + "attn_k_norm.weight", np.ones(head, np.float32))
-        w.add_tensor(p + "attn_output.weight", rnd(rng, N_EMBD, N_EMBD, scale=0.15))
-        w.add_tensor(p + "ffn_norm.weight", np.ones(N_EMBD, np.float32))
-        w.add_tensor(p + "ffn_gate.weight", rnd(rng, N_FF, N_EMBD, scale=0.15))
-        w.add_tensor(p + "ffn_up.weight", rnd(rng, N_FF, N_EMBD, scale=0.15))
-        w.add_tensor(p + "ffn_down.weight", rnd(rng, N_EMBD, N_FF, scale=0.15))
-    finish(w, out)
+    write_decoder(vocab_path, out, "qwen3", seed, pooling=int(gguf.PoolingType.RANK), rerank=True)
 
 
 def finish(w: GGUFWriter, out: str) -> None:
