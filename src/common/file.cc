@@ -41,8 +41,6 @@ Status WriteFileAtomic(const std::string& path, const std::vector<std::string_vi
   return WriteFileAtomic(path, all);
 }
 
-namespace {
-
 Status WriteAll(int fd, std::string_view data, const std::string& name) {
   size_t done = 0;
   while (done < data.size()) {
@@ -55,6 +53,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& name) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 // Copies the first `len` bytes of `from` to the end of `to`: in the kernel
 // (copy_file_range), or through a buffer where the file systems refuse.

@@ -28,6 +28,9 @@ Status WriteFileAtomic(const std::string& path, const std::vector<FilePiece>& pi
 // at once): it holds scratch data on the same disk and leaves nothing behind,
 // even after a crash. The caller closes the descriptor.
 Result<int> OpenScratchFile(const std::string& dir);
+// Writes all of `data` at fd's position (retrying short writes and EINTR);
+// errors name `name`.
+Status WriteAll(int fd, std::string_view data, const std::string& name);
 Status MakeDirs(const std::string& path);
 
 }  // namespace savoir

@@ -412,16 +412,8 @@ struct EncodedTerms {
   uint64_t post_size() const { return spilled + post.size(); }
   void Spill() {
     if (!spill_status.ok()) return;
-    size_t done = 0;
-    while (done < post.size()) {
-      ssize_t n = ::write(spill_fd, post.data() + done, post.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        spill_status = Status(ErrorKind::kIo, std::string("cannot write the merge's scratch file: ") + std::strerror(errno));
-        return;
-      }
-      done += n;
-    }
+    spill_status = WriteAll(spill_fd, post, "the merge's scratch file");
+    if (!spill_status.ok()) return;
     spilled += post.size();
     post.clear();
   }
