@@ -28,7 +28,14 @@ void AppendUtf8(char32_t cp, std::string* out);
 // Cuts `s` to at most `max_bytes` without splitting a code point.
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 
-// Replaces invalid UTF-8 sequences with U+FFFD.
+// Whether `s` is well-formed UTF-8 (no stray or truncated sequences, no
+// overlong forms, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// `s` with each byte that does not start a well-formed sequence replaced by
+// U+FFFD. Valid text (the usual case) is checked at memory speed and copied
+// whole; the in-place form then does not touch it.
 std::string SanitizeUtf8(std::string_view s);
+void SanitizeUtf8InPlace(std::string* text);
 
 }  // namespace savoir

@@ -3,6 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <thread>
 
@@ -26,7 +29,7 @@ std::string ContentHash(std::string_view bytes) {
 
 PreparedDocument PrepareDocument(int64_t source_id, SourceDocument& src, const IngestOptions& options) {
   ParsedDocument& p = src.parsed;
-  p.text = SanitizeUtf8(p.text);
+  SanitizeUtf8InPlace(&p.text);
   PreparedDocument out;
   DocumentRecord& doc = out.doc;
   doc.source_id = source_id;
@@ -89,20 +92,55 @@ Status IngestBatch(Store& store, int64_t source_id, std::vector<SourceDocument>&
   if (docs.empty()) return Status::Ok();
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   threads = static_cast<unsigned>(std::clamp<size_t>((docs.size() + 15) / 16, 1, threads));  // >= 16 docs a thread
-  std::vector<PreparedDocument> prepared(docs.size());
-  auto work = [&](size_t t) {
-    for (size_t i = t; i < docs.size(); i += threads) prepared[i] = PrepareDocument(source_id, docs[i], options);
+  // Helpers prepare documents in claim order; this thread writes them in
+  // order as they become ready, and prepares too while the next one is not:
+  // the store writes overlap the preparing instead of following it.
+  const size_t n = docs.size();
+  std::vector<PreparedDocument> prepared(n);
+  std::vector<char> ready(n, 0);  // guarded by `mu`
+  std::atomic<size_t> next_claim{0};
+  std::mutex mu;
+  std::condition_variable became_ready;
+  auto prepare_one = [&]() -> bool {
+    size_t i = next_claim.fetch_add(1);
+    if (i >= n) return false;
+    prepared[i] = PrepareDocument(source_id, docs[i], options);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ready[i] = 1;
+    }
+    became_ready.notify_all();
+    return true;
   };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (size_t i = 0; i < docs.size(); ++i) {
-    Status st = store.PutDocument(&prepared[i].doc, &prepared[i].chunks);
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t)
+    helpers.emplace_back([&] {
+      while (prepare_one()) {
+      }
+    });
+  Status status = Status::Ok();
+  size_t written = 0;  // documents handed to the store (the last may have failed)
+  while (written < n && status.ok()) {
+    const size_t i = written++;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        if (ready[i]) break;
+        if (next_claim.load() >= n) {  // claimed by a helper, still being prepared
+          became_ready.wait(lock, [&] { return ready[i] != 0; });
+          break;
+        }
+      }
+      prepare_one();
+    }
+    status = store.PutDocument(&prepared[i].doc, &prepared[i].chunks);
     docs[i].parsed.text = std::move(prepared[i].doc.content);
-    if (!st.ok()) return st;
   }
-  return Status::Ok();
+  next_claim.store(n);  // on an error, helpers stop after the document in hand
+  for (auto& helper : helpers) helper.join();
+  for (size_t i = written; i < n; ++i)  // after an error: texts back to their documents
+    if (ready[i]) docs[i].parsed.text = std::move(prepared[i].doc.content);
+  return status;
 }
 
 }  // namespace savoir

@@ -43,7 +43,8 @@ struct PreparedDocument {
 PreparedDocument PrepareDocument(int64_t source_id, SourceDocument& doc, const IngestOptions& options);
 
 // IngestDocument for a batch, in order: prepared on up to `threads` threads
-// (0: every core, at most 8), then written one by one. Stops at the first
+// (0: every core, at most 8) and written one by one, in order, as they are
+// ready (the writes overlap the preparing of the next). Stops at the first
 // store error (the documents before it are written, as with a loop of
 // IngestDocument; inside a transaction, nothing is).
 Status IngestBatch(Store& store, int64_t source_id, std::vector<SourceDocument>& docs, const IngestOptions& options,

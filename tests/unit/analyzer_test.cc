@@ -64,6 +64,46 @@ TEST(Analyzer, DetectsFrenchAndEnglishAmongCorpusLanguages) {
                                 {"en", "fr"}, &reliable), "en");
 }
 
+// A long text is detected on its beginning when that is clear, and on the
+// whole text when the beginning says nothing (a table of figures, a log).
+TEST(Analyzer, LongTextsAreDetectedOnTheirBeginningUnlessItIsUnsure) {
+  // Varied sentences: CLD2 discounts repeated text.
+  const std::string french =
+      "Les salariés acquièrent vingt-six jours de congés payés par an, selon la convention collective. "
+      "La demande de congé se fait dans l'outil de gestion des temps au moins deux semaines avant le départ. "
+      "Le responsable valide ou refuse la demande sous cinq jours ouvrés, en indiquant le motif d'un refus. "
+      "Les jours non pris au trente et un mai sont perdus, sauf accord écrit du service des ressources humaines. "
+      "Pendant les fermetures de fin d'année, trois jours sont posés d'office pour tout le personnel. "
+      "Un salarié malade pendant ses vacances conserve les jours couverts par l'arrêt de travail. "
+      "Les nouveaux arrivants peuvent poser des congés par anticipation après leur période d'essai. "
+      "Pour toute question, écrivez à l'équipe paie ou consultez la foire aux questions de l'intranet. ";
+  const std::string english =
+      "The on-call engineer must acknowledge every page within fifteen minutes, day or night. "
+      "If the first responder does not answer, the alert is escalated to the secondary after twenty minutes. "
+      "Incidents that affect customers are declared in the incident channel with a short summary. "
+      "A post-mortem is written within five working days and reviewed in the weekly operations meeting. "
+      "Runbooks live next to the service code and are updated whenever an alert changes its threshold. "
+      "Handover happens every Monday at ten, with a list of open incidents and noisy alerts. ";
+  bool reliable = false;
+  EXPECT_EQ(DetectLanguageAmong(french, {"en", "fr"}, &reliable), "fr");
+  EXPECT_TRUE(reliable);
+  EXPECT_EQ(DetectLanguageAmong(english + french, {"en", "fr"}, &reliable), "en");  // the beginning decides
+  EXPECT_TRUE(reliable);
+
+  std::string figures;
+  for (int i = 0; figures.size() < 700; ++i)
+    figures += "2024-03-" + std::to_string(10 + i % 17) + " " + std::to_string(4812 + 37 * i) + " 0x3fa9 17." +
+               std::to_string(i) + " ";
+  EXPECT_EQ(DetectLanguageAmong(figures + french, {"en", "fr"}, &reliable), "fr");
+  EXPECT_TRUE(reliable);
+  EXPECT_EQ(DetectLanguageAmong(figures + english, {"en", "fr"}, &reliable), "en");
+  EXPECT_TRUE(reliable);
+  // Half English, half French in the sample: unsure there, so the whole text decides.
+  std::string mixed = english.substr(0, 260) + french;
+  EXPECT_EQ(DetectLanguageAmong(mixed, {"en", "fr"}, &reliable), "fr");
+  EXPECT_TRUE(reliable);
+}
+
 // Highlighting analyzes only words that can match: same tokens, same
 // offsets, and every word whose term is a query term still gets it.
 TEST(Analyzer, AnalyzeForMatchFindsWhatAnalyzeFinds) {

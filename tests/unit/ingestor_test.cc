@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -80,6 +81,32 @@ TEST(Ingestor, BatchStoresWhatOneByOneStores) {
     chunks += c1->size();
   }
   EXPECT_GT(chunks, 200u);
+}
+
+// A document the store refuses stops the batch there: the ones before it are
+// stored, none after it, and every document gets its text back.
+TEST(Ingestor, BatchStopsAtTheFirstDocumentTheStoreRefuses) {
+  testing::TempDir dir;
+  auto store = OpenSqliteStore(dir / "s.db");
+  ASSERT_TRUE(store.ok());
+  auto source = (*store)->EnsureSource("test", "x");
+  ASSERT_TRUE(source.ok());
+  std::vector<SourceDocument> docs = Docs(), original = Docs();
+  docs[70].acl.clear();  // the store refuses a document nobody may see
+  Status st = IngestBatch(**store, *source, docs, IngestOptions{}, 2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.kind(), ErrorKind::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find("doc-70"), std::string::npos) << st.ToString();
+  auto listed = (*store)->ListDocuments(*source);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 70u);
+  for (const auto& [external_id, id] : *listed) EXPECT_LT(std::stoi(external_id.substr(4)), 70) << external_id;
+  for (size_t i = 0; i < docs.size(); ++i) {  // as given, or sanitized if it was prepared
+    std::string sanitized = original[i].parsed.text;
+    SanitizeUtf8InPlace(&sanitized);
+    EXPECT_TRUE(docs[i].parsed.text == sanitized || docs[i].parsed.text == original[i].parsed.text) << i;
+    EXPECT_FALSE(docs[i].parsed.text.empty()) << i;
+  }
 }
 
 }  // namespace

@@ -13,31 +13,6 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t Utf8SeqLen(std::string_view s, size_t i) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  unsigned char c = p[i];
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-  else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-  else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-  else return 0;
-  if (i + len > n) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((p[i + k] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i + k] & 0x3F);
-  }
-  // Reject overlong forms, surrogates and code points past U+10FFFF.
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
-
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -76,32 +51,6 @@ const char* DetectWideEncoding(std::string_view b) {
   if (StartsWith(b, "\xFF\xFE")) return "UTF-16LE";
   if (StartsWith(b, "\xFE\xFF")) return "UTF-16BE";
   return SniffUtf16(b);
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t len = Utf8SeqLen(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
-std::string SanitizeUtf8(std::string_view s) {
-  if (IsValidUtf8(s)) return std::string(s);
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (size_t i = 0; i < s.size();) {
-    size_t len = Utf8SeqLen(s, i);
-    if (len == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(s.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
 }
 
 bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string* out) {
@@ -152,7 +101,7 @@ bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string
   }
   iconv_close(cd);
   // iconv output is UTF-8 by construction; sanitize anyway (cheap, defensive).
-  if (!IsValidUtf8(*out)) *out = SanitizeUtf8(*out);
+  SanitizeUtf8InPlace(out);
   return true;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"  // SanitizeUtf8, IsValidUtf8
+
 namespace savoir::parse {
 
 // Returns `bytes` as UTF-8 with any byte-order mark removed.
@@ -19,14 +21,9 @@ std::string ToUtf8(std::string_view bytes, std::string_view declared_charset = "
 // Returns false when iconv does not know the charset.
 bool ConvertToUtf8(std::string_view bytes, std::string_view charset, std::string* out);
 
-bool IsValidUtf8(std::string_view s);
-
 // "UTF-16LE"/"UTF-16BE"/"UTF-32LE"/"UTF-32BE" when `bytes` carries such a BOM
 // or the NUL-byte pattern of BOM-less UTF-16 text; nullptr otherwise. For
 // formats (e-mail) that are ASCII-framed unless a whole file was re-encoded.
 const char* DetectWideEncoding(std::string_view bytes);
-
-// Replaces every invalid UTF-8 sequence with U+FFFD.
-std::string SanitizeUtf8(std::string_view s);
 
 }  // namespace savoir::parse

@@ -117,8 +117,8 @@ Result<ParsedDocument> ParseBytes(std::string_view bytes, std::string_view filen
   if (result.ok()) {
     // Metadata comes from many sources; make sure it is clean UTF-8 on one line.
     ParsedDocument& doc = result.value();
-    doc.title = parse::CollapseWhitespace(parse::SanitizeUtf8(doc.title));
-    doc.author = parse::CollapseWhitespace(parse::SanitizeUtf8(doc.author));
+    doc.title = parse::CollapseWhitespace(SanitizeUtf8(doc.title));
+    doc.author = parse::CollapseWhitespace(SanitizeUtf8(doc.author));
   }
   return result;
 }
