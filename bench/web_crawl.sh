@@ -6,7 +6,8 @@
 # During the crawl the sync process's RSS (VmRSS) is sampled every 0.5 s:
 # means of the first, middle and last third of the samples, and the peak.
 # Usage: bench/web_crawl.sh [savoir-binary] [pages (default 10000)]
-# RSS_LOG=FILE keeps the crawl's samples (KiB, one a line).
+# RSS_LOG=FILE keeps the crawl's samples (KiB, one a line); DELAY_MS=N makes
+# the site answer every request N ms late (a remote site's latency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build/savoir}")
@@ -15,7 +16,7 @@ command -v node >/dev/null || { echo "skip: node is not installed"; exit 77; }
 T=$(mktemp -d /tmp/savoir-bench-web-XXXXXX)
 SERVER=""
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT
-printf '{"robots": "User-agent: *\\nDisallow: /private/\\n", "generate": %d, "pages": {"/": {"title": "Home", "body": "<p>Generated site</p><a href=\\"/gen/0\\">start</a>"}}}\n' "$N" > "$T/state.json"
+printf '{"delay_ms": %d, "robots": "User-agent: *\\nDisallow: /private/\\n", "generate": %d, "pages": {"/": {"title": "Home", "body": "<p>Generated site</p><a href=\\"/gen/0\\">start</a>"}}}\n' "${DELAY_MS:-0}" "$N" > "$T/state.json"
 node tests/js/fake-site.mjs "$T/state.json" "$T/port" /dev/null & SERVER=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 SITE="http://127.0.0.1:$(cat "$T/port")/"

@@ -207,5 +207,57 @@ TEST(WebConnector, CrawlRobotsCanonicalConditionalAndDeletion) {
   EXPECT_EQ(fourth.deleted, std::set<std::string>{base + "a"});
 }
 
+// A site whose pages answer 40 ms late: the crawl keeps several requests in
+// flight (never more than four), and still fetches what a one-at-a-time
+// breadth-first crawl fetches, in its order.
+TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
+  httplib::Server server;
+  std::mutex mu;
+  int in_flight = 0, most = 0;
+  std::vector<std::string> order;
+  server.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mu);
+      most = std::max(most, ++in_flight);
+      order.push_back(req.path);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    std::string body = "<p>page " + req.path + "</p>";
+    if (req.path == "/")
+      for (int i = 0; i < 12; ++i) body += "<a href='/p" + std::to_string(i) + "'>p</a>";
+    res.set_content("<html><body>" + body + "</body></html>", "text/html");
+    std::lock_guard lock(mu);
+    --in_flight;
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::string base = "http://127.0.0.1:" + std::to_string(port) + "/";
+
+  WebOptions o;
+  o.start_url = base;
+  o.http.requests_per_minute = 0;
+  std::set<std::string> stored;
+  SyncRun all = Sync(o, "", &stored);
+  EXPECT_EQ(all.upserted.size(), 13u);
+  EXPECT_GE(most, 2);
+  EXPECT_LE(most, 4);
+
+  o.max_pages = 6;  // the start page and its first five links, as a breadth-first crawl takes them
+  std::set<std::string> fresh;
+  {
+    std::lock_guard lock(mu);
+    order.clear();
+  }
+  SyncRun some = Sync(o, "", &fresh);
+  EXPECT_EQ(some.upserted, (std::set<std::string>{base, base + "p0", base + "p1", base + "p2", base + "p3", base + "p4"}));
+  server.stop();
+  thread.join();
+  std::vector<std::string> expected = {"/", "/p0", "/p1", "/p2", "/p3", "/p4"};
+  std::set<std::string> got(order.begin(), order.end());
+  EXPECT_EQ(got, std::set<std::string>(expected.begin(), expected.end()));
+}
+
 }  // namespace
 }  // namespace savoir
