@@ -3,6 +3,7 @@
 // duplicates, 304s, deletions).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <map>
@@ -55,9 +56,14 @@ TEST(WebRobots, GroupsAndLongestMatch) {
 TEST(WebDiscover, SitemapsAndFeeds) {
   auto sm = web::ParseSitemap(
       "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-      "<url><loc> http://a.test/x </loc></url><url><loc>http://a.test/y</loc></url></urlset>");
+      "<url><loc> http://a.test/x </loc><lastmod>2026-11-02</lastmod></url><url><loc>http://a.test/y</loc></url>"
+      "</urlset>");
   ASSERT_TRUE(sm.ok());
-  EXPECT_EQ(sm->pages, (std::vector<std::string>{"http://a.test/x", "http://a.test/y"}));
+  ASSERT_EQ(sm->pages.size(), 2u);
+  EXPECT_EQ(sm->pages[0].loc, "http://a.test/x");
+  EXPECT_EQ(sm->pages[0].lastmod, "2026-11-02");
+  EXPECT_EQ(sm->pages[1].loc, "http://a.test/y");
+  EXPECT_EQ(sm->pages[1].lastmod, "");
   auto index = web::ParseSitemap("<sitemapindex><sitemap><loc>http://a.test/s1.xml</loc></sitemap></sitemapindex>");
   ASSERT_TRUE(index.ok());
   EXPECT_EQ(index->sitemaps, std::vector<std::string>{"http://a.test/s1.xml"});
@@ -72,6 +78,47 @@ TEST(WebDiscover, SitemapsAndFeeds) {
                              "<link href='http://a.test/p2'/></entry></feed>");
   ASSERT_TRUE(atom.ok());
   EXPECT_EQ(*atom, std::vector<std::string>{"http://a.test/p2"});
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// sitemap.xml.gz is read like sitemap.xml; a damaged or truncated stream, or
+// one that inflates past the sitemaps.org limit (a 50 KB file of 51 MB of
+// spaces), is refused with a message saying which.
+TEST(WebDiscover, GzippedSitemaps) {
+  std::string xml = "<urlset><url><loc>http://a.test/z</loc><lastmod>2026-01-05T10:00:00Z</lastmod></url></urlset>";
+  auto sm = web::ParseSitemap(Gzip(xml));
+  ASSERT_TRUE(sm.ok()) << sm.status().ToString();
+  ASSERT_EQ(sm->pages.size(), 1u);
+  EXPECT_EQ(sm->pages[0].loc, "http://a.test/z");
+  EXPECT_EQ(sm->pages[0].lastmod, "2026-01-05T10:00:00Z");
+
+  std::string gz = Gzip(xml);
+  auto truncated = web::ParseSitemap(gz.substr(0, gz.size() / 2));
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().kind(), ErrorKind::kCorrupt);
+  EXPECT_NE(truncated.status().message().find("gzip"), std::string::npos) << truncated.status().ToString();
+  std::string damaged = gz;
+  damaged[12] ^= 0x5a;
+  EXPECT_FALSE(web::ParseSitemap(damaged).ok());
+
+  std::string bomb = Gzip("<urlset>" + std::string(web::kMaxSitemapBytes + (1 << 20), ' ') + "</urlset>");
+  EXPECT_LT(bomb.size(), 100u * 1024);
+  auto refused = web::ParseSitemap(bomb);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("larger than 50 MB"), std::string::npos) << refused.status().ToString();
 }
 
 TEST(WebDiscover, PageTitleCanonicalLinks) {
@@ -257,6 +304,62 @@ TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
   std::vector<std::string> expected = {"/", "/p0", "/p1", "/p2", "/p3", "/p4"};
   std::set<std::string> got(order.begin(), order.end());
   EXPECT_EQ(got, std::set<std::string>(expected.begin(), expected.end()));
+}
+
+// A sitemap page whose <lastmod> has not moved since it was fetched costs no
+// request; one whose <lastmod> moved is fetched again; both stay stored.
+TEST(WebConnector, SitemapLastmodSkipsUnchangedPages) {
+  httplib::Server server;
+  std::mutex mu;
+  std::map<std::string, int> hits;
+  std::string lastmod_b = "2026-11-01";
+  std::string base;  // set once the port is known, before any request
+  server.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  server.Get("/sitemap.xml.gz", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    std::string xml = "<urlset><url><loc>" + base + "/a</loc><lastmod>2026-10-01</lastmod></url><url><loc>" + base +
+                      "/b</loc><lastmod>" + lastmod_b + "</lastmod></url><url><loc>" + base + "/c</loc></url></urlset>";
+    res.set_content(Gzip(xml), "application/gzip");
+  });
+  server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    ++hits[req.path];
+    res.set_content("<html><body><p>page " + req.path + "</p></body></html>", "text/html");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    std::lock_guard lock(mu);
+    base = "http://127.0.0.1:" + std::to_string(port);
+  }
+
+  WebOptions o;
+  o.start_url = base + "/";
+  o.sitemaps = {base + "/sitemap.xml.gz"};
+  o.http.requests_per_minute = 0;
+  std::set<std::string> stored;
+  SyncRun first = Sync(o, "", &stored);
+  EXPECT_EQ(first.upserted.size(), 3u);
+
+  SyncRun second = Sync(o, first.checkpoint, &stored);
+  EXPECT_TRUE(second.deleted.empty());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(hits["/a"], 1);  // lastmod unchanged: not asked again
+    EXPECT_EQ(hits["/b"], 1);
+    EXPECT_EQ(hits["/c"], 2);  // no lastmod: asked every run
+    lastmod_b = "2026-11-20";
+  }
+  SyncRun third = Sync(o, second.checkpoint, &stored);
+  EXPECT_TRUE(third.deleted.empty());
+  EXPECT_EQ(third.upserted.count(base + "/b"), 1u);  // (and /c: no ETag, no lastmod, so read again)
+  EXPECT_EQ(third.upserted.count(base + "/a"), 0u);
+  EXPECT_EQ(stored.size(), 3u);
+  server.stop();
+  thread.join();
+  EXPECT_EQ(hits["/a"], 1);
+  EXPECT_EQ(hits["/b"], 2);
 }
 
 }  // namespace

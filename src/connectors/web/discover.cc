@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 #include <pugixml.hpp>
+#include <zlib.h>
 #include <unordered_set>
 
 namespace savoir::web {
@@ -106,16 +107,55 @@ struct Walker {
   }
 };
 
+// A gzip stream (RFC 1952) inflated, stopping with an error past `limit`
+// bytes: a small .gz cannot grow into gigabytes.
+Result<std::string> Gunzip(const std::string& gz, size_t limit) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return Status(ErrorKind::kInternal, "zlib: cannot start inflating");
+  std::string out;
+  char buf[64 * 1024];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(std::min<size_t>(gz.size(), UINT32_MAX));
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&z);
+      return Status(ErrorKind::kCorrupt, rc == Z_BUF_ERROR ? "gzip stream is truncated" : "gzip stream is damaged");
+    }
+    out.append(buf, sizeof(buf) - z.avail_out);
+    if (out.size() > limit) {
+      inflateEnd(&z);
+      return Status(ErrorKind::kCorrupt, "larger than " + std::to_string(limit >> 20) + " MB uncompressed");
+    }
+  }
+  inflateEnd(&z);
+  return out;
+}
+
 }  // namespace
 
-Result<Sitemap> ParseSitemap(const std::string& xml) {
+Result<Sitemap> ParseSitemap(const std::string& bytes) {
+  std::string inflated;
+  const std::string* xml = &bytes;
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b) {
+    auto r = Gunzip(bytes, kMaxSitemapBytes);
+    if (!r.ok()) return Status(r.status().kind(), "gzipped sitemap: " + r.status().message());
+    inflated = std::move(*r);
+    xml = &inflated;
+  } else if (bytes.size() > kMaxSitemapBytes) {
+    return Status(ErrorKind::kCorrupt, "larger than " + std::to_string(kMaxSitemapBytes >> 20) + " MB");
+  }
   pugi::xml_document doc;
-  SAVOIR_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, xml));
+  SAVOIR_ASSIGN_OR_RETURN(pugi::xml_node root, Root(doc, *xml));
   Sitemap out;
   if (Local(root) == "urlset") {
     for (auto u : root.children())
       if (Local(u) == "url")
-        if (std::string loc = Text(Child(u, "loc")); !loc.empty()) out.pages.push_back(loc);
+        if (std::string loc = Text(Child(u, "loc")); !loc.empty())
+          out.pages.push_back({std::move(loc), Text(Child(u, "lastmod"))});
   } else if (Local(root) == "sitemapindex") {
     for (auto s : root.children())
       if (Local(s) == "sitemap")

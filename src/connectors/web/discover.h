@@ -11,12 +11,20 @@
 
 namespace savoir::web {
 
+struct SitemapPage {
+  std::string loc;      // <url><loc>
+  std::string lastmod;  // <url><lastmod> as written (W3C datetime), "" when absent
+};
 struct Sitemap {
-  std::vector<std::string> pages;     // <urlset><url><loc>
+  std::vector<SitemapPage> pages;     // <urlset><url>
   std::vector<std::string> sitemaps;  // <sitemapindex><sitemap><loc>
 };
-// kCorrupt when the XML does not parse or is neither kind.
-Result<Sitemap> ParseSitemap(const std::string& xml);
+// Largest sitemap read, uncompressed (the sitemaps.org limit).
+constexpr size_t kMaxSitemapBytes = 50u << 20;
+// `bytes` is the sitemap's XML, or that XML gzipped (sitemap.xml.gz: read
+// whole, refused past kMaxSitemapBytes). kCorrupt when the XML does not parse
+// or is neither kind, when the gzip stream is damaged, or when it is too large.
+Result<Sitemap> ParseSitemap(const std::string& bytes);
 
 // Item links of an RSS 2.0 (<item><link>) or Atom (<entry><link href>,
 // rel="alternate" or none) feed; kCorrupt when it is neither.

@@ -24,6 +24,7 @@ constexpr size_t kParallelFetches = 4;
 // What the checkpoint remembers about one fetched URL.
 struct PageState {
   std::string etag, last_modified, id;
+  std::string lastmod;  // the sitemap's <lastmod> when it was last fetched
   std::vector<std::string> links;  // crawl mode only
 };
 
@@ -31,6 +32,7 @@ json StateJson(const PageState& p) {
   json e = {{"id", p.id}};
   if (!p.etag.empty()) e["etag"] = p.etag;
   if (!p.last_modified.empty()) e["lm"] = p.last_modified;
+  if (!p.lastmod.empty()) e["sm"] = p.lastmod;
   if (!p.links.empty()) e["links"] = p.links;
   return e;
 }
@@ -41,6 +43,7 @@ std::optional<PageState> StateFromJson(const json& e) {
   p.id = e.value("id", "");
   p.etag = e.value("etag", "");
   p.last_modified = e.value("lm", "");
+  p.lastmod = e.value("sm", "");
   if (e.contains("links") && e["links"].is_array())
     for (const auto& l : e["links"])
       if (l.is_string()) p.links.push_back(l.get<std::string>());
@@ -106,14 +109,17 @@ class WebConnector : public Connector {
         SAVOIR_ASSIGN_OR_RETURN(const web::Robots* robots, RobotsFor(u));
         if (!robots->Allowed(u.PathAndQuery())) continue;
         ++fetched;
+        if (UnchangedSinceLastRun(url)) {
+          SAVOIR_RETURN_IF_ERROR(MaybeEmit());
+          continue;
+        }
         window.push_back(Start(std::move(url), u));
       }
       if (window.empty()) break;
       InFlight next = std::move(window.front());
       window.pop_front();
       Finish(next);
-      if (static_cast<int>(batch_.upserts.size()) >= opt_.batch_size || pending_ >= opt_.batch_size * 4)
-        SAVOIR_RETURN_IF_ERROR(Emit(/*final=*/false));
+      SAVOIR_RETURN_IF_ERROR(MaybeEmit());
     }
     for (const auto& [ext, id] : ctx.stored)
       if (!seen_ids_.count(ext)) batch_.deletions.push_back(ext);
@@ -144,7 +150,10 @@ class WebConnector : public Connector {
       SAVOIR_ASSIGN_OR_RETURN(HttpResponse r, GetXml(url, "sitemap"));
       auto sm = web::ParseSitemap(r.body);
       if (!sm.ok()) return Status(sm.status().kind(), "sitemap " + url + ": " + sm.status().message());
-      for (auto& p : sm->pages) Enqueue(p);
+      for (auto& p : sm->pages) {
+        if (!p.lastmod.empty()) lastmod_[web::NormalizeUrl(p.loc)] = p.lastmod;
+        Enqueue(p.loc);
+      }
       for (auto& s : sm->sitemaps) todo.push_back(s);
     }
     return Status::Ok();
@@ -173,6 +182,22 @@ class WebConnector : public Connector {
     else if (r->status < 400 || r->status >= 500)
       return Status(ErrorKind::kUnavailable, u.Origin() + "/robots.txt: HTTP " + std::to_string(r->status));
     return &robots_.emplace(u.Origin(), std::move(robots)).first->second;
+  }
+
+  // A sitemap page whose <lastmod> is the one it had when it was last
+  // fetched, and whose document is still stored: kept without a request.
+  bool UnchangedSinceLastRun(const std::string& url) {
+    auto it = lastmod_.find(url);
+    if (it == lastmod_.end()) return false;
+    std::optional<PageState> prev = Previous(url);
+    if (!prev || prev->lastmod != it->second || !ctx_->stored.count(prev->id)) return false;
+    ++pending_;
+    Keep(url, std::move(*prev));
+    return true;
+  }
+  std::string SitemapLastmod(const std::string& url) const {
+    auto it = lastmod_.find(url);
+    return it == lastmod_.end() ? "" : it->second;
   }
 
   void Keep(const std::string& url, PageState state) {
@@ -238,7 +263,10 @@ class WebConnector : public Connector {
       if (prev) Keep(url, std::move(*prev));
       return;
     }
-    if (r->status == 304 && known) return Keep(url, std::move(*prev));
+    if (r->status == 304 && known) {
+      prev->lastmod = SitemapLastmod(url);
+      return Keep(url, std::move(*prev));
+    }
     if (r->status >= 300 && r->status < 400) {
       std::string to = web::ResolveUrl(u, Header(*r, "location"));
       if (crawl_) MaybeFollow(to);
@@ -252,6 +280,7 @@ class WebConnector : public Connector {
     PageState state;
     state.etag = Header(*r, "etag");
     state.last_modified = Header(*r, "last-modified");
+    state.lastmod = SitemapLastmod(url);
     state.id = info.canonical.empty() ? url : info.canonical;
     if (crawl_) state.links = info.links;
     if (info.noindex) {
@@ -268,6 +297,12 @@ class WebConnector : public Connector {
     d.acl = opt_.acl;
     batch_.upserts.push_back(std::move(d));
     Keep(url, std::move(state));
+  }
+
+  Status MaybeEmit() {
+    if (static_cast<int>(batch_.upserts.size()) >= opt_.batch_size || pending_ >= opt_.batch_size * 4)
+      return Emit(/*final=*/false);
+    return Status::Ok();
   }
 
   // In the store: the batch's pages are stamped with this run, and the last
@@ -301,6 +336,7 @@ class WebConnector : public Connector {
   std::deque<std::string> queue_;
   std::unordered_set<std::string> queued_, emitted_, seen_ids_;
   std::unordered_map<std::string, web::Robots> robots_;
+  std::unordered_map<std::string, std::string> lastmod_;  // normalized page URL -> sitemap <lastmod>
   std::map<std::string, PageState> previous_, current_;
   ConnectorBatch batch_;
   int pending_ = 0;

@@ -1,11 +1,13 @@
-// Web sites and blogs: pages discovered from sitemaps (index files too),
+// Web sites and blogs: pages discovered from sitemaps (index files and
+// gzipped sitemaps too),
 // RSS/Atom feeds, or a breadth-first crawl of the start URL's host, up to
 // max_pages; robots.txt obeyed (groups "savoir" then "*").
 //
 // Incremental: the store keeps, per fetched URL (Store::PutItemStates, one
 // row per URL written with each batch), its ETag and Last-Modified, the
-// document it became (canonical URL) and, when crawling, its links, so a 304
-// costs one request and writes nothing; the checkpoint is only the run
+// document it became (canonical URL), its sitemap <lastmod> and, when
+// crawling, its links, so a 304 costs one request and writes nothing, and a
+// sitemap page whose <lastmod> has not moved costs no request at all; the checkpoint is only the run
 // number, so memory does not grow with the state (stores without item state
 // keep it in the checkpoint, as before). Pages answering
 // 404/410, no longer discovered, newly disallowed or marked noindex are
