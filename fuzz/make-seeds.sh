@@ -27,6 +27,10 @@ declare -A exts=(
   [acl]=""
   [segment]=""
   [eventstream]=""
+  [api_request]=""
+  [slack]=""
+  [confluence]=""
+  [web]="html htm xml"
 )
 for h in "${!exts[@]}"; do
   mkdir -p "$out/$h"
@@ -43,6 +47,15 @@ for h in "${!exts[@]}"; do
     cp "$here/seeds/$h"/* "$out/$h/" 2>/dev/null || true
   fi
 done
+# Slack: the real export's day files, channel and user lists (a few per channel).
+slack=$docs/../slack-export
+if [[ -d $slack ]]; then
+  for f in "$slack"/*.json; do cp "$f" "$out/slack/"; done
+  for ch in "$slack"/*/; do
+    find "$ch" -maxdepth 1 -name '*.json' -size -"$((max_bytes / 1024 + 1))"k | sort | head -5 |
+      while read -r f; do cp "$f" "$out/slack/$(basename "$ch")_$(basename "$f")"; done
+  done
+fi
 # Answer inputs are NUL-separated: question, then passages.
 printf 'Combien de jours de congés ?\0\x02Les congés payés sont de 25 jours par an. Voir M. Dupont.\0\x01Vacation is 25 days.' \
   >"$out/answer/nul-separated"

@@ -1,6 +1,7 @@
 #include "answer/bedrock_chat.h"
 
 #include "answer/chat_markers.h"
+#include "common/json_read.h"
 
 #include <nlohmann/json.hpp>
 
@@ -90,13 +91,15 @@ Result<ChatUsage> BedrockChat::Chat(const std::vector<ChatMessage>& messages, co
       return Status(ErrorKind::kUnavailable, "Bedrock Converse answered something that is not a Converse response");
     }
     std::string text;
-    const Json& content = j["output"].value("message", Json::object()).value("content", Json::array());
-    for (const auto& block : content) {
+    const Json no_content = Json::array();
+    const Json* content = JsonField(JsonObject(JsonObject(j, "output"), "message"), "content");
+    if (!content || !content->is_array()) content = &no_content;
+    for (const auto& block : *content) {
       if (block.is_object() && block.contains("text") && block["text"].is_string()) text += block["text"].get<std::string>();
     }
     usage.first_token_ms = MsSince(start);
     ReadUsage(j, &usage);
-    usage.finish_reason = FinishReason(j.value("stopReason", ""));
+    usage.finish_reason = FinishReason(JsonString(j, "stopReason"));
     if (!text.empty() && !sink(text)) usage.finish_reason = "cancelled";
     usage.latency_ms = MsSince(start);
     return usage;
@@ -141,7 +144,7 @@ Result<ChatUsage> BedrockChat::Chat(const std::vector<ChatMessage>& messages, co
         }
       } else if (event == "messageStop") {
         got_stop = true;
-        if (j.is_object()) usage.finish_reason = FinishReason(j.value("stopReason", ""));
+        if (j.is_object()) usage.finish_reason = FinishReason(JsonString(j, "stopReason"));
       } else if (event == "metadata") {
         ReadUsage(j, &usage);
       }

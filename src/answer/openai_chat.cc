@@ -1,6 +1,7 @@
 #include "answer/openai_chat.h"
 
 #include "answer/chat_markers.h"
+#include "common/json_read.h"
 
 #include <atomic>
 #include <chrono>
@@ -129,7 +130,7 @@ class OpenAiChat final : public ChatModel {
       auto j = json::parse(r->body, nullptr, false);
       if (j.is_object() && j.contains("data") && j["data"].is_array())
         for (const auto& m : j["data"])
-          if (m.is_object() && m.value("id", "") == c_.model && m.contains("max_model_len") &&
+          if (m.is_object() && JsonString(m, "id") == c_.model && m.contains("max_model_len") &&
               m["max_model_len"].is_number_integer())
             return m["max_model_len"].get<int>();
     }

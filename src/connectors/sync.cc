@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
 #include "ingest/parse/doc_builder.h"
 #include "ingest/parse/parser.h"
@@ -163,7 +164,15 @@ Status SyncConnector(Store& store, int64_t source_id, Connector& connector,
     SAVOIR_ASSIGN_OR_RETURN(auto stored, store.ListDocuments(source_id));
     for (auto& [ext, id] : stored) ctx.stored.emplace(std::move(ext), id);
     SAVOIR_ASSIGN_OR_RETURN(std::string checkpoint, store.GetCheckpoint(source_id));
-    return connector.Run(checkpoint, ctx);
+    // A connector reads what remote servers send; a reading bug it still
+    // has (an exception from a payload of an unexpected shape) fails this
+    // run with its message instead of ending the process (the server's
+    // scheduler runs syncs on its own threads). What was committed stays.
+    try {
+      return connector.Run(checkpoint, ctx);
+    } catch (const std::exception& e) {
+      return Status(ErrorKind::kInternal, std::string("the connector stopped on unexpected data: ") + e.what());
+    }
   }();
   if (!st.ok()) summary->errors.push_back(st.message());
   int64_t end = Now();

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/file.h"
+#include "common/json_read.h"
 
 namespace savoir {
 namespace fs = std::filesystem;
@@ -82,14 +83,16 @@ Status KeywordIndex::Load() {
     json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (m.is_discarded() || !m.is_object() || !m.contains("segments"))
       return Status(ErrorKind::kCorrupt, "index manifest " + path + " is not valid JSON; run `savoir reindex`");
-    snap->applied_seq = m.value("applied_seq", int64_t{0});
-    generation_ = m.value("generation", uint64_t{0});
-    next_segment_ = m.value("next_segment", uint64_t{1});
-    del_generation_ = m.value("del_generation", uint64_t{1});
+    snap->applied_seq = JsonInt(m, "applied_seq");
+    generation_ = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(m, "generation")));
+    next_segment_ = static_cast<uint64_t>(std::max<int64_t>(1, JsonInt(m, "next_segment", 1)));
+    del_generation_ = static_cast<uint64_t>(std::max<int64_t>(1, JsonInt(m, "del_generation", 1)));
+    if (!m["segments"].is_array())
+      return Status(ErrorKind::kCorrupt, "index manifest " + path + " has no segment list; run `savoir reindex`");
     for (const auto& s : m["segments"]) {
       SegmentView v;
-      v.name = s.value("name", "");
-      v.del_name = s.value("del", "");
+      v.name = JsonString(s, "name");
+      v.del_name = JsonString(s, "del");
       // Segments never change: keep the ones already mapped.
       if (snap_) {
         for (const auto& old : snap_->segments)
@@ -125,7 +128,7 @@ Status KeywordIndex::Refresh() {
   auto text = ReadFile(path);
   if (!text.ok()) return Status::Ok();  // no manifest yet: nothing committed
   json m = json::parse(*text, nullptr, false);
-  if (!m.is_discarded() && m.is_object() && m.value("generation", uint64_t{0}) == generation_)
+  if (!m.is_discarded() && m.is_object() && static_cast<uint64_t>(JsonInt(m, "generation")) == generation_)
     return Status::Ok();
   return Load();
 }

@@ -21,6 +21,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/json_read.h"
+
 extern char** environ;
 
 namespace savoir {
@@ -707,7 +709,7 @@ Result<std::pair<std::string, std::time_t>> AwsCredentialChain::RefreshSsoToken(
                                                                                      : AwsJsonMessage(resp->body);
     return Status(ErrorKind::kPermissionDenied, "SSO OIDC CreateToken answered HTTP " + std::to_string(resp->status) + " " + why);
   }
-  std::string access = r.is_object() ? r.value("accessToken", "") : "";
+  std::string access = r.is_object() ? JsonString(r, "accessToken") : "";
   int64_t expires_in = r.is_object() && r.contains("expiresIn") && r["expiresIn"].is_number() ? r["expiresIn"].get<int64_t>() : 0;
   if (access.empty() || expires_in <= 0) {
     return Status(ErrorKind::kUnavailable, "SSO OIDC CreateToken answered without a token");
@@ -764,8 +766,8 @@ Result<AwsCredentials> AwsCredentialChain::FromSso(const std::string& profile_na
     return Status(ErrorKind::kPermissionDenied, what + ": no SSO token cached (" + cache_file + "); " + login);
   }
   auto j = nlohmann::json::parse(text, nullptr, false);
-  std::string token = j.is_object() ? j.value("accessToken", "") : "";
-  std::time_t expires = j.is_object() ? ParseIso8601(j.value("expiresAt", "")) : 0;
+  std::string token = j.is_object() ? JsonString(j, "accessToken") : "";
+  std::time_t expires = j.is_object() ? ParseIso8601(JsonString(j, "expiresAt")) : 0;
   if (token.empty() || expires == 0) {
     return Status(ErrorKind::kPermissionDenied, what + ": the cached SSO token " + cache_file + " is unreadable; " + login);
   }
@@ -806,7 +808,7 @@ Result<AwsCredentials> AwsCredentialChain::FromSso(const std::string& profile_na
   if (r.is_object() && r.contains("roleCredentials") && r["roleCredentials"].is_object()) {
     const auto& rc = r["roleCredentials"];
     int64_t ms = rc.contains("expiration") && rc["expiration"].is_number() ? rc["expiration"].get<int64_t>() : 0;
-    c = {rc.value("accessKeyId", ""), rc.value("secretAccessKey", ""), rc.value("sessionToken", ""),
+    c = {JsonString(rc, "accessKeyId"), JsonString(rc, "secretAccessKey"), JsonString(rc, "sessionToken"),
          static_cast<std::time_t>(ms / 1000),
          "sso " + Key(p, "sso_account_id") + " role " + Key(p, "sso_role_name")};
   }
@@ -901,8 +903,8 @@ Result<AwsCredentials> AwsCredentialChain::FromContainer(const std::string& url)
   auto j = nlohmann::json::parse(resp->body, nullptr, false);
   AwsCredentials c;
   if (j.is_object()) {
-    c = {j.value("AccessKeyId", ""), j.value("SecretAccessKey", ""), j.value("Token", ""),
-         ParseIso8601(j.value("Expiration", "")), "container " + j.value("RoleArn", std::string("role"))};
+    c = {JsonString(j, "AccessKeyId"), JsonString(j, "SecretAccessKey"), JsonString(j, "Token"),
+         ParseIso8601(JsonString(j, "Expiration")), "container " + JsonString(j, "RoleArn", "role")};
   }
   if (c.access_key_id.empty() || c.secret_access_key.empty()) {
     return Status(ErrorKind::kUnavailable, "container credentials endpoint returned no usable credentials");
@@ -938,11 +940,11 @@ Result<AwsCredentials> AwsCredentialChain::FromInstanceMetadata() {
                                                std::to_string(creds->status));
   }
   auto j = nlohmann::json::parse(creds->body, nullptr, false);
-  if (!j.is_object() || j.value("Code", "Success") != "Success") {
+  if (!j.is_object() || JsonString(j, "Code", "Success") != "Success") {
     return Status(ErrorKind::kUnavailable, "IMDS returned no usable credentials for role " + role_name);
   }
-  AwsCredentials c{j.value("AccessKeyId", ""), j.value("SecretAccessKey", ""), j.value("Token", ""),
-                   ParseIso8601(j.value("Expiration", "")), "instance role " + role_name};
+  AwsCredentials c{JsonString(j, "AccessKeyId"), JsonString(j, "SecretAccessKey"), JsonString(j, "Token"),
+                   ParseIso8601(JsonString(j, "Expiration")), "instance role " + role_name};
   if (c.access_key_id.empty() || c.secret_access_key.empty()) {
     return Status(ErrorKind::kUnavailable, "IMDS returned no usable credentials for role " + role_name);
   }

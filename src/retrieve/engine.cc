@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
+#include "common/json_read.h"
 #include "embed/factory.h"
 #include "retrieve/llama_reranker.h"
 
@@ -62,10 +63,10 @@ Result<std::unique_ptr<Embedder>> EmbedderFromSpecJson(const Config& base, const
   auto j = nlohmann::json::parse(spec, nullptr, false);
   if (!j.is_object()) return Status(ErrorKind::kCorrupt, "embedder.json is not a JSON object");
   Config c = base;
-  c.embedder = j.value("embedder", "");
-  c.embed_model = j.value("embed_model", "");
-  c.embed_url = j.value("embed_url", "");
-  c.embed_api_key_file = j.value("embed_api_key_file", "");
+  c.embedder = JsonString(j, "embedder");
+  c.embed_model = JsonString(j, "embed_model");
+  c.embed_url = JsonString(j, "embed_url");
+  c.embed_api_key_file = JsonString(j, "embed_api_key_file");
   return MakeEmbedder(c);
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/utf8.h"
+#include "common/json_read.h"
 
 namespace savoir {
 namespace {
@@ -101,7 +102,7 @@ Result<std::string> MessageText(const json& content, const std::string& where) {
   if (!content.is_array()) return Invalid(where + ".content must be a string or an array of parts");
   std::string text;
   for (const auto& part : content) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    if (!part.is_object() || JsonString(part, "type") != "text" || !part.contains("text") || !part["text"].is_string())
       return Invalid(where + ".content parts must be {\"type\": \"text\", \"text\": \"...\"}");
     if (!text.empty()) text += "\n";
     text += part["text"].get<std::string>();

@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 TEST(FuzzRegressions, EveryHarnessIsRegistered) {
   for (const char* name : {"parse_html", "parse_markdown", "parse_text", "parse_docx", "parse_eml",
-                           "parse_pdf", "query", "answer", "acl", "segment", "eventstream"}) {
+                           "parse_pdf", "query", "answer", "acl", "segment", "eventstream", "api_request", "slack",
+                           "confluence", "web"}) {
     EXPECT_TRUE(fuzz::Targets().count(name)) << name;
   }
 }

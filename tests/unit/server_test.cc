@@ -143,6 +143,8 @@ TEST(ServerRequests, OpenAiMessages) {
   EXPECT_EQ(ParseOpenAiChat(json::parse(R"({"model": 4, "messages": [{"role": "user", "content": "x"}]})")).status().message(),
             "model must be a string");
   EXPECT_EQ(ParseOpenAiChat(json::parse(R"({"messages": [{"role": "user", "content": "x"}]})"))->model, "savoir");
+  // A content part whose type is not a string is refused like any other bad part (it used to throw).
+  EXPECT_FALSE(ParseOpenAiChat(json::parse(R"({"messages": [{"role": "user", "content": [{"type": 5, "text": "x"}]}]})")).ok());
 }
 
 TEST(ServerRequests, Dates) {

@@ -43,6 +43,24 @@ SlackMessage Msg(const std::string& ts, const std::string& text, const std::stri
   return m;
 }
 
+// Payload fields of another type than Slack documents (a hostile or broken
+// server) read as absent: nothing throws.
+TEST(SlackModel, FieldsOfTheWrongTypeReadAsAbsent) {
+  auto channel = SlackChannelFromJson(nlohmann::json::parse(
+      R"({"id": "G1", "name": 7, "is_private": "yes", "is_im": 1, "members": ["U1", 2, null]})"), false);
+  EXPECT_EQ(channel.id, "G1");
+  EXPECT_EQ(channel.name, "");
+  EXPECT_FALSE(channel.is_private);
+  EXPECT_EQ(channel.members, std::vector<std::string>{"U1"});
+  auto m = SlackMessageFromJson(nlohmann::json::parse(R"({"ts": 1449182310.5, "text": ["x"], "edited": {"ts": 3}})"));
+  EXPECT_EQ(m.ts, "");
+  EXPECT_EQ(m.text, "");
+  EXPECT_EQ(m.edited, 0);
+  EXPECT_EQ(SlackMessageFromJson(nlohmann::json::parse("42")).ts, "");
+  EXPECT_EQ(SlackUserDisplayName(nlohmann::json::parse(R"({"profile": {"display_name": 3}, "real_name": "Ada"})")), "Ada");
+  EXPECT_EQ(SlackUserDisplayName(nlohmann::json::parse("[1]")), "");
+}
+
 TEST(SlackModel, ThreadsAndDayGroupsWithStableIdsTitlesAndPermalinks) {
   SlackWorkspace ws;
   ws.source_name = "acme";

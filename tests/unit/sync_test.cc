@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/secret.h"
 #include "connectors/sources.h"
 #include "test_util.h"
@@ -77,6 +79,37 @@ TEST_F(SyncTest, AFailedRunResumesFromTheLastCommittedBatch) {
   EXPECT_TRUE(status.errors.empty());
   EXPECT_EQ(status.documents_seen, 2);
   EXPECT_GT(status.next_run, status.last_success);
+  EXPECT_TRUE(store_->Verify().ok());
+}
+
+// A connector with a reading bug: after one committed batch, a payload of an
+// unexpected shape makes it throw (nlohmann's type_error, as `j.value(...)`
+// does on a wrong type). The run fails with the message; the process and
+// the committed batch survive.
+class ThrowingConnector : public Connector {
+ public:
+  Status Run(const std::string&, SyncContext& ctx) override {
+    ConnectorBatch b;
+    b.upserts.push_back(Doc("kept", "committed before the bad payload"));
+    b.checkpoint = "1";
+    SAVOIR_RETURN_IF_ERROR(ctx.emit(b));
+    nlohmann::json payload = nlohmann::json::parse(R"({"ok": "true"})");
+    (void)payload.value("ok", false);  // throws: "ok" is a string
+    return Status::Ok();
+  }
+};
+
+TEST_F(SyncTest, AConnectorThatThrowsFailsItsRunNotTheProcess) {
+  ThrowingConnector c;
+  ConnectorSyncSummary s;
+  Status st = SyncConnector(*store_, source_, c, {}, &s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("the connector stopped on unexpected data"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("type_error"), std::string::npos) << st.ToString();
+  EXPECT_EQ(store_->ListDocuments(source_)->size(), 1u);
+  EXPECT_EQ(*store_->GetCheckpoint(source_), "1");
+  auto status = *store_->GetSyncStatus(source_);
+  ASSERT_EQ(status.errors.size(), 1u);
   EXPECT_TRUE(store_->Verify().ok());
 }
 

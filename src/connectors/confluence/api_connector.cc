@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/secret.h"
+#include "common/json_read.h"
 #include "connectors/confluence/confluence_model.h"
 #include "connectors/confluence/storage_format.h"
 #include "ingest/parse/parser.h"
@@ -91,7 +92,7 @@ class ConfluenceConnector final : public Connector {
     SAVOIR_ASSIGN_OR_RETURN(auto listed, Paged("/rest/api/space?limit=" + std::to_string(opt_.page_size)));
     std::set<std::string> live;
     for (const auto& s : listed)
-      if (s.is_object() && s.value("key", "") != "") live.insert(s.value("key", ""));
+      if (s.is_object() && JsonString(s, "key") != "") live.insert(JsonString(s, "key"));
     std::vector<std::string> keys;
     ConnectorBatch first;
     if (opt_.spaces.empty()) {
@@ -139,7 +140,7 @@ class ConfluenceConnector final : public Connector {
     std::map<std::string, std::optional<std::set<std::string>>> own;
     std::map<std::string, std::vector<std::string>> ancestors;
     for (const auto& c : all) {
-      std::string id = c.value("id", "");
+      std::string id = JsonString(c, "id");
       if (id.empty()) continue;
       own[id] = ConfluenceOwnReadAccess(c);
       ancestors[id] = ConfluenceAncestorIds(c);
@@ -160,10 +161,10 @@ class ConfluenceConnector final : public Connector {
     std::map<std::string, std::string> titles, webui;
     int64_t newest = 0;
     for (const auto& c : all) {
-      std::string id = c.value("id", "");
+      std::string id = JsonString(c, "id");
       if (id.empty()) continue;
       Listed& p = pages[id];
-      titles[id] = c.value("title", "");
+      titles[id] = JsonString(c, "title");
       webui[id] = FieldStr(c, {"_links", "webui"});
       if (auto v = c.find("version"); v != c.end() && v->is_object()) {
         p.version = v->value("number", int64_t{0});
@@ -180,7 +181,7 @@ class ConfluenceConnector final : public Connector {
              it->value("acl", "") != Joined(p.acl);
     };
     auto add = [&](const json& c) {
-      std::string id = c.value("id", "");
+      std::string id = JsonString(c, "id");
       auto it = pages.find(id);
       if (it == pages.end()) return;  // created after the listing: next run
       if (it->second.acl.empty()) {
@@ -203,7 +204,7 @@ class ConfluenceConnector final : public Connector {
       cql += " and lastmodified >= \"" + CqlTime(since - 86400) + "\"";
     SAVOIR_ASSIGN_OR_RETURN(auto recent, Search(cql, kFullExpand));
     for (const auto& c : recent) {
-      std::string id = c.value("id", "");
+      std::string id = JsonString(c, "id");
       if (!pages.count(id) || !changed(id) || !fetched.insert(id).second) continue;
       add(c);
     }

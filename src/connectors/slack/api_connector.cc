@@ -6,6 +6,7 @@
 #include <set>
 
 #include "connectors/slack/slack_model.h"
+#include "common/json_read.h"
 
 namespace savoir {
 namespace {
@@ -29,11 +30,11 @@ class SlackApiConnector final : public Connector {
     SlackWorkspace ws;
     ws.source_name = opt_.source_name;
     SAVOIR_ASSIGN_OR_RETURN(json auth, Call("auth.test", {}));
-    ws.domain = DomainOf(auth.value("url", ""));
+    ws.domain = DomainOf(JsonString(auth, "url"));
     if (ws.domain.empty()) ws.domain = opt_.source_name;
 
     SAVOIR_ASSIGN_OR_RETURN(auto users, Paged("users.list", {}, "members"));
-    for (const auto& u : users) ws.names.users[u.value("id", "")] = SlackUserDisplayName(u);
+    for (const auto& u : users) ws.names.users[JsonString(u, "id")] = SlackUserDisplayName(u);
     // DMs and group DMs too when the token may list them (im:read,
     // mpim:read); without those scopes Slack answers missing_scope and the
     // channels are synced alone (the DMs' stored documents then go, like
@@ -98,11 +99,11 @@ class SlackApiConnector final : public Connector {
     }
     json& state = cp["channels"][ch.id];
     if (!state.is_object()) state = json::object();
-    std::string latest = state.value("latest", "");
+    std::string latest = JsonString(state, "latest");
     // Full re-scan every rescan_days: edits and deletions older than the
     // refetch window, and new replies to old threads, are picked up then.
     const bool full = latest.empty() ||
-                      (opt_.rescan_days > 0 && now - state.value("full_at", int64_t{0}) >= opt_.rescan_days * 86400);
+                      (opt_.rescan_days > 0 && now - JsonInt(state, "full_at") >= opt_.rescan_days * 86400);
     // Refetch window: whole UTC days, so each day group is rebuilt complete.
     int64_t oldest = 0;
     if (!full) {
@@ -118,7 +119,7 @@ class SlackApiConnector final : public Connector {
     for (const auto& j : history) {
       SlackMessage m = SlackMessageFromJson(j);
       if (m.ts.empty()) continue;
-      if (j.value("reply_count", 0) > 0) {
+      if (JsonInt(j, "reply_count") > 0) {
         SAVOIR_ASSIGN_OR_RETURN(auto replies,
                                 Paged("conversations.replies", {{"channel", ch.id}, {"ts", m.ts}}, "messages"));
         for (const auto& r : replies) {
@@ -179,10 +180,10 @@ class SlackApiConnector final : public Connector {
       return Status(ErrorKind::kUnavailable,
                     method + ": HTTP " + std::to_string(r.status) + " with a body that is not Slack's JSON");
     }
-    if (!j.value("ok", false)) {
-      std::string error = j.value("error", "unknown_error");
+    if (!JsonBool(j, "ok")) {
+      std::string error = JsonString(j, "error", "unknown_error");
       last_slack_error_ = error;
-      last_needed_ = j.value("needed", "");
+      last_needed_ = JsonString(j, "needed");
       if (error == "missing_scope" && method == "conversations.list" && params.count("types") &&
           params.at("types").find("im") != std::string::npos)
         return Status(ErrorKind::kUnavailable, method + ": Slack error missing_scope");  // retried without DMs

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "connectors/slack/export_reader.h"
+#include "common/json_read.h"
 #include "connectors/slack/slack_model.h"
 
 namespace savoir {
@@ -45,7 +46,7 @@ class SlackExportConnector final : public Connector {
       auto users = ReadJson(*reader, "users.json");
       if (!users.ok()) batch.errors.push_back(users.status().message());
       else if (users->is_array())
-        for (const auto& u : *users) ws.names.users[u.value("id", "")] = SlackUserDisplayName(u);
+        for (const auto& u : *users) ws.names.users[JsonString(u, "id")] = SlackUserDisplayName(u);
     }
 
     // Conversations and the folder holding each one's days.

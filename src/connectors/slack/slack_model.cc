@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/json_read.h"
+
 namespace savoir {
 namespace {
 
@@ -72,32 +74,28 @@ std::string SlackTsDay(const std::string& ts) {
 }
 
 namespace {
-std::string Str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 }  // namespace
 
 SlackMessage SlackMessageFromJson(const nlohmann::json& j) {
   SlackMessage m;
   if (!j.is_object()) return m;
-  m.ts = Str(j, "ts");
-  m.thread_ts = Str(j, "thread_ts");
-  m.user = Str(j, "user");
-  m.username = Str(j, "username");
-  m.subtype = Str(j, "subtype");
-  m.text = Str(j, "text");
-  if (auto e = j.find("edited"); e != j.end() && e->is_object()) m.edited = SlackTsSeconds(Str(*e, "ts"));
+  m.ts = JsonString(j, "ts");
+  m.thread_ts = JsonString(j, "thread_ts");
+  m.user = JsonString(j, "user");
+  m.username = JsonString(j, "username");
+  m.subtype = JsonString(j, "subtype");
+  m.text = JsonString(j, "text");
+  if (auto e = j.find("edited"); e != j.end() && e->is_object()) m.edited = SlackTsSeconds(JsonString(*e, "ts"));
   m.day = SlackTsDay(m.ts);
   return m;
 }
 
 SlackChannel SlackChannelFromJson(const nlohmann::json& j, bool is_private) {
   SlackChannel c;
-  c.id = Str(j, "id");
-  c.name = Str(j, "name");
-  c.is_private = is_private || j.value("is_private", false) || j.value("is_group", false) ||
-                 j.value("is_im", false) || j.value("is_mpim", false);
+  c.id = JsonString(j, "id");
+  c.name = JsonString(j, "name");
+  c.is_private = is_private || JsonBool(j, "is_private") || JsonBool(j, "is_group") ||
+                 JsonBool(j, "is_im") || JsonBool(j, "is_mpim");
   if (auto m = j.find("members"); m != j.end() && m->is_array())
     for (const auto& u : *m)
       if (u.is_string()) c.members.push_back(u.get<std::string>());
@@ -108,11 +106,11 @@ SlackChannel SlackChannelFromJson(const nlohmann::json& j, bool is_private) {
 
 std::string SlackUserDisplayName(const nlohmann::json& u) {
   if (auto p = u.find("profile"); p != u.end() && p->is_object()) {
-    if (std::string d = Str(*p, "display_name"); !d.empty()) return d;
-    if (std::string r = Str(*p, "real_name"); !r.empty()) return r;
+    if (std::string d = JsonString(*p, "display_name"); !d.empty()) return d;
+    if (std::string r = JsonString(*p, "real_name"); !r.empty()) return r;
   }
-  if (std::string r = Str(u, "real_name"); !r.empty()) return r;
-  return Str(u, "name");
+  if (std::string r = JsonString(u, "real_name"); !r.empty()) return r;
+  return JsonString(u, "name");
 }
 
 AccessList SlackChannelAccess(const SlackChannel& channel, const std::string& source_name) {

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "connectors/web/discover.h"
+#include "common/json_read.h"
 #include "connectors/web/robots.h"
 #include "connectors/web/url.h"
 
@@ -40,10 +41,10 @@ json StateJson(const PageState& p) {
 std::optional<PageState> StateFromJson(const json& e) {
   if (!e.is_object()) return std::nullopt;
   PageState p;
-  p.id = e.value("id", "");
-  p.etag = e.value("etag", "");
-  p.last_modified = e.value("lm", "");
-  p.lastmod = e.value("sm", "");
+  p.id = JsonString(e, "id");
+  p.etag = JsonString(e, "etag");
+  p.last_modified = JsonString(e, "lm");
+  p.lastmod = JsonString(e, "sm");
   if (e.contains("links") && e["links"].is_array())
     for (const auto& l : e["links"])
       if (l.is_string()) p.links.push_back(l.get<std::string>());
@@ -84,7 +85,7 @@ class WebConnector : public Connector {
     // batch), so the checkpoint is only the run number and memory does not
     // grow with the site's state.
     in_store_ = static_cast<bool>(ctx.item_state);
-    run_ = (cp.is_object() ? cp.value("run", int64_t{0}) : 0) + 1;
+    run_ = (cp.is_object() ? JsonInt(cp, "run") : 0) + 1;
     crawl_ = opt_.sitemaps.empty() && opt_.feeds.empty();
     if (!web::ParseUrl(opt_.start_url, &start_))
       return Status(ErrorKind::kInvalidArgument, "not an http(s) URL: " + opt_.start_url);
