@@ -389,10 +389,27 @@ bool SourceHasCredential(const SourceRecord& source) {
   return cfg.is_object() && cfg.contains("token") && cfg["token"].is_string() && !cfg["token"].get<std::string>().empty();
 }
 
+namespace {
+Result<std::unique_ptr<Connector>> MakeConnectorFrom(const SourceRecord& source, const json& cfg, const Config& config);
+}  // namespace
+
 Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, const Config& config) {
   json cfg = json::parse(source.config_json, nullptr, false);
   if (!cfg.is_object())
     return Status(ErrorKind::kCorrupt, "source " + std::to_string(source.id) + " has an unreadable configuration");
+  // The configuration was checked when the source was added or changed; a
+  // store edited by hand may still hold a field of another type, which
+  // nlohmann's value() throws on: the source's syncs fail, not the server.
+  try {
+    return MakeConnectorFrom(source, cfg, config);
+  } catch (const json::exception& e) {
+    return Status(ErrorKind::kCorrupt,
+                  "source " + std::to_string(source.id) + " has an unreadable configuration: " + e.what());
+  }
+}
+
+namespace {
+Result<std::unique_ptr<Connector>> MakeConnectorFrom(const SourceRecord& source, const json& cfg, const Config& config) {
   if (source.kind == "slack-export") {
     SlackExportOptions o;
     o.path = cfg.value("path", "");
@@ -451,5 +468,6 @@ Result<std::unique_ptr<Connector>> MakeConnector(const SourceRecord& source, con
   return Status(ErrorKind::kUnsupported, "source " + std::to_string(source.id) + " (" + source.kind +
                                              ") is synced by `savoir index`, not `savoir source sync`");
 }
+}  // namespace
 
 }  // namespace savoir

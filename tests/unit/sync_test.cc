@@ -213,6 +213,23 @@ TEST(SyncInterval, SourceConfigThenSecondsThenMinutes) {
   EXPECT_EQ(SyncIntervalSeconds(own, config), 0);
 }
 
+// A stored configuration with a field of another type (a store edited by
+// hand) makes that source's connector fail to build, with the reason.
+TEST(Sources, AConfigurationFieldOfAnotherTypeIsReportedNotThrown) {
+  SourceRecord web;
+  web.id = 7;
+  web.kind = "web";
+  web.name = "site";
+  web.config_json = R"({"url": "https://www.example.com/", "max_pages": "many"})";
+  auto c = MakeConnector(web, Config{});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().kind(), ErrorKind::kCorrupt);
+  EXPECT_NE(c.status().message().find("source 7 has an unreadable configuration"), std::string::npos)
+      << c.status().ToString();
+  web.config_json = R"({"url": "https://www.example.com/", "max_pages": 5})";
+  EXPECT_TRUE(MakeConnector(web, Config{}).ok());
+}
+
 TEST_F(SyncTest, ASourceWhoseConnectorCannotBeBuiltRecordsWhyAndItsNextRun) {
   Config config;
   config.sync_interval_min = 10;
