@@ -57,6 +57,10 @@ TEST(SlackModel, FieldsOfTheWrongTypeReadAsAbsent) {
   EXPECT_EQ(m.text, "");
   EXPECT_EQ(m.edited, 0);
   EXPECT_EQ(SlackMessageFromJson(nlohmann::json::parse("42")).ts, "");
+  // A ts of twenty digits overflowed int64 (found by the slack fuzzer): malformed now.
+  EXPECT_EQ(SlackTsSeconds("99999999999999999999.9"), 0);
+  EXPECT_EQ(SlackTsSeconds("253402300800.000001"), 0);
+  EXPECT_EQ(SlackTsSeconds("1449182310.000002"), 1449182310);
   EXPECT_EQ(SlackUserDisplayName(nlohmann::json::parse(R"({"profile": {"display_name": 3}, "real_name": "Ada"})")), "Ada");
   EXPECT_EQ(SlackUserDisplayName(nlohmann::json::parse("[1]")), "");
 }

@@ -55,11 +55,13 @@ bool IsNoiseSubtype(const std::string& s) {
 }
 
 int64_t SlackTsSeconds(const std::string& ts) {
+  constexpr int64_t kLast = 253402300799;  // 9999-12-31T23:59:59Z: past it, a ts is malformed
   int64_t v = 0;
   for (char c : ts) {
     if (c == '.') break;
     if (c < '0' || c > '9') return 0;
     v = v * 10 + (c - '0');
+    if (v > kLast) return 0;
   }
   return v;
 }
@@ -72,9 +74,6 @@ std::string SlackTsDay(const std::string& ts) {
   strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
   return buf;
 }
-
-namespace {
-}  // namespace
 
 SlackMessage SlackMessageFromJson(const nlohmann::json& j) {
   SlackMessage m;

@@ -42,7 +42,7 @@ struct SlackWorkspace {
 // Joins, leaves and similar housekeeping say nothing worth finding.
 bool IsNoiseSubtype(const std::string& subtype);
 
-// "1449182310.000002" -> 1449182310 (0 when malformed).
+// "1449182310.000002" -> 1449182310 (0 when malformed or past the year 9999).
 int64_t SlackTsSeconds(const std::string& ts);
 // UTC day of a ts, "YYYY-MM-DD".
 std::string SlackTsDay(const std::string& ts);
