@@ -110,11 +110,12 @@ class WebConnector : public Connector {
         SAVOIR_ASSIGN_OR_RETURN(const web::Robots* robots, RobotsFor(u));
         if (!robots->Allowed(u.PathAndQuery())) continue;
         ++fetched;
-        if (UnchangedSinceLastRun(url)) {
+        std::optional<PageState> prev = Previous(url);
+        if (UnchangedSinceLastRun(url, prev)) {
           SAVOIR_RETURN_IF_ERROR(MaybeEmit());
           continue;
         }
-        window.push_back(Start(std::move(url), u));
+        window.push_back(Start(std::move(url), u, std::move(prev)));
       }
       if (window.empty()) break;
       InFlight next = std::move(window.front());
@@ -187,13 +188,11 @@ class WebConnector : public Connector {
 
   // A sitemap page whose <lastmod> is the one it had when it was last
   // fetched, and whose document is still stored: kept without a request.
-  bool UnchangedSinceLastRun(const std::string& url) {
+  bool UnchangedSinceLastRun(const std::string& url, const std::optional<PageState>& prev) {
     auto it = lastmod_.find(url);
-    if (it == lastmod_.end()) return false;
-    std::optional<PageState> prev = Previous(url);
-    if (!prev || prev->lastmod != it->second || !ctx_->stored.count(prev->id)) return false;
+    if (it == lastmod_.end() || !prev || prev->lastmod != it->second || !ctx_->stored.count(prev->id)) return false;
     ++pending_;
-    Keep(url, std::move(*prev));
+    Keep(url, *prev);
     return true;
   }
   std::string SitemapLastmod(const std::string& url) const {
@@ -236,9 +235,9 @@ class WebConnector : public Connector {
     std::future<Result<HttpResponse>> response;
   };
 
-  InFlight Start(std::string url, const web::Url& u) {
+  InFlight Start(std::string url, const web::Url& u, std::optional<PageState> prev) {
     InFlight f;
-    f.prev = Previous(url);
+    f.prev = std::move(prev);
     f.known = f.prev && ctx_->stored.count(f.prev->id);
     std::vector<std::string> headers;
     if (f.known && !f.prev->etag.empty()) headers.push_back("If-None-Match: " + f.prev->etag);
