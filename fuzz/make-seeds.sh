@@ -52,8 +52,9 @@ slack=$docs/../slack-export
 if [[ -d $slack ]]; then
   for f in "$slack"/*.json; do cp "$f" "$out/slack/"; done
   for ch in "$slack"/*/; do
-    find "$ch" -maxdepth 1 -name '*.json' -size -"$((max_bytes / 1024 + 1))"k | sort | head -5 |
-      while read -r f; do cp "$f" "$out/slack/$(basename "$ch")_$(basename "$f")"; done
+    # (no `| head` here: under pipefail, head closing the pipe early fails the script with SIGPIPE)
+    mapfile -t days < <(find "$ch" -maxdepth 1 -name '*.json' -size -"$((max_bytes / 1024 + 1))"k | sort)
+    for f in "${days[@]:0:5}"; do cp "$f" "$out/slack/$(basename "$ch")_$(basename "$f")"; done
   done
 fi
 # Answer inputs are NUL-separated: question, then passages.
