@@ -4,8 +4,8 @@
 #include <cmath>
 #include <ctime>
 
-#include "common/utf8.h"
 #include "common/json_read.h"
+#include "common/utf8.h"
 
 namespace savoir {
 namespace {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "common/secret.h"
 #include "common/json_read.h"
+#include "common/secret.h"
 #include "connectors/confluence/confluence_model.h"
 #include "connectors/confluence/storage_format.h"
 #include "ingest/parse/parser.h"

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "connectors/slack/slack_model.h"
 #include "common/json_read.h"
+#include "connectors/slack/slack_model.h"
 
 namespace savoir {
 namespace {

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "connectors/slack/export_reader.h"
 #include "common/json_read.h"
+#include "connectors/slack/export_reader.h"
 #include "connectors/slack/slack_model.h"
 
 namespace savoir {

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "connectors/web/discover.h"
 #include "common/json_read.h"
+#include "connectors/web/discover.h"
 #include "connectors/web/robots.h"
 #include "connectors/web/url.h"
 
