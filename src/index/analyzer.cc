@@ -571,15 +571,13 @@ std::string DetectWithCld2(std::string_view text, const std::vector<std::string>
   return "";
 }
 
-// The first about `limit` bytes of `text`, cut before a word (or at least
-// before a UTF-8 sequence) when a space is close enough.
+// The first about `limit` bytes of `text`, cut before a word when a space is
+// close enough (else at a code point: TruncateUtf8).
 std::string_view LeadingSample(std::string_view text, size_t limit) {
   if (text.size() <= limit) return text;
-  size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  size_t space = text.rfind(' ', cut);
-  if (space != std::string_view::npos && space > limit / 2) cut = space;
-  return text.substr(0, cut);
+  std::string_view head = TruncateUtf8(text, limit);
+  size_t space = head.rfind(' ');
+  return space != std::string_view::npos && space > limit / 2 ? head.substr(0, space) : head;
 }
 
 }  // namespace
