@@ -15,6 +15,7 @@
 #include "connectors/web/robots.h"
 #include "connectors/web/url.h"
 #include "connectors/web/web_connector.h"
+#include "local_server.h"
 
 namespace savoir {
 namespace {
@@ -258,7 +259,8 @@ TEST(WebConnector, CrawlRobotsCanonicalConditionalAndDeletion) {
 // flight (never more than four), and still fetches what a one-at-a-time
 // breadth-first crawl fetches, in its order.
 TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
-  httplib::Server server;
+  testing::LocalServer site;
+  httplib::Server& server = site.server;
   std::mutex mu;
   int in_flight = 0, most = 0;
   std::vector<std::string> order;
@@ -277,10 +279,8 @@ TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
     std::lock_guard lock(mu);
     --in_flight;
   });
-  int port = server.bind_to_any_port("127.0.0.1");
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::string base = "http://127.0.0.1:" + std::to_string(port) + "/";
+  site.Start();
+  std::string base = site.url() + "/";
 
   WebOptions o;
   o.start_url = base;
@@ -299,8 +299,7 @@ TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
   }
   SyncRun some = Sync(o, "", &fresh);
   EXPECT_EQ(some.upserted, (std::set<std::string>{base, base + "p0", base + "p1", base + "p2", base + "p3", base + "p4"}));
-  server.stop();
-  thread.join();
+  site.Stop();
   std::vector<std::string> expected = {"/", "/p0", "/p1", "/p2", "/p3", "/p4"};
   std::set<std::string> got(order.begin(), order.end());
   EXPECT_EQ(got, std::set<std::string>(expected.begin(), expected.end()));
@@ -309,7 +308,8 @@ TEST(WebConnector, FetchesSeveralPagesAtOnceInCrawlOrder) {
 // A sitemap page whose <lastmod> has not moved since it was fetched costs no
 // request; one whose <lastmod> moved is fetched again; both stay stored.
 TEST(WebConnector, SitemapLastmodSkipsUnchangedPages) {
-  httplib::Server server;
+  testing::LocalServer site;
+  httplib::Server& server = site.server;
   std::mutex mu;
   std::map<std::string, int> hits;
   std::string lastmod_b = "2026-11-01";
@@ -326,12 +326,10 @@ TEST(WebConnector, SitemapLastmodSkipsUnchangedPages) {
     ++hits[req.path];
     res.set_content("<html><body><p>page " + req.path + "</p></body></html>", "text/html");
   });
-  int port = server.bind_to_any_port("127.0.0.1");
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  site.Start();
   {
     std::lock_guard lock(mu);
-    base = "http://127.0.0.1:" + std::to_string(port);
+    base = site.url();
   }
 
   WebOptions o;
@@ -356,8 +354,7 @@ TEST(WebConnector, SitemapLastmodSkipsUnchangedPages) {
   EXPECT_EQ(third.upserted.count(base + "/b"), 1u);  // (and /c: no ETag, no lastmod, so read again)
   EXPECT_EQ(third.upserted.count(base + "/a"), 0u);
   EXPECT_EQ(stored.size(), 3u);
-  server.stop();
-  thread.join();
+  site.Stop();
   EXPECT_EQ(hits["/a"], 1);
   EXPECT_EQ(hits["/b"], 2);
 }
