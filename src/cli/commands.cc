@@ -110,6 +110,10 @@ int CmdIndex(const Config& config, const CommandArgs& args) {
     st = e.CatchUpVectors([&](size_t d, size_t n) { vbar.Update(d, n); });
     vbar.Finish();
     if (!st.ok()) return Fail("vector index update failed: " + st.message());
+    // A compaction the commits started runs in the background; this process
+    // is about to exit, so it waits for it (a server adopts it later).
+    if (auto* v = e.vectors()) st = v->FinishCompactions();
+    if (!st.ok()) return Fail("vector index compaction failed: " + st.message());
     VectorStatus vs = e.vector_status();
     if (auto* v = e.vectors())
       if (auto s = v->serving()) {

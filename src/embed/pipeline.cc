@@ -282,7 +282,9 @@ Status VectorSpace::CommitBatch(const std::vector<int64_t>& touched_ids, int64_t
 Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const std::atomic<bool>* stop) {
   SAVOIR_ASSIGN_OR_RETURN(int64_t last, store.LastChangeSeq());
   const int64_t applied = applied_seq_.load();
-  if (applied >= last) return Status::Ok();
+  // Nothing to apply: a commit with no changes still adopts a compaction
+  // whose graph has been built in the background meanwhile.
+  if (applied >= last) return index_->Commit();
 
   // Documents changed since the position (every document for a new space).
   SAVOIR_ASSIGN_OR_RETURN(std::vector<int64_t> touched,
@@ -458,6 +460,8 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
   return Status::Ok();
 }
 
+Status VectorSpace::FinishCompaction() { return index_->FinishCompaction(); }
+
 Result<std::vector<VectorHit>> VectorSpace::Search(const std::string& query, size_t k, const Roaring* allowed) const {
   Result<std::vector<std::vector<float>>> v = embedder_->Embed({query}, EmbedKind::kQuery);
   if (!v.ok()) return Status(v.status().kind(), "embedding the query with " + model_id_ + ": " + v.status().message());
@@ -568,7 +572,11 @@ Status EmbeddingPipeline::Switch(Store& store) {
   return Status::Ok();
 }
 
-Status EmbeddingPipeline::CatchUp(Store& store, const EmbedProgressFn& progress, const std::atomic<bool>* stop) {
+// Runs `fn` as the one writer of the vectors folder (this process's
+// writers serialized, other processes' kept out by flock), after picking up
+// what another process switched or committed (which also drops a compaction
+// this process was building over the older state).
+Status EmbeddingPipeline::AsWriter(const std::function<Status()>& fn) {
   std::lock_guard<std::recursive_mutex> guard(write_mu_);
   while (::flock(lock_fd_, LOCK_EX) != 0) {
     if (errno != EINTR) return Status(ErrorKind::kIo, "cannot lock " + dir_ + "/LOCK");
@@ -577,15 +585,33 @@ Status EmbeddingPipeline::CatchUp(Store& store, const EmbedProgressFn& progress,
     int fd;
     ~Unlock() { ::flock(fd, LOCK_UN); }
   } unlock{lock_fd_};
-  // Another process may have switched models or committed vectors.
-  {
-    std::string current;
-    if (auto c = ReadFile(dir_ + "/CURRENT"); c.ok()) current = *c;
-    while (!current.empty() && (current.back() == '\n' || current.back() == ' ')) current.pop_back();
-    auto s = serving();
-    auto b = building();
-    if (current != loaded_current_ || (s && s->Stale()) || (b && b->Stale())) SAVOIR_RETURN_IF_ERROR(Load());
-  }
+  std::string current;
+  if (auto c = ReadFile(dir_ + "/CURRENT"); c.ok()) current = *c;
+  while (!current.empty() && (current.back() == '\n' || current.back() == ' ')) current.pop_back();
+  auto s = serving();
+  auto b = building();
+  if (current != loaded_current_ || (s && s->Stale()) || (b && b->Stale())) SAVOIR_RETURN_IF_ERROR(Load());
+  return fn();
+}
+
+Status EmbeddingPipeline::FinishCompactions() {
+  return AsWriter([&]() -> Status {
+    std::shared_ptr<VectorSpace> s;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s = serving_;
+    }
+    if (s) SAVOIR_RETURN_IF_ERROR(s->FinishCompaction());
+    if (auto b = building()) SAVOIR_RETURN_IF_ERROR(b->FinishCompaction());
+    return Status::Ok();
+  });
+}
+
+Status EmbeddingPipeline::CatchUp(Store& store, const EmbedProgressFn& progress, const std::atomic<bool>* stop) {
+  return AsWriter([&] { return CatchUpLocked(store, progress, stop); });
+}
+
+Status EmbeddingPipeline::CatchUpLocked(Store& store, const EmbedProgressFn& progress, const std::atomic<bool>* stop) {
   std::shared_ptr<VectorSpace> s;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -80,6 +80,11 @@ class VectorSpace {
   Status CatchUp(Store& store, const EmbedProgressFn& progress = nullptr,
                  const std::atomic<bool>* stop = nullptr);
 
+  // Waits for a vector index compaction building in the background and
+  // adopts it (a process about to exit; a server adopts it at its next
+  // catch-up instead).
+  Status FinishCompaction();
+
   // Embeds the query (serialized with passage embedding: embedders need not
   // be thread-safe) and searches the index.
   Result<std::vector<VectorHit>> Search(const std::string& query, size_t k, const Roaring* allowed) const;
@@ -141,6 +146,10 @@ class EmbeddingPipeline {
   // processes (flock on <vectors>/LOCK); picks up what another process
   // committed.
   Status CatchUp(Store& store, const EmbedProgressFn& progress = nullptr, const std::atomic<bool>* stop = nullptr);
+  // Waits for the compactions the spaces' indexes build in the background
+  // and adopts them: what a one-shot command does before it exits (an
+  // abandoned compaction is lost work, started again by the next commit).
+  Status FinishCompactions();
 
   // The space that serves queries (nullptr until a first build completes).
   std::shared_ptr<const VectorSpace> serving() const;
@@ -151,6 +160,8 @@ class EmbeddingPipeline {
   EmbeddingPipeline() = default;
   Status Load();          // (re)reads CURRENT and opens the spaces
   Status Switch(Store& store);
+  Status AsWriter(const std::function<Status()>& fn);
+  Status CatchUpLocked(Store& store, const EmbedProgressFn& progress, const std::atomic<bool>* stop);
 
   std::string dir_, spec_json_;
   std::shared_ptr<Embedder> embedder_;

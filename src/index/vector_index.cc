@@ -379,6 +379,14 @@ class VectorIndexImpl final : public VectorIndex {
 
  public:
   VectorIndexImpl(std::string dir, VectorIndexOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
+  // A compaction still building is abandoned (it wrote nothing); the next
+  // commit past the threshold starts another.
+  ~VectorIndexImpl() override {
+    if (compaction_) {
+      compaction_->cancel = true;
+      if (compaction_->thread.joinable()) compaction_->thread.join();
+    }
+  }
 
   Status Init() {
     SAVOIR_RETURN_IF_ERROR(MakeDirs(dir_));
@@ -483,6 +491,13 @@ class VectorIndexImpl final : public VectorIndex {
 
   Status Commit() override;
 
+  Status FinishCompaction() override {
+    SAVOIR_RETURN_IF_ERROR(broken_);
+    if (!compaction_) return Status::Ok();
+    SAVOIR_RETURN_IF_ERROR(JoinCompaction());
+    return AdoptCompaction();
+  }
+
   Result<std::vector<VectorHit>> SearchImpl(const float* query, size_t k, const Roaring* allowed, size_t expansion,
                                             bool exact) const {
     if (query == nullptr) return Status(ErrorKind::kInvalidArgument, "null query vector");
@@ -548,6 +563,7 @@ class VectorIndexImpl final : public VectorIndex {
                      slot_of_.bucket_count() * sizeof(void*) + slot_of_.size() * 32 +
                      (graph_ && !graph_->is_immutable() ? graph_->memory_usage() : 0);
     s.compactions = compactions_;
+    s.compacting = compacting_.load();
     return s;
   }
 
@@ -851,7 +867,29 @@ class VectorIndexImpl final : public VectorIndex {
     return Status(st.kind(), "vector index committed but not reloaded (reopen it): " + st.message());
   }
 
-  Status Compact();
+  // A compaction: the live vectors copied when it starts, and a graph built
+  // over that copy on a thread of its own while the index goes on serving,
+  // adding, removing and committing incrementally. A later Commit (or
+  // FinishCompaction) adopts it on the writer's thread: slots removed since
+  // the copy become the new epoch's tombstones, slots added since are copied
+  // and linked, then the new epoch is written and swapped in. Nothing is
+  // written to disk before that, so an abandoned compaction leaves no file.
+  struct Compaction {
+    size_t from_slots = 0;           // the index's slots when it started
+    std::vector<uint32_t> old_slot;  // new slot -> the slot it was copied from
+    std::vector<uint32_t> ids;       // new slot -> chunk id
+    std::vector<uint8_t> buf;        // vectors by new slot
+    std::unique_ptr<Graph> graph;
+    Status status;                   // of the build
+    std::atomic<bool> cancel{false};
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  void StartCompaction();
+  void BuildCompactionGraph(Compaction& c) const;
+  // Waits for the build; on failure drops the compaction and returns why.
+  Status JoinCompaction();
+  Status AdoptCompaction();
   // Maps the committed vectors file of `next` and makes it the current state
   // (the caller holds the exclusive lock for the swap).
   Status Adopt(const Manifest& next);
@@ -868,6 +906,8 @@ class VectorIndexImpl final : public VectorIndex {
   bool dirty_ = false;
   Status broken_;  // set when a commit reached the manifest but could not be adopted
   size_t compactions_ = 0;
+  std::unique_ptr<Compaction> compaction_;  // the writer's; readers see only compacting_
+  std::atomic<bool> compacting_{false};
 
   mutable std::mutex gate_;
   mutable std::shared_mutex mu_;
@@ -909,11 +949,16 @@ float GraphMetric::operator()(const A& a, const B& b) const {
 // lengths and checksums still describe intact prefixes.
 Status VectorIndexImpl::Commit() {
   SAVOIR_RETURN_IF_ERROR(broken_);
+  // A compaction whose graph is built is adopted now (it carries every
+  // change, committed or not); one that failed is dropped, and tried again.
+  if (compaction_ && compaction_->done.load(std::memory_order_acquire)) {
+    if (JoinCompaction().ok()) return AdoptCompaction();
+  }
   if (!dirty_ && !manifest_.vectors.name.empty()) return Status::Ok();
   const size_t slots = ids_.size();
-  if (options_.compact_dead_share > 0 && dead_count_ > 0 &&
+  if (!compaction_ && options_.compact_dead_share > 0 && dead_count_ > 0 &&
       static_cast<double>(dead_count_) > options_.compact_dead_share * static_cast<double>(slots))
-    return Compact();
+    StartCompaction();
   const bool fresh = manifest_.vectors.name.empty();
   Manifest next = manifest_;
   next.generation = manifest_.generation + 1;
@@ -1000,32 +1045,54 @@ Status VectorIndexImpl::Adopt(const Manifest& next) {
   return Status::Ok();
 }
 
-// Rewrites the live vectors into a new epoch and rebuilds the graph from
-// them. Searches go on over the old state meanwhile (this writer is the only
-// one changing it); the swap takes the exclusive lock briefly.
-Status VectorIndexImpl::Compact() {
-  const size_t slots = ids_.size();
-  std::vector<uint32_t> new_ids;
-  new_ids.reserve(slots - dead_count_);
-  std::vector<uint8_t> buf;
-  buf.reserve((slots - dead_count_) * stride_);
+// Copies the live vectors and starts building their graph on its own
+// thread (the writer goes on; see Compaction).
+void VectorIndexImpl::StartCompaction() {
+  auto c = std::make_unique<Compaction>();
+  const size_t slots = ids_.size(), live = slots - dead_count_;
+  c->from_slots = slots;
+  c->old_slot.reserve(live);
+  c->ids.reserve(live);
+  c->buf.reserve(live * stride_);
   for (size_t s = 0; s < slots; ++s) {
     if (IsDead(s)) continue;
-    new_ids.push_back(ids_[s]);
+    c->old_slot.push_back(static_cast<uint32_t>(s));
+    c->ids.push_back(ids_[s]);
     const uint8_t* v = VectorAt(s);
-    buf.insert(buf.end(), v, v + stride_);
+    c->buf.insert(c->buf.end(), v, v + stride_);
   }
-  const size_t n = new_ids.size();
+  Compaction* p = c.get();
+  try {
+    c->thread = std::thread([this, p] { BuildCompactionGraph(*p); });
+  } catch (const std::system_error&) {
+    return;  // no thread to spare: the next commit tries again
+  }
+  compaction_ = std::move(c);
+  compacting_ = true;
+}
+
+// The compaction's thread: links the copied vectors into a new graph. Reads
+// only the copy and this index's immutable settings.
+void VectorIndexImpl::BuildCompactionGraph(Compaction& c) const {
+  const size_t n = c.ids.size();
+  auto finish = [&](Status st) {
+    c.status = std::move(st);
+    c.done.store(true, std::memory_order_release);
+  };
   auto g = std::make_unique<Graph>(GraphConfig());
   if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
-    return Status(ErrorKind::kInternal, "out of memory reserving the vector graph");
+    return finish(Status(ErrorKind::kInternal, "out of memory reserving the vector graph"));
+  const Status cancelled(ErrorKind::kInternal, "vector index compaction abandoned");
   const size_t threads =
       n >= 1024 ? std::clamp<size_t>(static_cast<size_t>(std::max(options_.compact_threads, 1)), 1, kSearchContexts) : 1;
   if (threads <= 1) {
-    for (size_t s = 0; s < n; ++s) SAVOIR_RETURN_IF_ERROR(LinkSlot(*g, s, GraphMetric{this, buf.data()}));
+    for (size_t s = 0; s < n; ++s) {
+      if (c.cancel.load(std::memory_order_relaxed)) return finish(cancelled);
+      if (Status st = LinkSlot(*g, s, GraphMetric{this, c.buf.data()}); !st.ok()) return finish(st);
+    }
   } else {
     // Parallel build: each vector is added under its buffer index as key and
-    // slots follow the (interleaved) add order; the storage is then laid out
+    // slots follow the (interleaved) add order; the copy is then laid out
     // in slot order so that graph slot == storage slot again.
     std::atomic<size_t> next{0};
     std::mutex err_mu;
@@ -1035,7 +1102,13 @@ Status VectorIndexImpl::Compact() {
       cfg.expansion = static_cast<size_t>(std::max(options_.expansion_add, 8));
       cfg.thread = t;
       for (size_t i; (i = next.fetch_add(1)) < n;) {
-        auto added = g->add(static_cast<uint32_t>(i), AddValue{i}, GraphMetric{this, buf.data(), true}, cfg);
+        if (c.cancel.load(std::memory_order_relaxed)) {
+          std::lock_guard lock(err_mu);
+          err = cancelled;
+          next = n;
+          break;
+        }
+        auto added = g->add(static_cast<uint32_t>(i), AddValue{i}, GraphMetric{this, c.buf.data(), true}, cfg);
         if (!added) {
           std::lock_guard lock(err_mu);
           err = Status(ErrorKind::kInternal, std::string("vector graph: ") + added.error.release());
@@ -1047,19 +1120,63 @@ Status VectorIndexImpl::Compact() {
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
     work(0);
     for (auto& th : pool) th.join();
-    SAVOIR_RETURN_IF_ERROR(err);
-    if (g->size() != n) return Status(ErrorKind::kInternal, "vector graph: parallel build lost vectors");
-    std::vector<uint8_t> by_slot(buf.size());
-    std::vector<uint32_t> ids_by_slot(n);
+    if (!err.ok()) return finish(err);
+    if (g->size() != n) return finish(Status(ErrorKind::kInternal, "vector graph: parallel build lost vectors"));
+    std::vector<uint8_t> by_slot(c.buf.size());
+    std::vector<uint32_t> ids_by_slot(n), old_by_slot(n);
     for (size_t s = 0; s < n; ++s) {
       size_t key = g->at(static_cast<uint32_t>(s)).key;
-      if (key >= n) return Status(ErrorKind::kInternal, "vector graph: bad key after parallel build");
-      std::memcpy(by_slot.data() + s * stride_, buf.data() + key * stride_, stride_);
-      ids_by_slot[s] = new_ids[key];
+      if (key >= n) return finish(Status(ErrorKind::kInternal, "vector graph: bad key after parallel build"));
+      std::memcpy(by_slot.data() + s * stride_, c.buf.data() + key * stride_, stride_);
+      ids_by_slot[s] = c.ids[key];
+      old_by_slot[s] = c.old_slot[key];
     }
-    buf = std::move(by_slot);
-    new_ids = std::move(ids_by_slot);
+    c.buf = std::move(by_slot);
+    c.ids = std::move(ids_by_slot);
+    c.old_slot = std::move(old_by_slot);
   }
+  c.graph = std::move(g);
+  finish(Status::Ok());
+}
+
+Status VectorIndexImpl::JoinCompaction() {
+  if (compaction_->thread.joinable()) compaction_->thread.join();
+  Status st = compaction_->status;
+  if (!st.ok()) {
+    compaction_.reset();
+    compacting_ = false;
+  }
+  return st;
+}
+
+// Adopts a built compaction: catches up with the changes made since its
+// copy, writes the new epoch (vectors, ids, tombstones, graph), replaces the
+// MANIFEST and swaps the state under the exclusive lock.
+Status VectorIndexImpl::AdoptCompaction() {
+  std::unique_ptr<Compaction> c = std::move(compaction_);
+  compacting_ = false;
+  Graph& g = *c->graph;
+  std::vector<uint32_t> tombs;  // new slots whose source slot died since the copy
+  for (size_t s = 0; s < c->ids.size(); ++s)
+    if (IsDead(c->old_slot[s])) tombs.push_back(static_cast<uint32_t>(s));
+  size_t added = 0;
+  for (size_t o = c->from_slots; o < ids_.size(); ++o) added += !IsDead(o);
+  if (added > 0) {
+    const size_t total = c->ids.size() + added;
+    if (!g.reserve(unum::usearch::index_limits_t(total + 1024, kSearchContexts + 1)))
+      return Status(ErrorKind::kInternal, "out of memory growing the vector graph");
+    c->buf.reserve(total * stride_);
+    for (size_t o = c->from_slots; o < ids_.size(); ++o) {
+      if (IsDead(o)) continue;
+      const uint8_t* v = VectorAt(o);
+      c->buf.insert(c->buf.end(), v, v + stride_);
+      c->ids.push_back(ids_[o]);
+      SAVOIR_RETURN_IF_ERROR(LinkSlot(g, c->ids.size() - 1, GraphMetric{this, c->buf.data()}));
+    }
+  }
+  const size_t n = c->ids.size();
+  std::vector<uint8_t>& buf = c->buf;
+  std::vector<uint32_t>& new_ids = c->ids;
 
   Manifest next;
   next.generation = manifest_.generation + 1;
@@ -1093,18 +1210,22 @@ Status VectorIndexImpl::Compact() {
   {
     FileWriter w;
     SAVOIR_RETURN_IF_ERROR(w.Open(dir_ + "/" + next.dead.name));
+    if (!tombs.empty()) SAVOIR_RETURN_IF_ERROR(w.Write(tombs.data(), tombs.size() * 4));
     SAVOIR_RETURN_IF_ERROR(w.Finish());
-    next.dead.size = 0;
+    next.dead.size = w.size();
     next.dead.hash = w.hasher().Final();
     dh = w.hasher();
   }
   if (n > 0) {
-    SAVOIR_RETURN_IF_ERROR(WriteGraph(*g, dir_, GraphFile(next.generation), &next.graph));
+    SAVOIR_RETURN_IF_ERROR(WriteGraph(g, dir_, GraphFile(next.generation), &next.graph));
     next.graph_slots = n;
   }
   std::unordered_map<uint32_t, uint32_t> slot_of;
-  slot_of.reserve(n);
-  for (size_t s = 0; s < n; ++s) slot_of.emplace(new_ids[s], static_cast<uint32_t>(s));
+  std::vector<uint64_t> dead((n + 63) / 64, 0);
+  for (uint32_t t : tombs) dead[t >> 6] |= uint64_t{1} << (t & 63);
+  slot_of.reserve(n - tombs.size());
+  for (size_t s = 0; s < n; ++s)
+    if (!((dead[s >> 6] >> (s & 63)) & 1)) slot_of.emplace(new_ids[s], static_cast<uint32_t>(s));
   SAVOIR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + kManifest, SerializeManifest(next)));
 
   auto map = std::make_unique<Mapping>();
@@ -1122,12 +1243,12 @@ Status VectorIndexImpl::Compact() {
     tail_.shrink_to_fit();
     vectors_map_ = std::move(map);
     ids_ = std::move(new_ids);
-    dead_.assign((n + 63) / 64, 0);
-    dead_count_ = 0;
+    dead_ = std::move(dead);
+    dead_count_ = tombs.size();
     new_dead_.clear();
     new_dead_.shrink_to_fit();
     slot_of_ = std::move(slot_of);
-    graph_ = std::move(g);  // before its old backing mapping goes
+    graph_ = std::move(c->graph);  // before its old backing mapping goes
     graph_map_.reset();
     vec_hash_ = vh;
     ids_hash_ = ih;

@@ -34,9 +34,11 @@ struct VectorIndexOptions {
   // (allowed vectors) x (one dot product); this is their measured ratio.
   // 0 disables the rule (then only exact_scan_below decides).
   double exact_scan_cost = 500;
-  // Commit compacts (rewrites the live vectors and rebuilds the graph from
-  // them, while searches go on over the old ones) once removed or replaced
-  // slots exceed this share of all slots. 0 disables compaction.
+  // Once removed or replaced slots exceed this share of all slots, Commit
+  // starts a compaction: the live vectors are copied and their graph rebuilt
+  // on a thread of its own while searches, adds, removes and commits go on;
+  // the next Commit after it is built adopts it (a new epoch of files).
+  // 0 disables compaction.
   double compact_dead_share = 0.25;
   // Commit rewrites the graph file once the slots it does not cover exceed
   // this share of all slots (a process opening the files scans those exactly;
@@ -59,6 +61,7 @@ struct VectorIndexStats {
   uint64_t disk_bytes = 0;  // files named by the manifest
   uint64_t memory_bytes = 0;  // heap: id maps, uncommitted vectors, writable graph (mapped files excluded)
   size_t compactions = 0;   // done by this process
+  bool compacting = false;  // a compaction is building in the background
 };
 
 struct VectorHit {
@@ -80,6 +83,10 @@ class VectorIndex {
   // Makes everything added or removed so far durable (atomic on crash: the
   // previous committed state or the new one).
   virtual Status Commit() = 0;
+  // Waits for a compaction building in the background, then adopts it as
+  // the next Commit would (tests, benchmarks, a writer about to stop). Ok
+  // when none is running. Called by the writer, like Commit.
+  virtual Status FinishCompaction() { return Status::Ok(); }
 
   // The k most similar allowed vectors, best first. `allowed` == nullptr
   // means every id is allowed. Safe to call from many threads at once, and

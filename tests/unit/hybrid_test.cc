@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -96,6 +97,7 @@ class SpyIndex final : public VectorIndex {
     if (fail_commit && *fail_commit) return Status(ErrorKind::kIo, "simulated crash before commit");
     return inner_->Commit();
   }
+  Status FinishCompaction() override { return inner_->FinishCompaction(); }
   Result<std::vector<VectorHit>> Search(const float* q, size_t k, const Roaring* allowed) const override {
     if (searches) {
       searches->push_back(allowed ? std::optional<Roaring>(*allowed) : std::nullopt);
@@ -237,6 +239,47 @@ TEST_F(PipelineTest, CatchUpEmbedsOnceAndFollowsUpdatesAndDeletions) {
   ASSERT_TRUE((*p)->CatchUp(*store_).ok());
   ExpectInStep(*(*p)->serving());
   for (const auto& c : a_chunks) EXPECT_FALSE((*p)->serving()->index().Contains(c.id));
+}
+
+// Deleting a third of the documents makes the commit start a compaction in
+// the background; the space goes on serving, and a later catch-up with
+// nothing to apply adopts it (what a server's refresh does), or a one-shot
+// command waits for it (FinishCompactions).
+TEST_F(PipelineTest, ACompactionStartedByACommitIsAdoptedByALaterCatchUp) {
+  for (int i = 0; i < 30; ++i)
+    Put("d" + std::to_string(i), "Doc " + std::to_string(i),
+        "Text number " + std::to_string(i) + " about topic " + std::to_string(i % 5) + " and more words here.");
+  auto emb = std::make_shared<BagEmbedder>();
+  auto p = OpenPipeline(emb);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  auto space = (*p)->serving();
+  ASSERT_NE(space, nullptr);
+  EXPECT_TRUE(space->index().Stats().compacting);
+  ExpectInStep(*space);
+  for (int tries = 0; tries < 500 && space->index().Stats().compacting; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  }
+  EXPECT_FALSE(space->index().Stats().compacting);
+  EXPECT_EQ(space->index().Stats().compactions, 1u);
+  EXPECT_EQ(space->index().Stats().dead, 0u);
+  ExpectInStep(*space);
+
+  // Again, adopted by FinishCompactions; then reopened as it was left.
+  for (int i = 12; i < 20; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  ASSERT_TRUE((*p)->CatchUp(*store_).ok());
+  EXPECT_TRUE(space->index().Stats().compacting);
+  ASSERT_TRUE((*p)->FinishCompactions().ok());
+  EXPECT_FALSE(space->index().Stats().compacting);
+  EXPECT_EQ(space->index().Stats().compactions, 2u);
+  ExpectInStep(*space);
+  p->reset();
+  p = OpenPipeline(emb);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExpectInStep(*(*p)->serving());
 }
 
 TEST_F(PipelineTest, RebuildingFromScratchTakesEveryVectorFromTheCache) {

@@ -524,16 +524,25 @@ TEST(VectorIndex, IncrementalCommitsSurviveACrashAtAnyStep) {
   ASSERT_FALSE(f1 == f2);
   CheckCrashStates(s1, s2, f1, f2, universe, queries, dims, extra);
 
-  // A compacting commit: a new epoch replaces the files.
+  // Past 25 % dead slots a commit starts a compaction (an incremental commit
+  // meanwhile); adopting it writes a new epoch that replaces the files.
   std::vector<int64_t> gone(ids.begin() + 300, ids.begin() + 900);
   ASSERT_TRUE(index->Remove(gone).ok());
   ASSERT_TRUE(index->Commit().ok());
+  EXPECT_TRUE(index->Stats().compacting);
+  EXPECT_EQ(index->Stats().epoch, 1u);
+  Snapshot s2b = Snap(dir.path());
+  Fingerprint f2b = Print(*index, universe, queries, dims);
+  // A change made while it builds, adopted with it (uncommitted until then).
+  ASSERT_TRUE(index->Remove(std::vector<int64_t>(ids.begin() + 1000, ids.begin() + 1040)).ok());
+  ASSERT_TRUE(index->FinishCompaction().ok());
   Snapshot s3 = Snap(dir.path());
   Fingerprint f3 = Print(*index, universe, queries, dims);
+  EXPECT_FALSE(index->Stats().compacting);
   EXPECT_EQ(index->Stats().epoch, 2u);
-  EXPECT_EQ(index->Stats().dead, 0u);
+  EXPECT_EQ(index->Stats().dead, 40u) << "removed after the copy: tombstones of the new epoch";
   EXPECT_FALSE(s3.count("vectors-1.dat"));
-  CheckCrashStates(s2, s3, f2, f3, universe, queries, dims, extra);
+  CheckCrashStates(s2b, s3, f2b, f3, universe, queries, dims, extra);
 }
 
 TEST(VectorIndex, ReopenedIndexScansSlotsTheGraphFileLacks) {
@@ -609,9 +618,13 @@ TEST(VectorIndex, AddRemoveCyclesStayBoundedOnDiskAndInMemoryWithRecall) {
     add(added);
     add(replaced);  // same ids, new vectors
     ASSERT_TRUE(index->Commit().ok());
+    if (index->Stats().compacting) {
+      ASSERT_TRUE(index->FinishCompaction().ok());
+    }
     auto st = index->Stats();
     ASSERT_EQ(st.live, live);
-    // Compaction runs at commit once dead slots pass 25 %: slots <= live / 0.75.
+    // A compaction starts at commit once dead slots pass 25 % (adopted at
+    // once here): slots <= live / 0.75.
     EXPECT_LE(st.slots, static_cast<size_t>(live / 0.75) + 1) << "cycle " << c;
     peak.slots = std::max(peak.slots, st.slots);
     peak.disk_bytes = std::max(peak.disk_bytes, st.disk_bytes);
@@ -658,6 +671,139 @@ TEST(VectorIndex, AddRemoveCyclesStayBoundedOnDiskAndInMemoryWithRecall) {
   EXPECT_EQ(reopened->size(), live);
   EXPECT_GE(recall(*reopened, nullptr), 0.95);
   EXPECT_GE(recall(*reopened, &tenth), 0.95);
+}
+
+// A compaction builds its graph on a thread of its own: meanwhile the index
+// serves, adds, removes and commits, and adopting it keeps every change made
+// since its copy (committed or not): the removed stay removed, the added and
+// replaced are found, with their new vectors.
+TEST(VectorIndex, BackgroundCompactionKeepsTheChangesMadeWhileItBuilds) {
+  const int dims = 32;
+  const size_t n = 6000;
+  auto data = Clustered(n + 1000, dims, 61);
+  auto ids = Ids(n + 1000);
+  std::map<int64_t, size_t> current;  // id -> row of data
+  TempDir dir;
+  auto index = MustOpen(dir.path(), Opts(dims));
+  auto put = [&](size_t id_from, size_t id_to, size_t row_from) {
+    std::vector<int64_t> idv;
+    std::vector<float> v;
+    for (size_t i = id_from; i < id_to; ++i) {
+      size_t row = row_from + (i - id_from);
+      idv.push_back(ids[i]);
+      v.insert(v.end(), data.begin() + row * dims, data.begin() + (row + 1) * dims);
+      current[ids[i]] = row;
+    }
+    ASSERT_TRUE(index->Add(idv, v).ok());
+  };
+  auto drop = [&](size_t id_from, size_t id_to) {
+    std::vector<int64_t> idv(ids.begin() + id_from, ids.begin() + id_to);
+    for (int64_t id : idv) current.erase(id);
+    ASSERT_TRUE(index->Remove(idv).ok());
+  };
+  put(0, n, 0);
+  ASSERT_TRUE(index->Commit().ok());
+
+  Roaring allowed;
+  for (size_t i = 0; i < n + 1000; i += 5) allowed.add(static_cast<uint32_t>(ids[i]));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      for (size_t qi = t; !stop.load(); qi += 2) {
+        const Roaring* filter = qi % 2 ? &allowed : nullptr;
+        auto got = index->Search(&data[(qi % n) * dims], 10, filter);
+        if (!got.ok() || got->size() != 10) {
+          ++bad;
+        } else {
+          for (const VectorHit& h : *got)
+            if (filter && !filter->contains(static_cast<uint32_t>(h.id))) ++bad;
+        }
+        ++searches;
+      }
+    });
+  }
+
+  drop(0, 2000);  // a third of the slots: the commit starts a compaction
+  ASSERT_TRUE(index->Commit().ok());
+  EXPECT_TRUE(index->Stats().compacting);
+  EXPECT_EQ(index->Stats().compactions, 0u);
+  // Changes while it builds: removals of copied slots, new ids, replaced ids
+  // (their copied slot dies, a new one is added), removed ids added back.
+  drop(2000, 2100);
+  put(n, n + 500, n);
+  put(3000, 3100, n + 500);
+  put(0, 50, n + 600);
+  ASSERT_TRUE(index->Commit().ok());  // incremental, or adopting if the build is done
+  drop(n, n + 50);                    // added after the copy, removed again
+  drop(4000, 4010);
+  put(4100, 4110, n + 700);
+  ASSERT_TRUE(index->FinishCompaction().ok());  // adopts with the uncommitted changes too
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(searches.load(), 0);
+
+  auto check = [&](const VectorIndex& idx, const char* when) {
+    auto st = idx.Stats();
+    EXPECT_FALSE(st.compacting) << when;
+    EXPECT_EQ(st.live, current.size()) << when;
+    EXPECT_EQ(st.slots, st.live + st.dead) << when;
+    EXPECT_LE(st.slots, current.size() + 300) << when << ": the removed slots were not compacted away";
+    for (size_t i = 0; i < n + 1000; ++i) ASSERT_EQ(idx.Contains(ids[i]), current.count(ids[i]) > 0) << when << " id " << ids[i];
+    size_t graph_found = 0;
+    for (const auto& [id, row] : current) {
+      auto exact = idx.SearchExact(&data[row * dims], 1, nullptr);
+      ASSERT_TRUE(exact.ok());
+      ASSERT_EQ(exact->size(), 1u);
+      ASSERT_EQ((*exact)[0].id, id) << when << ": id " << id << " lost its vector";
+      auto graph = idx.Search(&data[row * dims], 1, nullptr);
+      ASSERT_TRUE(graph.ok());
+      graph_found += !graph->empty() && (*graph)[0].id == id;
+    }
+    EXPECT_GE(graph_found, current.size() * 99 / 100) << when << ": the new graph misses vectors";
+  };
+  EXPECT_EQ(index->Stats().compactions, 1u);
+  EXPECT_EQ(index->Stats().epoch, 2u);
+  check(*index, "after adopting");
+  index.reset();
+  auto reopened = MustOpen(dir.path(), Opts(dims));
+  check(*reopened, "reopened");
+}
+
+// A compaction abandoned (the index closed while it builds) has written
+// nothing: the directory holds the committed state, which reopens, and the
+// next commit past the threshold starts another.
+TEST(VectorIndex, AnAbandonedCompactionLeavesTheCommittedState) {
+  const int dims = 32;
+  const size_t n = 8000;
+  auto data = Clustered(n, dims, 71);
+  auto ids = Ids(n);
+  TempDir dir;
+  {
+    auto index = MustOpen(dir.path(), Opts(dims));
+    ASSERT_TRUE(index->Add(ids, data).ok());
+    ASSERT_TRUE(index->Commit().ok());
+    ASSERT_TRUE(index->Remove(std::vector<int64_t>(ids.begin(), ids.begin() + n / 2)).ok());
+    ASSERT_TRUE(index->Commit().ok());
+    EXPECT_TRUE(index->Stats().compacting);
+  }  // closed at once: the build (4,000 vectors) is abandoned
+  std::set<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files.insert(e.path().filename().string());
+  EXPECT_EQ(files.count("vectors-2.dat"), 0u) << "an abandoned compaction wrote its epoch";
+  auto index = MustOpen(dir.path(), Opts(dims));
+  EXPECT_EQ(index->size(), n / 2);
+  EXPECT_EQ(index->Stats().epoch, 1u);
+  EXPECT_FALSE(index->Contains(ids[0]));
+  EXPECT_TRUE(index->Contains(ids[n - 1]));
+  ASSERT_TRUE(index->Add({ids[0]}, std::vector<float>(data.begin(), data.begin() + dims)).ok());
+  ASSERT_TRUE(index->Commit().ok());
+  EXPECT_TRUE(index->Stats().compacting);
+  ASSERT_TRUE(index->FinishCompaction().ok());
+  EXPECT_EQ(index->Stats().epoch, 2u);
+  EXPECT_EQ(index->Stats().dead, 0u);
+  EXPECT_EQ(index->size(), n / 2 + 1);
 }
 
 }  // namespace
