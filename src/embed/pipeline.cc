@@ -284,7 +284,7 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
   const int64_t applied = applied_seq_.load();
   // Nothing to apply: a commit with no changes still adopts a compaction
   // whose graph has been built in the background meanwhile.
-  if (applied >= last) return index_->Commit();
+  if (applied >= last) return index_->Stats().compacting ? index_->Commit() : Status::Ok();
 
   // Documents changed since the position (every document for a new space).
   SAVOIR_ASSIGN_OR_RETURN(std::vector<int64_t> touched,
