@@ -813,7 +813,7 @@ function adminItem(s) {
 }
 
 /* Admin actions: edit (interval, credential) and remove with a confirmation. */
-const CREDENTIAL_KINDS = new Set(['slack', 'confluence']);
+const CREDENTIAL_KINDS = new Set(['slack', 'confluence', 'web']);  // optional for web (a site behind a login)
 
 function adminActions(s, connector) {
   return h('div', { class: 'admin-item-actions' },
@@ -927,7 +927,8 @@ const KIND_FIELDS = {
   confluence: [{ key: 'base_url', type: 'url', placeholder: 'https://acme.atlassian.net/wiki' }, { key: 'user', type: 'text' },
     { key: 'spaces', type: 'list', placeholder: 'ENG, OPS' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' }],
   web: [{ key: 'url', type: 'url', placeholder: 'https://intranet.example.com/' }, { key: 'sitemaps', type: 'lines' }, { key: 'feeds', type: 'lines' },
-    { key: 'max_pages', type: 'number', placeholder: '1000' }, { key: 'acl', type: 'list', placeholder: 'public' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' }],
+    { key: 'max_pages', type: 'number', placeholder: '1000' }, { key: 'acl', type: 'list', placeholder: 'public' }, { key: 'requests_per_minute', type: 'number', placeholder: '50' },
+    { key: 'auth', type: 'select', options: ['', 'basic', 'header'] }],
   'slack-export': [{ key: 'path', type: 'text' }, { key: 'workspace', type: 'text' }],
   'confluence-export': [{ key: 'path', type: 'text' }, { key: 'space', type: 'text' }, { key: 'acl', type: 'list' }],
 };
@@ -935,6 +936,7 @@ const KIND_FIELDS = {
 function fieldInput(f) {
   const attrs = { 'data-field': `config.${f.key}`, name: f.key, placeholder: f.placeholder || null, autocomplete: 'off' };
   if (f.type === 'lines') return h('textarea', { ...attrs, rows: '2' });
+  if (f.type === 'select') return h('select', attrs, f.options.map((o) => h('option', { value: o }, t(`admin.option.${f.key}.${o || 'default'}`))));
   return h('input', { ...attrs, type: f.type === 'list' ? 'text' : f.type, step: f.type === 'number' ? 'any' : null });
 }
 

@@ -96,7 +96,13 @@ int RunCli(int argc, char** argv) {
   source_add->add_option("--path", args.source_path, "slack-export, confluence-export: the export folder or .zip");
   source_add->add_option("--workspace", args.workspace, "slack-export: workspace domain for permalinks (default: the name)");
   source_add->add_option("--token-file", args.token_file,
-                         "slack, confluence: file holding the token (stored encrypted)");
+                         "slack, confluence: file holding the token; web: a credential for the site, if it needs "
+                         "one (stored encrypted)");
+  source_add->add_option("--auth", args.web_auth,
+                         "web: how --token-file is sent to the site's own origins: bearer (default), basic (the "
+                         "file holds user:password) or header (the file holds a whole header line, e.g. "
+                         "'Cookie: session=...')")
+      ->check(CLI::IsMember({"bearer", "basic", "header"}));
   source_add->add_option("--base-url", args.base_url, "confluence: site URL (https://acme.atlassian.net/wiki)");
   source_add->add_option("--user", args.account,
                          "confluence: Cloud account e-mail (basic auth with an API token); "

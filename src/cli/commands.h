@@ -23,7 +23,7 @@ struct CommandArgs {
   // source add/sync/remove
   std::string source_kind, source_name, source_path, token_file, api_url, workspace;
   double rate_per_minute = 50;
-  std::string site_url;                     // web
+  std::string site_url, web_auth;           // web
   std::vector<std::string> sitemaps, feeds, acl;  // web
   int max_pages = 1000;                     // web
   double interval_min = -1;                 // source add: own sync interval (-1: --sync-interval-min)

@@ -41,6 +41,7 @@ int CmdSourceAdd(const Config& config, const CommandArgs& args) {
   if (!args.api_url.empty()) s.api_url = args.api_url;
   s.requests_per_minute = args.rate_per_minute;
   s.url = args.site_url;
+  s.auth = args.web_auth;
   s.sitemaps = args.sitemaps;
   s.feeds = args.feeds;
   s.max_pages = args.max_pages;

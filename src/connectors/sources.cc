@@ -1,6 +1,7 @@
 #include "connectors/sources.h"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <tuple>
@@ -70,6 +71,55 @@ Status WebConfig(const NewSource& s, json* cfg) {
 }
 
 bool NeedsCredential(const std::string& kind) { return kind == "slack" || kind == "confluence"; }
+// Web sites may take one (an intranet behind basic auth, a token, a cookie).
+bool TakesCredential(const std::string& kind) { return NeedsCredential(kind) || kind == "web"; }
+
+// The credential given with `s` (token file or value), trimmed; empty when none.
+Result<std::string> GivenCredential(const NewSource& s) {
+  if (s.token_file.empty()) return TrimToken(s.token);
+  auto token = ReadFile(s.token_file);
+  if (!token.ok()) return Status(ErrorKind::kNotFound, "cannot read the token file " + s.token_file);
+  std::string t = TrimToken(*token);
+  if (t.empty()) return Status(ErrorKind::kInvalidArgument, "the token file " + s.token_file + " is empty");
+  return t;
+}
+
+bool HasControlChar(const std::string& v) {
+  for (unsigned char c : v)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+}  // namespace
+
+// The header line a web source's credential is sent as (see NewSource::auth).
+Result<std::string> WebAuthHeader(const std::string& auth, const std::string& credential) {
+  auto bad = [](const std::string& why) { return Status(ErrorKind::kInvalidArgument, why); };
+  if (credential.empty()) return bad("the credential is empty");
+  if (HasControlChar(credential)) return bad("the credential holds a line break or another control character");
+  if (auth.empty() || auth == "bearer") return "Authorization: Bearer " + credential;
+  if (auth == "basic") {
+    if (credential.find(':') == std::string::npos) return bad("a basic credential is user:password (no ':' found)");
+    return "Authorization: Basic " + ToBase64(credential);
+  }
+  if (auth == "header") {
+    size_t colon = credential.find(':');
+    std::string name = credential.substr(0, colon == std::string::npos ? 0 : colon);
+    static const std::string kTokenChars = "!#$%&'*+-.^_`|~";
+    bool ok = !name.empty();
+    for (unsigned char c : name) ok = ok && (std::isalnum(c) || kTokenChars.find(static_cast<char>(c)) != std::string::npos);
+    if (!ok) return bad("a header credential is a whole header line, 'Name: value'");
+    std::string lower;
+    for (unsigned char c : name) lower += static_cast<char>(std::tolower(c));
+    for (const char* f : {"host", "content-length", "transfer-encoding", "connection", "if-none-match",
+                          "if-modified-since", "user-agent"})
+      if (lower == f) return bad("the header " + name + " is Savoir's to send");
+    return credential;
+  }
+  return bad("unknown auth '" + auth + "' (bearer, basic or header)");
+}
+
+namespace {
 
 // Validates `s` and builds the configuration to store. With `seal_token`, the
 // credential (token file or value) is required and sealed into "token";
@@ -116,22 +166,28 @@ Status BuildSourceConfig(const Config& config, const NewSource& s, bool seal_tok
     }
     cfg["requests_per_minute"] = s.requests_per_minute;
     if (seal_token) {
-      std::string t;
-      if (!s.token_file.empty()) {
-        auto token = ReadFile(s.token_file);
-        if (!token.ok()) return Status(ErrorKind::kNotFound, "cannot read the token file " + s.token_file);
-        t = TrimToken(*token);
-        if (t.empty()) return Status(ErrorKind::kInvalidArgument, "the token file " + s.token_file + " is empty");
-      } else {
-        t = TrimToken(s.token);
-        if (t.empty())
-          return Invalid(Field(s, "credential", "--token-file"), "a " + s.kind + " source needs a token");
-      }
+      SAVOIR_ASSIGN_OR_RETURN(std::string t, GivenCredential(s));
+      if (t.empty()) return Invalid(Field(s, "credential", "--token-file"), "a " + s.kind + " source needs a token");
       SAVOIR_ASSIGN_OR_RETURN(SecretKey key, SecretKey::FromConfig(config));
       cfg["token"] = key.Seal(t);
     }
   } else if (s.kind == "web") {
     SAVOIR_RETURN_IF_ERROR(WebConfig(s, &cfg));
+    // An optional credential, sent only to the site's own origins.
+    const std::string auth_field = Field(s, "config.auth", "--auth");
+    if (!s.auth.empty() && s.auth != "bearer" && s.auth != "basic" && s.auth != "header")
+      return Invalid(auth_field, "'" + s.auth + "' is not bearer, basic or header");
+    if (seal_token) {
+      SAVOIR_ASSIGN_OR_RETURN(std::string t, GivenCredential(s));
+      if (!t.empty()) {
+        if (auto h = WebAuthHeader(s.auth, t); !h.ok()) return Invalid(Field(s, "credential", "--token-file"), h.status().message());
+        SAVOIR_ASSIGN_OR_RETURN(SecretKey key, SecretKey::FromConfig(config));
+        cfg["token"] = key.Seal(t);
+      } else if (!s.auth.empty()) {
+        return Invalid(auth_field, "is how a credential is sent, and none is given (--token-file, or the API's credential)");
+      }
+    }
+    if (!s.auth.empty()) cfg["auth"] = s.auth;
   } else {
     return Invalid(Field(s, "kind", "kind"), "unknown source kind '" + s.kind + "' (" + kKinds + ")");
   }
@@ -180,7 +236,7 @@ Status ApplyConfigFields(const json& cfg, NewSource* s) {
       {"slack", {"api_url", "requests_per_minute", "rescan_days"}},
       {"confluence", {"base_url", "user", "spaces", "requests_per_minute"}},
       {"confluence-export", {"path", "space", "acl"}},
-      {"web", {"url", "sitemaps", "feeds", "max_pages", "acl", "requests_per_minute"}},
+      {"web", {"url", "sitemaps", "feeds", "max_pages", "acl", "requests_per_minute", "auth"}},
   };
   const std::vector<std::string>* allowed = nullptr;
   for (const auto& [kind, fields] : kFields)
@@ -207,6 +263,7 @@ Status ApplyConfigFields(const json& cfg, NewSource* s) {
   SAVOIR_RETURN_IF_ERROR(GetStrings(cfg, "sitemaps", &s->sitemaps));
   SAVOIR_RETURN_IF_ERROR(GetStrings(cfg, "feeds", &s->feeds));
   SAVOIR_RETURN_IF_ERROR(GetStrings(cfg, "acl", &s->acl));
+  SAVOIR_RETURN_IF_ERROR(GetString(cfg, "auth", &s->auth));
   SAVOIR_RETURN_IF_ERROR(GetNumber(cfg, "requests_per_minute", "config.requests_per_minute", &s->requests_per_minute));
   SAVOIR_RETURN_IF_ERROR(GetNumber(cfg, "rescan_days", "config.rescan_days", &s->rescan_days));
   if (cfg.contains("rescan_days") && s->rescan_days < 0)
@@ -247,6 +304,7 @@ NewSource StoredSource(const SourceRecord& rec, const json& cfg) {
   s.feeds = cfg.value("feeds", std::vector<std::string>{});
   s.max_pages = cfg.value("max_pages", s.max_pages);
   s.acl = cfg.value("acl", AccessList{});
+  s.auth = cfg.value("auth", "");
   s.base_url = cfg.value("base_url", "");
   s.user = cfg.value("user", "");
   if (rec.kind == "confluence-export") {
@@ -334,7 +392,7 @@ Result<NewSource> NewSourceFromJson(const json& body) {
   s.name = body["name"].get<std::string>();
   if (auto it = body.find("credential"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) return Invalid("credential", "must be a string, not " + TypeName(*it));
-    if (!NeedsCredential(s.kind)) return Invalid("credential", "a " + s.kind + " source takes no credential");
+    if (!TakesCredential(s.kind)) return Invalid("credential", "a " + s.kind + " source takes no credential");
     s.token = it->get<std::string>();
   }
   if (auto it = body.find("interval_min"); it != body.end()) SAVOIR_RETURN_IF_ERROR(ParseInterval(*it, &s.interval_min));
@@ -360,7 +418,7 @@ Status UpdateSource(Store& store, const Config& config, int64_t id, const json& 
   NewSource s = StoredSource(rec, cfg);
   if (auto it = patch.find("interval_min"); it != patch.end()) SAVOIR_RETURN_IF_ERROR(ParseInterval(*it, &s.interval_min));
   if (auto it = patch.find("credential"); it != patch.end()) {
-    if (!NeedsCredential(rec.kind)) return Invalid("credential", "a " + rec.kind + " source takes no credential");
+    if (!TakesCredential(rec.kind)) return Invalid("credential", "a " + rec.kind + " source takes no credential");
     if (!it->is_string()) return Invalid("credential", "must be a string, not " + TypeName(*it));
     s.token = it->get<std::string>();
     if (TrimToken(s.token).empty()) return Invalid("credential", "the new token is empty");
@@ -456,6 +514,18 @@ Result<std::unique_ptr<Connector>> MakeConnectorFrom(const SourceRecord& source,
   }
   if (source.kind == "web") {
     WebOptions o;
+    if (std::string sealed = cfg.value("token", ""); !sealed.empty()) {
+      auto key = SecretKey::FromConfig(config);
+      if (!key.ok())
+        return Status(key.status().kind(), "source " + source.name + " has an encrypted credential but " +
+                                               key.status().message());
+      auto credential = key->Open(sealed);
+      if (!credential.ok())
+        return Status(credential.status().kind(), "source " + source.name + ": " + credential.status().message());
+      auto header = WebAuthHeader(cfg.value("auth", ""), *credential);
+      if (!header.ok()) return Status(header.status().kind(), "source " + source.name + ": " + header.status().message());
+      o.auth_header = std::move(header).value();
+    }
     o.start_url = cfg.value("url", "");
     o.sitemaps = cfg.value("sitemaps", std::vector<std::string>{});
     o.feeds = cfg.value("feeds", std::vector<std::string>{});

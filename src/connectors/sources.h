@@ -25,8 +25,12 @@ struct NewSource {
   bool api = false;
   std::string path;        // slack-export: folder or zip
   std::string domain;      // slack-export: workspace domain for permalinks (default: name)
-  std::string token_file;  // slack, confluence: file holding the token (CLI)
-  std::string token;       // slack, confluence: the token itself (API); token_file wins
+  std::string token_file;  // slack, confluence, web: file holding the token (CLI)
+  std::string token;       // slack, confluence, web: the token itself (API); token_file wins
+  // web: how the (optional) credential is sent to the site's own origins:
+  // "bearer" (default), "basic" (the credential is user:password) or
+  // "header" (the credential is a whole "Name: value" line, e.g. a Cookie).
+  std::string auth;
   std::string api_url = "https://slack.com/api";
   double rescan_days = -1;           // slack: full re-scan period in days (< 0: the default, 7; 0: never)
   double requests_per_minute = 50;  // slack, confluence, web: this source's own budget
@@ -62,6 +66,12 @@ Status UpdateSource(Store& store, const Config& config, int64_t id, const nlohma
 
 // Whether the source holds a (sealed) credential: all the API says of it.
 bool SourceHasCredential(const SourceRecord& source);
+
+// The header line a web source's credential is sent as: `auth` "bearer" (or
+// empty) gives "Authorization: Bearer C", "basic" (C is user:password)
+// "Authorization: Basic base64(C)", "header" C itself ("Name: value").
+// kInvalidArgument says what is wrong with C, never C.
+Result<std::string> WebAuthHeader(const std::string& auth, const std::string& credential);
 
 // The connector for a stored source; kUnsupported for kinds without one
 // (e.g. "files", synced by `savoir index`).

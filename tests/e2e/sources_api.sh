@@ -80,7 +80,8 @@ refused 400 config.url '{"kind": "web", "name": "site"}'
 refused 400 config.base_url '{"kind": "confluence", "name": "wiki", "config": {"base_url": "wiki.example.com"}, "credential": "t"}'
 refused 400 credential "{\"kind\": \"slack\", \"name\": \"acme\", \"config\": {\"api_url\": \"$SLACK\"}}"
 refused 400 credential "{\"kind\": \"slack\", \"name\": \"acme\", \"config\": {\"api_url\": \"$SLACK\"}, \"credential\": \"   \"}"
-refused 400 credential '{"kind": "web", "name": "site", "config": {"url": "https://example.com/"}, "credential": "secret"}'
+refused 400 credential '{"kind": "web", "name": "site", "config": {"url": "https://example.com/", "auth": "basic"}, "credential": "no-colon"}'
+refused 400 config.auth '{"kind": "web", "name": "site", "config": {"url": "https://example.com/", "auth": "basic"}}'
 refused 400 config.token_file "{\"kind\": \"slack\", \"name\": \"acme\", \"config\": {\"token_file\": \"/etc/passwd\"}, \"credential\": \"x\"}"
 refused 400 config.max_pages '{"kind": "web", "name": "site", "config": {"url": "https://example.com/", "max_pages": "many"}}'
 refused 400 config.acl '{"kind": "web", "name": "site", "config": {"url": "https://example.com/", "acl": ["everyone"]}}'

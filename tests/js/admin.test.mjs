@@ -57,7 +57,8 @@ test('admin: add (refused, then accepted), sync, edit interval, replace credenti
   await page.waitForSelector('#source-form:not([hidden])');
   assert.equal(await page.getAttribute('#admin-add', 'aria-expanded'), 'true');
   await page.selectOption('#source-form [data-field="kind"]', 'web');
-  assert.equal(await page.locator('#source-form [data-field="credential"]').count(), 0, 'a web source takes no credential');
+  assert.equal(await page.locator('#source-form [data-field="credential"]').count(), 1, 'a web source takes an optional credential');
+  assert.equal(await page.inputValue('#source-form [data-field="config.auth"]'), '', 'sent as a bearer token unless said otherwise');
   await page.fill('#source-form [data-field="name"]', 'intranet');
   await page.fill('#source-form [data-field="config.url"]', 'ftp://intranet.example.com/');
   await page.click('#source-form-submit');

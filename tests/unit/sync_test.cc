@@ -245,6 +245,68 @@ TEST_F(SyncTest, ASourceWhoseConnectorCannotBeBuiltRecordsWhyAndItsNextRun) {
   EXPECT_EQ(sum.errors, status.errors);
 }
 
+// A web source may carry a credential: sealed like the others (never stored
+// in clear), checked for what it must be, optional; errors never echo it.
+TEST_F(SyncTest, AWebSourcesCredentialIsOptionalSealedAndChecked) {
+  Config config;
+  config.secret_key_base64 = SecretKey::GenerateBase64();
+  NewSource s;
+  s.api = true;
+  s.kind = "web";
+  s.url = "https://intranet.example.com/";
+  s.name = "intranet";
+  s.auth = "basic";
+  s.token = "alice:s3cret-pass";
+  auto id = AddSource(*store_, config, s);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto rec = *store_->GetSource(*id);
+  EXPECT_EQ(rec.config_json.find("s3cret"), std::string::npos) << "the credential is stored in clear";
+  EXPECT_NE(rec.config_json.find("\"auth\":\"basic\""), std::string::npos) << rec.config_json;
+  EXPECT_TRUE(SourceHasCredential(rec));
+  EXPECT_TRUE(MakeConnector(rec, config).ok());
+  EXPECT_FALSE(MakeConnector(rec, Config{}).ok()) << "no key: the sealed credential cannot be opened";
+
+  auto refused = [&](NewSource bad, const std::string& says) {
+    bad.name += "-" + std::to_string(std::hash<std::string>{}(says) % 1000);
+    auto r = AddSource(*store_, config, bad);
+    ASSERT_FALSE(r.ok()) << says;
+    EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(says), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(r.status().message().find(bad.token.empty() ? "\x01" : bad.token), std::string::npos)
+        << "the error echoes the credential";
+  };
+  struct Bad {
+    const char *auth, *token, *says;
+  };
+  for (const Bad& c : {Bad{"basic", "no-colon-here", "user:password"},
+                       Bad{"digest", "tok-123", "config.auth: 'digest' is not bearer, basic or header"},
+                       Bad{"header", "Cookie: a=b\r\nX-Injected: yes", "line break"},
+                       Bad{"header", "Host: elsewhere.example.com", "Savoir's to send"},
+                       Bad{"header", "", "config.auth: is how a credential is sent"}}) {
+    NewSource b = s;
+    b.auth = c.auth;
+    b.token = c.token;
+    refused(b, c.says);
+  }
+  NewSource b = s;
+  b.token = "";
+  b.auth = "";
+  b.name = "public-site";
+  auto plain = AddSource(*store_, config, b);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FALSE(SourceHasCredential(*store_->GetSource(*plain)));
+
+  // The credential can be replaced, and the way it is sent changed, later.
+  ASSERT_TRUE(UpdateSource(*store_, config, *plain, nlohmann::json{{"credential", "Cookie: session=abc"},
+                                                                    {"config", {{"auth", "header"}}}}).ok());
+  rec = *store_->GetSource(*plain);
+  EXPECT_TRUE(SourceHasCredential(rec));
+  EXPECT_EQ(rec.config_json.find("session=abc"), std::string::npos);
+  EXPECT_TRUE(MakeConnector(rec, config).ok());
+  EXPECT_EQ(*WebAuthHeader("", "tok"), "Authorization: Bearer tok");
+  EXPECT_EQ(*WebAuthHeader("header", "Cookie: session=abc"), "Cookie: session=abc");
+}
+
 TEST(Secret, SealsOpensAndRefusesTheWrongKey) {
   auto key = SecretKey::FromBase64(SecretKey::GenerateBase64());
   ASSERT_TRUE(key.ok());

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "connectors/sources.h"
 #include "connectors/web/discover.h"
 #include "connectors/web/robots.h"
 #include "connectors/web/url.h"
@@ -357,6 +358,97 @@ TEST(WebConnector, SitemapLastmodSkipsUnchangedPages) {
   site.Stop();
   EXPECT_EQ(hits["/a"], 1);
   EXPECT_EQ(hits["/b"], 2);
+}
+
+// A site behind basic auth: the credential goes to its own origin (robots,
+// sitemap, pages) and never to another host its sitemap lists; once it is
+// refused (401), the run stops with that reason and deletes nothing.
+TEST(WebConnector, SendsItsCredentialOnlyToTheSitesOwnOriginAndStopsWhenRefused) {
+  testing::LocalServer site, other;
+  std::mutex mu;
+  std::string expected = "Basic dXNlcjpwYXNz";  // user:pass
+  std::string base, other_base;
+  std::vector<std::string> other_auth;  // Authorization headers the other host received
+  site.server.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  site.server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    if (req.get_header_value("Authorization") != expected) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=intranet");
+      return;
+    }
+    if (req.path == "/sitemap.xml") {
+      res.set_content("<urlset><url><loc>" + base + "/a</loc></url><url><loc>" + base + "/b</loc></url><url><loc>" +
+                          other_base + "/x</loc></url></urlset>",
+                      "application/xml");
+      return;
+    }
+    res.set_content("<html><body><p>intranet page " + req.path + "</p><a href='/c'>c</a></body></html>", "text/html");
+  });
+  other.server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    other_auth.push_back(req.get_header_value("Authorization"));
+    if (req.path == "/robots.txt") {
+      res.status = 404;
+      return;
+    }
+    res.set_content("<html><body><p>elsewhere</p></body></html>", "text/html");
+  });
+  site.Start();
+  other.Start();
+  {
+    std::lock_guard lock(mu);
+    base = site.url();
+    other_base = other.url();
+  }
+  auto header = WebAuthHeader("basic", "user:pass");
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(*header, "Authorization: Basic dXNlcjpwYXNz");
+
+  WebOptions o;
+  o.start_url = base + "/";
+  o.sitemaps = {base + "/sitemap.xml"};
+  o.auth_header = *header;
+  o.http.requests_per_minute = 0;
+  std::set<std::string> stored;
+  SyncRun first = Sync(o, "", &stored);
+  EXPECT_EQ(first.upserted, (std::set<std::string>{base + "/a", base + "/b", other_base + "/x"}));
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(other_auth.size(), 2u);  // its robots.txt and /x
+    for (const auto& a : other_auth) EXPECT_EQ(a, "") << "the credential went to another host";
+    expected = "Basic other";  // the credential is revoked
+  }
+
+  // Refused on the sitemap: the run fails with the reason; nothing deleted.
+  auto run = [&](const WebOptions& opts, std::set<std::string>* deleted) {
+    SyncContext ctx;
+    for (const auto& id : stored) ctx.stored.emplace(id, 1);
+    ctx.emit = [&](ConnectorBatch& b) {
+      deleted->insert(b.deletions.begin(), b.deletions.end());
+      return Status::Ok();
+    };
+    return NewWebConnector(opts)->Run(first.checkpoint, ctx);
+  };
+  std::set<std::string> deleted;
+  Status st = run(o, &deleted);
+  EXPECT_EQ(st.kind(), ErrorKind::kPermissionDenied) << st.ToString();
+  EXPECT_NE(st.message().find("refused the source's credential (HTTP 401)"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("dXNlcjpwYXNz"), std::string::npos) << "the error shows the credential";
+  EXPECT_TRUE(deleted.empty());
+
+  // Refused on a page (a crawl: robots.txt is public here).
+  WebOptions crawl = o;
+  crawl.sitemaps.clear();
+  st = run(crawl, &deleted);
+  EXPECT_EQ(st.kind(), ErrorKind::kPermissionDenied) << st.ToString();
+  EXPECT_NE(st.message().find("HTTP 401) on " + base + "/"), std::string::npos) << st.message();
+  EXPECT_TRUE(deleted.empty());
+
+  // Without a credential a 401 page is one page's error, not the run's.
+  crawl.auth_header.clear();
+  st = run(crawl, &deleted);
+  EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -89,6 +90,11 @@ class WebConnector : public Connector {
     crawl_ = opt_.sitemaps.empty() && opt_.feeds.empty();
     if (!web::ParseUrl(opt_.start_url, &start_))
       return Status(ErrorKind::kInvalidArgument, "not an http(s) URL: " + opt_.start_url);
+    // The origins the credential goes to: those the administrator named.
+    auth_origins_ = {start_.Origin()};
+    for (const auto* list : {&opt_.sitemaps, &opt_.feeds})
+      for (const auto& raw : *list)
+        if (web::Url u; web::ParseUrl(raw, &u)) auth_origins_.insert(u.Origin());
     if (crawl_) {
       Enqueue(start_.ToString());
     } else {
@@ -121,6 +127,10 @@ class WebConnector : public Connector {
       InFlight next = std::move(window.front());
       window.pop_front();
       Finish(next);
+      if (!refused_.ok()) {
+        for (auto& f : window) f.response.wait();  // nothing outlives the run
+        return refused_;  // what the earlier batches committed stays
+      }
       SAVOIR_RETURN_IF_ERROR(MaybeEmit());
     }
     for (const auto& [ext, id] : ctx.stored)
@@ -134,9 +144,27 @@ class WebConnector : public Connector {
     if (!url.empty() && queued_.insert(url).second) queue_.push_back(std::move(url));
   }
 
+  // `headers` plus the credential when `url` is on one of the site's own origins.
+  std::vector<std::string> WithAuth(const std::string& url, std::vector<std::string> headers = {}) const {
+    if (Credentialed(url)) headers.push_back(opt_.auth_header);
+    return headers;
+  }
+  bool Credentialed(const std::string& url) const {
+    web::Url u;
+    return !opt_.auth_header.empty() && web::ParseUrl(url, &u) && auth_origins_.count(u.Origin());
+  }
+  // A 401 or 403 to a request that carried the credential: it was refused
+  // (expired, revoked, or lacking rights), and every page would be.
+  Status Refused(const std::string& url, long status) const {
+    return Status(ErrorKind::kPermissionDenied, "the site refused the source's credential (HTTP " +
+                                                    std::to_string(status) + ") on " + web::NormalizeUrl(url) +
+                                                    ": check or replace it");
+  }
+
   Result<HttpResponse> GetXml(const std::string& url, const char* what) {
-    auto r = http_.Get(url, {});
+    auto r = http_.Get(url, WithAuth(url));
     if (!r.ok()) return Status(r.status().kind(), std::string("cannot read the ") + what + ": " + r.status().message());
+    if ((r->status == 401 || r->status == 403) && Credentialed(url)) return Refused(url, r->status);
     if (r->status != 200)
       return Status(ErrorKind::kUnavailable, std::string("cannot read the ") + what + " " + web::NormalizeUrl(url) +
                                                  ": HTTP " + std::to_string(r->status));
@@ -177,8 +205,10 @@ class WebConnector : public Connector {
   Result<const web::Robots*> RobotsFor(const web::Url& u) {
     auto it = robots_.find(u.Origin());
     if (it != robots_.end()) return &it->second;
-    auto r = http_.Get(u.Origin() + "/robots.txt", {});
+    auto r = http_.Get(u.Origin() + "/robots.txt", WithAuth(u.Origin() + "/robots.txt"));
     if (!r.ok()) return Status(r.status().kind(), "cannot read robots.txt: " + r.status().message());
+    if ((r->status == 401 || r->status == 403) && Credentialed(u.Origin() + "/robots.txt"))
+      return Refused(u.Origin() + "/robots.txt", r->status);
     web::Robots robots;
     if (r->status >= 200 && r->status < 300) robots = web::Robots::Parse(r->body);
     else if (r->status < 400 || r->status >= 500)
@@ -242,6 +272,7 @@ class WebConnector : public Connector {
     std::vector<std::string> headers;
     if (f.known && !f.prev->etag.empty()) headers.push_back("If-None-Match: " + f.prev->etag);
     if (f.known && !f.prev->last_modified.empty()) headers.push_back("If-Modified-Since: " + f.prev->last_modified);
+    headers = WithAuth(url, std::move(headers));
     f.response = std::async(std::launch::async, [this, url, headers = std::move(headers)] {
       return http_.Get(url, headers);  // HttpClient is thread-safe; only this runs off the connector's thread
     });
@@ -257,6 +288,11 @@ class WebConnector : public Connector {
     std::optional<PageState>& prev = f.prev;
     const bool known = f.known;
     auto r = f.response.get();
+    if (r.ok() && (r->status == 401 || r->status == 403) && Credentialed(url)) {
+      refused_ = Refused(url, r->status);
+      if (prev) Keep(url, std::move(*prev));
+      return;
+    }
     if (!r.ok() || (r->status >= 500) || r->status == 429 || r->status == 401 || r->status == 403) {
       // Transient or access trouble: report, keep what was stored.
       batch_.errors.push_back(url + ": " + (r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message()));
@@ -336,6 +372,8 @@ class WebConnector : public Connector {
   std::deque<std::string> queue_;
   std::unordered_set<std::string> queued_, emitted_, seen_ids_;
   std::unordered_map<std::string, web::Robots> robots_;
+  std::set<std::string> auth_origins_;
+  Status refused_;
   std::unordered_map<std::string, std::string> lastmod_;  // normalized page URL -> sitemap <lastmod>
   std::map<std::string, PageState> previous_, current_;
   ConnectorBatch batch_;

@@ -32,6 +32,11 @@ struct WebOptions {
   int max_pages = 1000;               // pages fetched per run
   AccessList acl = {"public"};
   int batch_size = 50;                // pages per committed batch
+  // A credential header ("Name: value", see WebAuthHeader), sent only to the
+  // site's own origins: the start URL's and the sitemaps' and feeds' (never
+  // to another host a sitemap, feed or redirect points to). A 401 or 403
+  // from one of them then stops the run: the credential was refused.
+  std::string auth_header;
   HttpOptions http;
 };
 
