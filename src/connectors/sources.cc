@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
+#include "common/json_read.h"
 #include "common/secret.h"
 #include "connectors/confluence/api_connector.h"
 #include "connectors/confluence/export_connector.h"
@@ -111,9 +112,10 @@ Result<std::string> WebAuthHeader(const std::string& auth, const std::string& cr
     if (!ok) return bad("a header credential is a whole header line, 'Name: value'");
     std::string lower;
     for (unsigned char c : name) lower += static_cast<char>(std::tolower(c));
-    for (const char* f : {"host", "content-length", "transfer-encoding", "connection", "if-none-match",
-                          "if-modified-since", "user-agent"})
-      if (lower == f) return bad("the header " + name + " is Savoir's to send");
+    // Credentials only: a Range, Host or Accept-Encoding would change what
+    // every request means.
+    if (lower != "authorization" && lower != "cookie" && lower.rfind("x-", 0) != 0)
+      return bad("a header credential is an Authorization, Cookie or X-… header, not " + name);
     return credential;
   }
   return bad("unknown auth '" + auth + "' (bearer, basic or header)");
@@ -417,17 +419,33 @@ Status UpdateSource(Store& store, const Config& config, int64_t id, const json& 
   if (!cfg.is_object()) cfg = json::object();
   NewSource s = StoredSource(rec, cfg);
   if (auto it = patch.find("interval_min"); it != patch.end()) SAVOIR_RETURN_IF_ERROR(ParseInterval(*it, &s.interval_min));
+  bool clear_credential = false;
   if (auto it = patch.find("credential"); it != patch.end()) {
     if (!TakesCredential(rec.kind)) return Invalid("credential", "a " + rec.kind + " source takes no credential");
-    if (!it->is_string()) return Invalid("credential", "must be a string, not " + TypeName(*it));
-    s.token = it->get<std::string>();
-    if (TrimToken(s.token).empty()) return Invalid("credential", "the new token is empty");
+    if (it->is_null() && rec.kind == "web") {
+      clear_credential = true;  // the site no longer needs one
+    } else {
+      if (!it->is_string()) return Invalid("credential", "must be a string, not " + TypeName(*it));
+      s.token = it->get<std::string>();
+      if (TrimToken(s.token).empty()) return Invalid("credential", "the new token is empty");
+    }
   }
+  const std::string stored_auth = s.auth;
   if (auto it = patch.find("config"); it != patch.end()) SAVOIR_RETURN_IF_ERROR(ApplyConfigFields(*it, &s));
-  const bool new_credential = patch.contains("credential");
+  if (clear_credential) s.auth.clear();
+  const bool new_credential = patch.contains("credential") && !clear_credential;
+  // Sent another way, the stored credential must still make a valid header.
+  if (rec.kind == "web" && !new_credential && !clear_credential && s.auth != stored_auth) {
+    std::string sealed = JsonString(cfg, "token");
+    if (sealed.empty()) return Invalid("config.auth", "is how a credential is sent, and the source has none");
+    SAVOIR_ASSIGN_OR_RETURN(SecretKey key, SecretKey::FromConfig(config));
+    SAVOIR_ASSIGN_OR_RETURN(std::string stored, key.Open(sealed));
+    if (auto h = WebAuthHeader(s.auth, stored); !h.ok())
+      return Invalid("config.auth", "the stored credential cannot be sent that way: " + h.status().message());
+  }
   json updated;
   SAVOIR_RETURN_IF_ERROR(BuildSourceConfig(config, s, new_credential, &updated));
-  if (!new_credential && cfg.contains("token")) updated["token"] = cfg["token"];
+  if (!new_credential && !clear_credential && cfg.contains("token")) updated["token"] = cfg["token"];
   SAVOIR_RETURN_IF_ERROR(store.SetSourceConfig(id, updated.dump()));
   if (patch.contains("interval_min")) {
     // The next run follows the new interval from the last attempt.

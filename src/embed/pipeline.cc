@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -283,8 +284,9 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
   SAVOIR_ASSIGN_OR_RETURN(int64_t last, store.LastChangeSeq());
   const int64_t applied = applied_seq_.load();
   // Nothing to apply: a commit with no changes still adopts a compaction
-  // whose graph has been built in the background meanwhile.
-  if (applied >= last) return index_->Stats().compacting ? index_->Commit() : Status::Ok();
+  // whose graph has been built in the background meanwhile (through
+  // CommitBatch, whose new STATE generation tells other processes to reload).
+  if (applied >= last) return index_->Stats().compacting ? CommitBatch({}, applied) : Status::Ok();
 
   // Documents changed since the position (every document for a new space).
   SAVOIR_ASSIGN_OR_RETURN(std::vector<int64_t> touched,
@@ -460,7 +462,13 @@ Status VectorSpace::CatchUp(Store& store, const EmbedProgressFn& progress, const
   return Status::Ok();
 }
 
-Status VectorSpace::FinishCompaction() { return index_->FinishCompaction(); }
+Status VectorSpace::FinishCompaction() {
+  if (!index_->Stats().compacting) return Status::Ok();
+  SAVOIR_RETURN_IF_ERROR(index_->FinishCompaction());
+  // A new epoch replaced the files: a new STATE generation makes other
+  // processes holding the old ones reload instead of appending to them.
+  return WriteState(applied_seq_.load());
+}
 
 Result<std::vector<VectorHit>> VectorSpace::Search(const std::string& query, size_t k, const Roaring* allowed) const {
   Result<std::vector<std::vector<float>>> v = embedder_->Embed({query}, EmbedKind::kQuery);
@@ -588,13 +596,29 @@ Status EmbeddingPipeline::AsWriter(const std::function<Status()>& fn) {
   std::string current;
   if (auto c = ReadFile(dir_ + "/CURRENT"); c.ok()) current = *c;
   while (!current.empty() && (current.back() == '\n' || current.back() == ' ')) current.pop_back();
-  auto s = serving();
-  auto b = building();
-  if (current != loaded_current_ || (s && s->Stale()) || (b && b->Stale())) SAVOIR_RETURN_IF_ERROR(Load());
+  bool stale;
+  {
+    auto s = serving();  // released before fn(): a reloaded space goes now
+    auto b = building();
+    stale = current != loaded_current_ || (s && s->Stale()) || (b && b->Stale());
+  }
+  if (stale) SAVOIR_RETURN_IF_ERROR(Load());
   return fn();
 }
 
 Status EmbeddingPipeline::FinishCompactions() {
+  // Waits for the graphs to be built without the writers' lock (a server
+  // sharing the folder keeps catching up meanwhile), then adopts them.
+  for (;;) {
+    bool building_graph = false;
+    for (const auto& space : {std::shared_ptr<const VectorSpace>(serving()), std::shared_ptr<const VectorSpace>(building())}) {
+      if (!space) continue;
+      VectorIndexStats st = space->index().Stats();
+      building_graph = building_graph || (st.compacting && !st.compaction_built);
+    }
+    if (!building_graph) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   return AsWriter([&]() -> Status {
     std::shared_ptr<VectorSpace> s;
     {

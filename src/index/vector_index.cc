@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -168,8 +169,12 @@ class FileWriter {
   Status Open(const std::string& path, uint64_t valid, const Hasher& hash, bool fresh) {
     path_ = path;
     hash_ = hash;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
-    if (fd_ < 0) return Status(ErrorKind::kIo, "cannot create " + path + ": " + std::strerror(errno));
+    // Appending to a committed file that is gone (another process compacted
+    // the folder) is an error, never a new zero-filled file under old checksums.
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (fresh ? O_CREAT | O_TRUNC : 0), 0644);
+    if (fd_ < 0)
+      return Status(errno == ENOENT && !fresh ? ErrorKind::kCorrupt : ErrorKind::kIo,
+                    std::string(fresh ? "cannot create " : "cannot open ") + path + ": " + std::strerror(errno));
     if (!fresh && ::ftruncate(fd_, static_cast<off_t>(valid)) != 0)
       return Status(ErrorKind::kIo, "cannot truncate " + path + ": " + std::strerror(errno));
     if (::lseek(fd_, static_cast<off_t>(valid), SEEK_SET) < 0)
@@ -564,6 +569,7 @@ class VectorIndexImpl final : public VectorIndex {
                      (graph_ && !graph_->is_immutable() ? graph_->memory_usage() : 0);
     s.compactions = compactions_;
     s.compacting = compacting_.load();
+    s.compaction_built = s.compacting && compaction_built_.load();
     return s;
   }
 
@@ -890,6 +896,14 @@ class VectorIndexImpl final : public VectorIndex {
   // Waits for the build; on failure drops the compaction and returns why.
   Status JoinCompaction();
   Status AdoptCompaction();
+  // Forgets a compaction that failed (reported on stderr); the next one
+  // starts once the index has grown by a tenth, not at every commit.
+  void DropCompaction(const Status& why) {
+    std::fprintf(stderr, "savoir: vector index compaction failed, retried later: %s\n", why.ToString().c_str());
+    compaction_.reset();
+    compacting_ = false;
+    retry_compaction_at_ = ids_.size() + ids_.size() / 10;
+  }
   // Maps the committed vectors file of `next` and makes it the current state
   // (the caller holds the exclusive lock for the swap).
   Status Adopt(const Manifest& next);
@@ -906,8 +920,10 @@ class VectorIndexImpl final : public VectorIndex {
   bool dirty_ = false;
   Status broken_;  // set when a commit reached the manifest but could not be adopted
   size_t compactions_ = 0;
-  std::unique_ptr<Compaction> compaction_;  // the writer's; readers see only compacting_
+  std::unique_ptr<Compaction> compaction_;  // the writer's; readers see only these flags
   std::atomic<bool> compacting_{false};
+  mutable std::atomic<bool> compaction_built_{false};  // set by the build thread when it is done
+  size_t retry_compaction_at_ = 0;  // after a failed compaction: slots the index must reach first
 
   mutable std::mutex gate_;
   mutable std::shared_mutex mu_;
@@ -951,12 +967,18 @@ Status VectorIndexImpl::Commit() {
   SAVOIR_RETURN_IF_ERROR(broken_);
   // A compaction whose graph is built is adopted now (it carries every
   // change, committed or not); one that failed is dropped, and tried again.
+  // An adoption that fails before its MANIFEST (a full disk: it writes a
+  // whole epoch) falls back to the incremental commit.
   if (compaction_ && compaction_->done.load(std::memory_order_acquire)) {
-    if (JoinCompaction().ok()) return AdoptCompaction();
+    if (JoinCompaction().ok()) {
+      Status st = AdoptCompaction();
+      if (st.ok() || !broken_.ok()) return st;
+      DropCompaction(st);
+    }
   }
   if (!dirty_ && !manifest_.vectors.name.empty()) return Status::Ok();
   const size_t slots = ids_.size();
-  if (!compaction_ && options_.compact_dead_share > 0 && dead_count_ > 0 &&
+  if (!compaction_ && slots >= retry_compaction_at_ && options_.compact_dead_share > 0 && dead_count_ > 0 &&
       static_cast<double>(dead_count_) > options_.compact_dead_share * static_cast<double>(slots))
     StartCompaction();
   const bool fresh = manifest_.vectors.name.empty();
@@ -1067,6 +1089,7 @@ void VectorIndexImpl::StartCompaction() {
   } catch (const std::system_error&) {
     return;  // no thread to spare: the next commit tries again
   }
+  compaction_built_ = false;
   compaction_ = std::move(c);
   compacting_ = true;
 }
@@ -1078,6 +1101,7 @@ void VectorIndexImpl::BuildCompactionGraph(Compaction& c) const {
   auto finish = [&](Status st) {
     c.status = std::move(st);
     c.done.store(true, std::memory_order_release);
+    compaction_built_ = true;
   };
   auto g = std::make_unique<Graph>(GraphConfig());
   if (!g->reserve(unum::usearch::index_limits_t(n + 1024, kSearchContexts + 1)))
@@ -1142,10 +1166,7 @@ void VectorIndexImpl::BuildCompactionGraph(Compaction& c) const {
 Status VectorIndexImpl::JoinCompaction() {
   if (compaction_->thread.joinable()) compaction_->thread.join();
   Status st = compaction_->status;
-  if (!st.ok()) {
-    compaction_.reset();
-    compacting_ = false;
-  }
+  if (!st.ok()) DropCompaction(st);
   return st;
 }
 

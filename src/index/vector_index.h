@@ -61,7 +61,8 @@ struct VectorIndexStats {
   uint64_t disk_bytes = 0;  // files named by the manifest
   uint64_t memory_bytes = 0;  // heap: id maps, uncommitted vectors, writable graph (mapped files excluded)
   size_t compactions = 0;   // done by this process
-  bool compacting = false;  // a compaction is building in the background
+  bool compacting = false;  // a compaction is building in the background, or built and not yet adopted
+  bool compaction_built = false;  // ... built: the next Commit adopts it without waiting
 };
 
 struct VectorHit {

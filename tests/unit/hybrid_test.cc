@@ -282,6 +282,41 @@ TEST_F(PipelineTest, ACompactionStartedByACommitIsAdoptedByALaterCatchUp) {
   ExpectInStep(*(*p)->serving());
 }
 
+// Two processes on one data folder (two pipelines here): the one that adopts
+// a compaction replaces the index's files, and the other, which still has
+// the old ones open, must reload before it commits, not append to files that
+// are gone. The index stays valid and nothing is embedded again.
+TEST_F(PipelineTest, AnotherProcessAdoptingACompactionMakesThisOneReload) {
+  for (int i = 0; i < 30; ++i)
+    Put("d" + std::to_string(i), "Doc " + std::to_string(i),
+        "Text number " + std::to_string(i) + " about topic " + std::to_string(i % 5) + " and more words here.");
+  auto emb = std::make_shared<BagEmbedder>();
+  auto server = OpenPipeline(emb);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_TRUE((*server)->CatchUp(*store_).ok());
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  {
+    auto cli = OpenPipeline(emb);
+    ASSERT_TRUE(cli.ok()) << cli.status().ToString();
+    ASSERT_TRUE((*cli)->CatchUp(*store_).ok());
+    EXPECT_TRUE((*cli)->serving()->index().Stats().compacting);
+    ASSERT_TRUE((*server)->CatchUp(*store_).ok());  // the server picks up that commit (epoch 1)
+    ASSERT_TRUE((*cli)->FinishCompactions().ok());
+    EXPECT_EQ((*cli)->serving()->index().Stats().epoch, 2u);
+  }
+  size_t passages = emb->passages;
+  Put("n1", "New", "A new document written after the other process compacted the vectors.");
+  ASSERT_TRUE((*server)->CatchUp(*store_).ok());
+  ExpectInStep(*(*server)->serving());
+  EXPECT_EQ((*server)->serving()->index().Stats().epoch, 2u) << "the server did not reload";
+  server->reset();
+  auto reopened = OpenPipeline(emb);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ASSERT_TRUE((*reopened)->CatchUp(*store_).ok());
+  ExpectInStep(*(*reopened)->serving());
+  EXPECT_EQ(emb->passages.load(), passages + store_->GetChunks(Id("n1"))->size()) << "vectors were rebuilt";
+}
+
 TEST_F(PipelineTest, RebuildingFromScratchTakesEveryVectorFromTheCache) {
   for (int i = 0; i < 12; ++i)
     Put("d" + std::to_string(i), "Doc " + std::to_string(i), "Text number " + std::to_string(i) + " about topic " +

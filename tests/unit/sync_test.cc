@@ -281,7 +281,8 @@ TEST_F(SyncTest, AWebSourcesCredentialIsOptionalSealedAndChecked) {
   for (const Bad& c : {Bad{"basic", "no-colon-here", "user:password"},
                        Bad{"digest", "tok-123", "config.auth: 'digest' is not bearer, basic or header"},
                        Bad{"header", "Cookie: a=b\r\nX-Injected: yes", "line break"},
-                       Bad{"header", "Host: elsewhere.example.com", "Savoir's to send"},
+                       Bad{"header", "Host: elsewhere.example.com", "an Authorization, Cookie or X-… header"},
+                       Bad{"header", "Range: bytes=0-1", "an Authorization, Cookie or X-… header"},
                        Bad{"header", "", "config.auth: is how a credential is sent"}}) {
     NewSource b = s;
     b.auth = c.auth;
@@ -303,7 +304,19 @@ TEST_F(SyncTest, AWebSourcesCredentialIsOptionalSealedAndChecked) {
   EXPECT_TRUE(SourceHasCredential(rec));
   EXPECT_EQ(rec.config_json.find("session=abc"), std::string::npos);
   EXPECT_TRUE(MakeConnector(rec, config).ok());
+  // Sent another way, the stored credential must still fit; null clears it.
+  auto patched = UpdateSource(*store_, config, *id, nlohmann::json{{"config", {{"auth", "header"}}}});
+  ASSERT_FALSE(patched.ok());
+  EXPECT_NE(patched.message().find("config.auth: the stored credential cannot be sent that way"), std::string::npos)
+      << patched.ToString();
+  EXPECT_EQ(patched.message().find("s3cret"), std::string::npos);
+  ASSERT_TRUE(UpdateSource(*store_, config, *id, nlohmann::json{{"credential", nullptr}}).ok());
+  rec = *store_->GetSource(*id);
+  EXPECT_FALSE(SourceHasCredential(rec));
+  EXPECT_EQ(rec.config_json.find("\"auth\""), std::string::npos) << rec.config_json;
+  EXPECT_TRUE(MakeConnector(rec, Config{}).ok()) << "no credential, no key needed";
   EXPECT_EQ(*WebAuthHeader("", "tok"), "Authorization: Bearer tok");
+  EXPECT_EQ(*WebAuthHeader("header", "X-Api-Key: k1"), "X-Api-Key: k1");
   EXPECT_EQ(*WebAuthHeader("header", "Cookie: session=abc"), "Cookie: session=abc");
 }
 

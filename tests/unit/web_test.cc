@@ -451,5 +451,50 @@ TEST(WebConnector, SendsItsCredentialOnlyToTheSitesOwnOriginAndStopsWhenRefused)
   EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
+// An expired session cookie: every page of the site redirects to its login
+// page. The stored pages are kept (and reported), not deleted; a 403 on one
+// page (its own permissions) is that page's error, not a refusal.
+TEST(WebConnector, AStoredPageThatRedirectsToALoginPageIsKept) {
+  testing::LocalServer site;
+  std::mutex mu;
+  bool expired = false;
+  site.server.Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  site.server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    if (req.path == "/login") {
+      res.set_content("<html><body><form>Sign in</form></body></html>", "text/html");
+      return;
+    }
+    if (expired || req.get_header_value("Cookie") != "session=abc") {
+      res.status = 302;
+      res.set_header("Location", "/login?next=" + req.path);
+      return;
+    }
+    if (req.path == "/hr") {
+      res.status = 403;  // not this account's
+      return;
+    }
+    res.set_content("<html><body><p>page " + req.path + "</p><a href='/a'>a</a><a href='/b'>b</a>"
+                    "<a href='/hr'>hr</a></body></html>",
+                    "text/html");
+  });
+  site.Start();
+  const std::string base = site.url();
+  WebOptions o;
+  o.start_url = base + "/";
+  o.auth_header = "Cookie: session=abc";
+  o.http.requests_per_minute = 0;
+  std::set<std::string> stored;
+  SyncRun first = Sync(o, "", &stored);
+  EXPECT_EQ(first.upserted, (std::set<std::string>{base + "/", base + "/a", base + "/b"}));
+  {
+    std::lock_guard lock(mu);
+    expired = true;
+  }
+  SyncRun second = Sync(o, first.checkpoint, &stored);
+  EXPECT_TRUE(second.deleted.empty()) << "an expired session deleted the site";
+  for (const char* p : {"/", "/a", "/b"}) EXPECT_TRUE(stored.count(base + p)) << p;
+}
+
 }  // namespace
 }  // namespace savoir

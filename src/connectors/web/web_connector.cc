@@ -288,7 +288,9 @@ class WebConnector : public Connector {
     std::optional<PageState>& prev = f.prev;
     const bool known = f.known;
     auto r = f.response.get();
-    if (r.ok() && (r->status == 401 || r->status == 403) && Credentialed(url)) {
+    // 401 to a credentialed page: the credential is refused (every page
+    // would be). A 403 may be that page's own permissions: its error only.
+    if (r.ok() && r->status == 401 && Credentialed(url)) {
       refused_ = Refused(url, r->status);
       if (prev) Keep(url, std::move(*prev));
       return;
@@ -307,6 +309,14 @@ class WebConnector : public Connector {
       std::string to = web::ResolveUrl(u, Header(*r, "location"));
       if (crawl_) MaybeFollow(to);
       else if (!to.empty()) Enqueue(to);
+      // A stored page of a site behind a login that now redirects is kept as
+      // it was and reported: an expired session sends every page to a login
+      // page, and the run must not delete the site for it.
+      if (prev && known && Credentialed(url)) {
+        batch_.errors.push_back(url + ": redirected to " + web::NormalizeUrl(to) +
+                                " (kept as it was: an expired session or a moved page?)");
+        Keep(url, std::move(*prev));
+      }
       return;
     }
     if (r->status != 200) return;  // 404, 410...: gone, deleted at the end

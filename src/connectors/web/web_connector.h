@@ -34,8 +34,9 @@ struct WebOptions {
   int batch_size = 50;                // pages per committed batch
   // A credential header ("Name: value", see WebAuthHeader), sent only to the
   // site's own origins: the start URL's and the sitemaps' and feeds' (never
-  // to another host a sitemap, feed or redirect points to). A 401 or 403
-  // from one of them then stops the run: the credential was refused.
+  // to another host a sitemap, feed or redirect points to). A 401 to a page,
+  // or a 401/403 to robots.txt, a sitemap or a feed, then stops the run: the
+  // credential was refused. A stored page that now redirects is kept.
   std::string auth_header;
   HttpOptions http;
 };
