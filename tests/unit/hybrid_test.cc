@@ -155,6 +155,15 @@ class PipelineTest : public ::testing::Test {
     EXPECT_TRUE(IngestDocument(*store_, source_, d, ingest_).ok());
     return Id(ext);
   }
+  // Documents d0 .. d<n-1>, one chunk each, five topics.
+  void PutNumbered(int n) {
+    for (int i = 0; i < n; ++i)
+      Put("d" + std::to_string(i), "Doc " + std::to_string(i),
+          "Text number " + std::to_string(i) + " about topic " + std::to_string(i % 5) + " and more words here.");
+  }
+  void DeleteNumbered(int from, int to) {
+    for (int i = from; i < to; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  }
   int64_t Id(const std::string& ext) {
     auto d = store_->FindDocument(source_, ext);
     return d.ok() && *d ? (*d)->id : 0;
@@ -246,14 +255,12 @@ TEST_F(PipelineTest, CatchUpEmbedsOnceAndFollowsUpdatesAndDeletions) {
 // nothing to apply adopts it (what a server's refresh does), or a one-shot
 // command waits for it (FinishCompactions).
 TEST_F(PipelineTest, ACompactionStartedByACommitIsAdoptedByALaterCatchUp) {
-  for (int i = 0; i < 30; ++i)
-    Put("d" + std::to_string(i), "Doc " + std::to_string(i),
-        "Text number " + std::to_string(i) + " about topic " + std::to_string(i % 5) + " and more words here.");
+  PutNumbered(30);
   auto emb = std::make_shared<BagEmbedder>();
   auto p = OpenPipeline(emb);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_TRUE((*p)->CatchUp(*store_).ok());
-  for (int i = 0; i < 12; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  DeleteNumbered(0, 12);
   ASSERT_TRUE((*p)->CatchUp(*store_).ok());
   auto space = (*p)->serving();
   ASSERT_NE(space, nullptr);
@@ -269,7 +276,7 @@ TEST_F(PipelineTest, ACompactionStartedByACommitIsAdoptedByALaterCatchUp) {
   ExpectInStep(*space);
 
   // Again, adopted by FinishCompactions; then reopened as it was left.
-  for (int i = 12; i < 20; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  DeleteNumbered(12, 20);
   ASSERT_TRUE((*p)->CatchUp(*store_).ok());
   EXPECT_TRUE(space->index().Stats().compacting);
   ASSERT_TRUE((*p)->FinishCompactions().ok());
@@ -287,14 +294,12 @@ TEST_F(PipelineTest, ACompactionStartedByACommitIsAdoptedByALaterCatchUp) {
 // the old ones open, must reload before it commits, not append to files that
 // are gone. The index stays valid and nothing is embedded again.
 TEST_F(PipelineTest, AnotherProcessAdoptingACompactionMakesThisOneReload) {
-  for (int i = 0; i < 30; ++i)
-    Put("d" + std::to_string(i), "Doc " + std::to_string(i),
-        "Text number " + std::to_string(i) + " about topic " + std::to_string(i % 5) + " and more words here.");
+  PutNumbered(30);
   auto emb = std::make_shared<BagEmbedder>();
   auto server = OpenPipeline(emb);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   ASSERT_TRUE((*server)->CatchUp(*store_).ok());
-  for (int i = 0; i < 12; ++i) ASSERT_TRUE(store_->DeleteDocument(Id("d" + std::to_string(i))).ok());
+  DeleteNumbered(0, 12);
   {
     auto cli = OpenPipeline(emb);
     ASSERT_TRUE(cli.ok()) << cli.status().ToString();
