@@ -42,7 +42,7 @@ asan: deps
 # ThreadSanitizer build (Debug) running the tests that use threads: the store
 # read pool beside writes, index commits/merges/refresh, the server (many
 # request threads, scheduler) through its end-to-end scripts.
-TSAN_TESTS ?= StoreTest|IndexTest|Segment|SyncTest|PriorityLock|VectorIndex|ACompactionStartedByACommit|WorkGate|Ingestor|WebConnector|e2e.server_api|e2e.scheduler
+TSAN_TESTS ?= StoreTest|IndexTest|Segment|SyncTest|PriorityLock|VectorIndex|ACompactionStartedByACommit|AnotherProcessAdoptingACompaction|WorkGate|Ingestor|WebConnector|e2e.server_api|e2e.scheduler
 tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSAVOIR_TSAN=ON
 	cmake --build build-tsan -j $(JOBS) --target savoir savoir_tests
