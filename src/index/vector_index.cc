@@ -1084,12 +1084,12 @@ void VectorIndexImpl::StartCompaction() {
     c->buf.insert(c->buf.end(), v, v + stride_);
   }
   Compaction* p = c.get();
+  compaction_built_ = false;  // before the thread exists: it sets it when done
   try {
     c->thread = std::thread([this, p] { BuildCompactionGraph(*p); });
   } catch (const std::system_error&) {
     return;  // no thread to spare: the next commit tries again
   }
-  compaction_built_ = false;
   compaction_ = std::move(c);
   compacting_ = true;
 }
